@@ -1,0 +1,1 @@
+"""Tinct's desktop application and its command line."""

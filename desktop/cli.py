@@ -1,0 +1,89 @@
+"""The ``tinct`` command: argument parsing and dispatch to one module per subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from plugins.host.devices import DEVICE_CHOICES
+from plugins.imageio import OUTPUT_FORMATS
+
+EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on a usage error; Tinct keeps 2 for inputs that failed."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tinct", description="Bring color back to black-and-white photos.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    gui = commands.add_parser("gui", help="open the desktop app (the default)")
+    gui.add_argument("files", nargs="*", help="photos to open")
+
+    colorize = commands.add_parser("colorize", help="colorize photos from the command line")
+    colorize.add_argument("inputs", nargs="+", metavar="INPUT", help="photos or folders of photos")
+    colorize.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the results")
+    colorize.add_argument("-r", "--recursive", action="store_true", help="look into sub-folders too")
+    colorize.add_argument("--backend", metavar="ID", help="backend id (default: the best installed)")
+    colorize.add_argument("--samples", type=_positive_int, default=1, metavar="N", help="colorizations per photo")
+    colorize.add_argument("--seed", type=int, default=0, metavar="S", help="the same seed gives the same samples")
+    colorize.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    colorize.add_argument("--size", type=_positive_int, metavar="PX", help="working size, short side in px")
+    colorize.add_argument("--temperature", type=float, metavar="T", help="sampling temperature, for backends that have one")
+    colorize.add_argument("--format", choices=sorted(OUTPUT_FORMATS), default="png", dest="fmt")
+    colorize.add_argument("--quality", type=int, default=95, choices=range(1, 101), metavar="Q", help="JPEG quality, 1-100")
+    colorize.add_argument("--upsampler", choices=("guided", "bilinear"), help="how chroma is brought to full resolution")
+    colorize.add_argument("--max-pixels", type=_positive_int, metavar="N", help="refuse photos larger than this")
+    colorize.add_argument("--overwrite", action="store_true", help="replace existing results")
+
+    plugin_commands = commands.add_parser("plugins", help="installed backends").add_subparsers(
+        dest="plugins_command", required=True, parser_class=_Parser
+    )
+    listing = plugin_commands.add_parser("list", help="list backends and broken plugins")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+
+    commands.add_parser("devices", help="list the compute devices torch can use")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "colorize":
+            from desktop.commands.colorize import run_colorize
+
+            return run_colorize(args)
+        if args.command == "plugins":
+            from desktop.commands.plugins import run_plugins_list
+
+            return run_plugins_list(args)
+        if args.command == "devices":
+            from desktop.commands.devices import run_devices
+
+            return run_devices(args)
+        from desktop.commands.gui import run_gui
+
+        return run_gui(getattr(args, "files", []))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if args.debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED

@@ -1,0 +1,129 @@
+"""``tinct colorize``: a batch of photos through one backend, one bad photo never stopping the rest."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from plugins.errors import TinctError
+from plugins.host import PluginHost, build_options
+from plugins.host.merge import DEFAULT_UPSAMPLER
+from plugins.host.pipeline import MergedSample, colorize_lightness, output_name
+from plugins.imageio import read_photo, save_photo
+
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".gif", ".bmp"}
+EXTENSIONS = {"png": "png", "jpg": "jpg", "tif": "tif"}
+
+
+@dataclass(frozen=True)
+class Job:
+    source: Path
+    out_dir: Path
+
+
+def collect_jobs(inputs: list[str], out_dir: Path, recursive: bool) -> tuple[list[Job], list[tuple[str, str]]]:
+    """Expand folders into photos; results of a folder's sub-folders go into matching sub-folders."""
+    jobs, problems = [], []
+    for text in inputs:
+        path = Path(text)
+        if path.is_dir():
+            pattern = "**/*" if recursive else "*"
+            found = sorted(p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES)
+            if not found:
+                problems.append((text, "folder holds no photos" + ("" if recursive else " (use -r for sub-folders)")))
+            jobs += [Job(p, out_dir / p.parent.relative_to(path)) for p in found]
+        elif path.exists() or path.is_symlink():
+            jobs.append(Job(path, out_dir))
+        else:
+            problems.append((text, "no such file or folder"))
+    return jobs, problems
+
+
+class Reporter:
+    """Prints errors and notes as single lines, around a progress bar shown only on a terminal."""
+
+    def __init__(self, total: int, debug: bool):
+        self.debug = debug
+        self.failed = 0
+        self.bar = tqdm(total=total, unit="sample", disable=not sys.stderr.isatty(), file=sys.stderr)
+
+    def error(self, where: object, message: str) -> None:
+        self.failed += 1
+        tqdm.write(f"error: {where}: {message}", file=sys.stderr)
+
+    def note(self, where: object, message: str) -> None:
+        tqdm.write(f"note: {where}: {message}", file=sys.stderr)
+
+    def unexpected(self, where: object, error: BaseException) -> None:
+        if self.debug:
+            traceback.print_exception(error, file=sys.stderr)
+        self.error(where, f"internal error: {type(error).__name__}: {error} (run with --debug for details)")
+
+
+def run_colorize(args: argparse.Namespace) -> int:
+    out_dir = Path(args.output)
+    jobs, problems = collect_jobs(args.inputs, out_dir, args.recursive)
+    host = PluginHost.discover()
+    entry = host.get(args.backend) if args.backend else host.default_backend()
+    backend_id = entry.info.id
+    reporter = Reporter(0, args.debug)
+    for where, message in problems:
+        reporter.error(where, message)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".tinct-write-test"
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        reporter.error(out_dir, f"cannot write to the output folder: {error.strerror or error}")
+        return 2
+    backend = host.loaded(backend_id, args.device)
+    options, notes = build_options(
+        entry.info,
+        device=backend.device,
+        samples=args.samples,
+        seed=args.seed,
+        working_size=args.size,
+        temperature=args.temperature,
+    )
+    for note in notes:
+        reporter.note(backend_id, note)
+    reporter.bar.total = len(jobs) * options.samples
+    extension = EXTENSIONS[args.fmt]
+    for job in jobs:
+        try:
+            _colorize_one(job, backend, options, args, extension, reporter)
+        except TinctError as error:
+            if args.debug:
+                traceback.print_exception(error, file=sys.stderr)
+            reporter.error(job.source, str(error))
+        except Exception as error:  # a bug, not bad input: still one line, and the batch goes on
+            reporter.unexpected(job.source, error)
+    reporter.bar.close()
+    host.unload_all()
+    return 2 if reporter.failed else 0
+
+
+def _colorize_one(job: Job, backend, options, args, extension: str, reporter: Reporter) -> None:
+    targets = [
+        job.out_dir / output_name(job.source.stem, backend.info.id, k, extension)
+        for k in range(1, options.samples + 1)
+    ]
+    if not args.overwrite:
+        for target in targets:
+            if target.exists():
+                raise TinctError(f"{target} already exists (use --overwrite to replace it)")
+    photo = read_photo(job.source, **({"max_pixels": args.max_pixels} if args.max_pixels else {}))
+    for note in photo.notes:
+        reporter.note(job.source, note)
+    job.out_dir.mkdir(parents=True, exist_ok=True)
+    upsampler = args.upsampler or DEFAULT_UPSAMPLER
+    for event in colorize_lightness(backend, photo.lightness, options, upsampler):
+        if isinstance(event, MergedSample):
+            save_photo(event.rgb, photo, targets[event.index], args.fmt, args.quality, args.overwrite)
+            reporter.bar.update(1)

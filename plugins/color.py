@@ -1,0 +1,173 @@
+"""Color-space code shared by the host, the backends and training.
+
+sRGB (IEC 61966-2-1) ↔ CIE Lab with the D65 white point, on ``float32`` numpy
+arrays. RGB values are in ``0..1``; L* in ``0..100``; a*, b* in Lab units.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# Linear sRGB → XYZ (D65), rows X, Y, Z.
+_RGB_TO_XYZ = np.array(
+    [
+        [0.4124564, 0.3575761, 0.1804375],
+        [0.2126729, 0.7151522, 0.0721750],
+        [0.0193339, 0.1191920, 0.9503041],
+    ],
+    dtype=np.float64,
+)
+_XYZ_TO_RGB = np.linalg.inv(_RGB_TO_XYZ)
+_WHITE = _RGB_TO_XYZ.sum(axis=1)  # D65 white of this matrix, so white maps to a*=b*=0 exactly
+_EPS = 216.0 / 24389.0
+_KAPPA = 24389.0 / 27.0
+
+
+def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
+    rgb = np.asarray(rgb, dtype=np.float32)
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def linear_to_srgb(lin: np.ndarray) -> np.ndarray:
+    lin = np.asarray(lin, dtype=np.float32)
+    safe = np.maximum(lin, 0.0)
+    return np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * safe ** (1 / 2.4) - 0.055).astype(np.float32)
+
+
+def _f(t: np.ndarray) -> np.ndarray:
+    return np.where(t > _EPS, np.cbrt(t), (_KAPPA * t + 16.0) / 116.0)
+
+
+def _f_inv(f: np.ndarray) -> np.ndarray:
+    f3 = f * f * f
+    return np.where(f3 > _EPS, f3, (116.0 * f - 16.0) / _KAPPA)
+
+
+def luminance_to_lightness(y: np.ndarray) -> np.ndarray:
+    """Relative luminance Y (white = 1) → L* in 0..100."""
+    return (116.0 * _f(np.asarray(y, dtype=np.float32)) - 16.0).astype(np.float32)
+
+
+def lightness_to_luminance(lightness: np.ndarray) -> np.ndarray:
+    return _f_inv((np.asarray(lightness, dtype=np.float32) + 16.0) / 116.0).astype(np.float32)
+
+
+def gray_to_lightness(gray: np.ndarray) -> np.ndarray:
+    """A gray sRGB-encoded image in 0..1, ``(H, W)`` → L*."""
+    return luminance_to_lightness(srgb_to_linear(gray))
+
+
+def lightness_to_gray(lightness: np.ndarray) -> np.ndarray:
+    """L* → the sRGB-encoded gray value in 0..1 that has that lightness."""
+    return linear_to_srgb(lightness_to_luminance(lightness))
+
+
+def srgb_to_lightness(rgb: np.ndarray) -> np.ndarray:
+    """``(H, W, 3)`` sRGB in 0..1 → L* ``(H, W)``; cheaper than a full Lab conversion."""
+    lin = srgb_to_linear(rgb)
+    y = lin @ _RGB_TO_XYZ[1].astype(np.float32)
+    return luminance_to_lightness(y)
+
+
+def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """``(..., 3)`` sRGB in 0..1 → ``(..., 3)`` Lab, float32."""
+    xyz = srgb_to_linear(rgb) @ (_RGB_TO_XYZ / _WHITE[:, None]).T.astype(np.float32)
+    f = _f(xyz)
+    lab = np.empty_like(xyz)
+    lab[..., 0] = 116.0 * f[..., 1] - 16.0
+    lab[..., 1] = 500.0 * (f[..., 0] - f[..., 1])
+    lab[..., 2] = 200.0 * (f[..., 1] - f[..., 2])
+    return lab
+
+
+def lab_to_linear(lab: np.ndarray) -> np.ndarray:
+    """``(..., 3)`` Lab → linear sRGB, unclipped (out-of-gamut colors leave 0..1)."""
+    lab = np.asarray(lab, dtype=np.float32)
+    fy = (lab[..., 0] + 16.0) / 116.0
+    f = np.stack([fy + lab[..., 1] / 500.0, fy, fy - lab[..., 2] / 200.0], axis=-1)
+    xyz = _f_inv(f) * _WHITE.astype(np.float32)
+    return (xyz @ _XYZ_TO_RGB.T.astype(np.float32)).astype(np.float32)
+
+
+def lab_to_srgb(lab: np.ndarray) -> np.ndarray:
+    """``(..., 3)`` Lab → sRGB in 0..1, clipped per channel."""
+    return np.clip(linear_to_srgb(lab_to_linear(lab)), 0.0, 1.0)
+
+
+def split_lab(lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(H, W, 3)`` Lab → (L ``(H, W)``, ab ``(H, W, 2)``)."""
+    return np.ascontiguousarray(lab[..., 0]), np.ascontiguousarray(lab[..., 1:])
+
+
+def join_lab(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    return np.concatenate([lightness[..., None], ab], axis=-1).astype(np.float32)
+
+
+def fit_short_side(image: np.ndarray, short_side: int) -> np.ndarray:
+    """Resize so the shorter side is ``short_side`` px, keeping the aspect ratio (area filter when shrinking)."""
+    h, w = image.shape[:2]
+    scale = short_side / min(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if size == (w, h):
+        return image
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(image, size, interpolation=interp)
+
+
+# Fast paths: the same math as above arranged for large images (float32 whole-plane
+# ops, cv2 for the 3x3 matrix and the power): about 20x faster than lab_to_srgb.
+_F_SPLIT = np.float32(6.0 / 29.0)  # f value where _f_inv switches from the cube to the line
+_LAB_F_TO_RGB = (_XYZ_TO_RGB * _WHITE[None, :]).astype(np.float32)  # M⁻¹ · diag(white)
+
+
+def _as_2d(a: np.ndarray) -> np.ndarray:
+    """A contiguous 2-D view cv2 accepts; (N, 1) shapes are slow in cv2, so keep rows wide."""
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    return a.reshape(a.shape[0], -1) if a.ndim >= 2 else a.reshape(1, -1)
+
+
+def _f_inv_fast(f: np.ndarray) -> np.ndarray:
+    out = f * f
+    out *= f
+    low = f < _F_SPLIT
+    if low.any():
+        np.copyto(out, (f - np.float32(16.0 / 116.0)) * np.float32(116.0 / _KAPPA), where=low)
+    return out
+
+
+def lab_to_linear_fast(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """L* ``(...)`` and a*b* ``(..., 2)`` → linear sRGB ``(..., 3)`` float32, unclipped.
+
+    Same result as :func:`lab_to_linear` (to float32 rounding) without joining L and ab.
+    """
+    lightness = _as_2d(lightness)
+    shape = np.shape(ab)[:-1]
+    ab = np.asarray(ab, dtype=np.float32).reshape(lightness.shape + (2,))
+    fy = lightness + np.float32(16.0)
+    fy *= np.float32(1.0 / 116.0)
+    x = _f_inv_fast(fy + ab[..., 0] * np.float32(1.0 / 500.0))
+    z = _f_inv_fast(fy - ab[..., 1] * np.float32(1.0 / 200.0))
+    y = _f_inv_fast(fy)
+    rgb = cv2.transform(cv2.merge([x, y, z]), _LAB_F_TO_RGB)
+    return rgb.reshape(shape + (3,))
+
+
+def linear_to_srgb_fast(lin: np.ndarray) -> np.ndarray:
+    """Linear RGB → sRGB-encoded float32, clipped to ``0..1``; matches :func:`linear_to_srgb` within 1e-6."""
+    shape = np.shape(lin)
+    lin = np.clip(_as_2d(lin), 0.0, 1.0)
+    out = cv2.pow(lin, 1.0 / 2.4)
+    out *= np.float32(1.055)
+    out -= np.float32(0.055)
+    dark = lin <= np.float32(0.0031308)
+    if dark.any():
+        np.copyto(out, lin * np.float32(12.92), where=dark)
+    np.clip(out, 0.0, 1.0, out=out)
+    return out.reshape(shape)
+
+
+def lab_to_srgb_fast(lab: np.ndarray) -> np.ndarray:
+    """Fast :func:`lab_to_srgb`: ``(..., 3)`` Lab → sRGB in 0..1, clipped per channel."""
+    lab = np.asarray(lab, dtype=np.float32)
+    return linear_to_srgb_fast(lab_to_linear_fast(lab[..., 0], lab[..., 1:]))

@@ -1,0 +1,169 @@
+"""Running one backend: loading it once, and checking everything it yields.
+
+A backend is a stranger's code. Whatever it raises or returns, the caller gets
+either valid events or a :class:`PluginError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+from typing import Iterator
+
+import numpy as np
+
+from plugins.errors import PluginError, TinctError
+from plugins.host.devices import resolve_device
+from plugins.host.discovery import BackendEntry, describe
+from plugins.types import ColorizeOptions, ColorizerInfo, Event, Progress, Sample
+from plugins.weights import verify
+
+MAX_ABS_CHROMA = 200.0
+"""Beyond this the sample is garbage rather than a saturated color (sRGB stays within about ±128)."""
+MIN_WORKING_SIZE, MAX_WORKING_SIZE = 32, 4096
+
+
+def build_options(
+    info: ColorizerInfo,
+    *,
+    device: str,
+    samples: int = 1,
+    seed: int = 0,
+    working_size: int | None = None,
+    temperature: float | None = None,
+    params: dict[str, float] | None = None,
+) -> tuple[ColorizeOptions, list[str]]:
+    """Fill every option for ``info``'s backend; returns the options and notices for the user."""
+    notes = []
+    if samples < 1:
+        raise TinctError("the number of samples must be at least 1")
+    if samples > info.max_samples:
+        notes.append(f"{info.id} makes at most {info.max_samples} sample(s); making {info.max_samples}")
+        samples = info.max_samples
+    size = working_size or info.default_working_size
+    if not MIN_WORKING_SIZE <= size <= MAX_WORKING_SIZE:
+        raise TinctError(f"working size must be between {MIN_WORKING_SIZE} and {MAX_WORKING_SIZE} px")
+    values = {option.name: option.default for option in info.params}
+    for name, value in (params or {}).items():
+        option = next((o for o in info.params if o.name == name), None)
+        if option is None:
+            raise TinctError(f"{info.id} has no option {name!r}")
+        values[name] = float(min(max(value, option.minimum), option.maximum))
+    options = ColorizeOptions(
+        samples=samples,
+        seed=seed,
+        working_size=size,
+        temperature=info.default_temperature if temperature is None else float(temperature),
+        device=device,
+        half=device == "cuda" and info.supports_half,
+        params=values,
+    )
+    return options, notes
+
+
+class LoadedBackend:
+    """One backend instance, loaded on first use and kept until :meth:`unload`."""
+
+    def __init__(self, entry: BackendEntry):
+        self.entry = entry
+        self.device: str | None = None
+        self._instance = None
+        self._lock = threading.Lock()
+
+    @property
+    def info(self) -> ColorizerInfo:
+        return self.entry.info
+
+    def ensure_loaded(self, requested_device: str = "auto") -> str:
+        """Check weights and load onto the resolved device; returns that device."""
+        device = resolve_device(requested_device, self.info.devices)
+        with self._lock:
+            if self._instance is not None and self.device == device:
+                return device
+            self._unload_locked()
+            for file in self.info.weights:
+                verify(file)
+            try:
+                instance = self.entry.cls()
+                instance.load(device)
+            except TinctError:
+                raise
+            except Exception as error:
+                raise PluginError(f"{self.info.id} failed to load: {describe(error)}") from error
+            self._instance, self.device = instance, device
+            return device
+
+    def unload(self) -> None:
+        with self._lock:
+            self._unload_locked()
+
+    def _unload_locked(self) -> None:
+        if self._instance is not None:
+            with contextlib.suppress(Exception):
+                self._instance.unload()
+        self._instance, self.device = None, None
+
+    def colorize(self, lightness: np.ndarray, options: ColorizeOptions) -> Iterator[Event]:
+        """Run the backend and yield only checked events; closing this generator cancels the run."""
+        if self._instance is None:
+            raise PluginError(f"{self.info.id} is not loaded")
+        backend_id = self.info.id
+        try:
+            events = self._instance.colorize(lightness, options)
+            iterator = iter(events)
+        except Exception as error:
+            raise PluginError(f"{backend_id} failed: {describe(error)}") from error
+        produced = 0
+        try:
+            while True:
+                try:
+                    with _inference_mode():
+                        event = next(iterator)
+                except StopIteration:
+                    break
+                except Exception as error:
+                    raise PluginError(f"{backend_id} failed: {describe(error)}") from error
+                if isinstance(event, Progress):
+                    yield Progress(min(max(float(event.fraction), 0.0), 1.0), str(event.message))
+                elif isinstance(event, Sample):
+                    if produced >= options.samples:
+                        raise PluginError(f"{backend_id} returned more than the {options.samples} sample(s) asked for")
+                    yield Sample(produced, check_ab(backend_id, event.ab, lightness.shape))
+                    produced += 1
+                else:
+                    raise PluginError(f"{backend_id} yielded {type(event).__name__}, not Progress or Sample")
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
+        if produced < options.samples:
+            raise PluginError(f"{backend_id} stopped after {produced} of {options.samples} sample(s)")
+
+
+def check_ab(backend_id: str, ab: object, full_shape: tuple[int, ...]) -> np.ndarray:
+    """Return ``ab`` as contiguous float32 ``(h, w, 2)``, or raise PluginError saying what is wrong."""
+    if hasattr(ab, "detach"):  # a torch tensor slipped through
+        ab = ab.detach().float().cpu().numpy()
+    if not isinstance(ab, np.ndarray) or ab.ndim != 3 or ab.shape[2] != 2 or min(ab.shape[:2]) < 1:
+        shape = getattr(ab, "shape", type(ab).__name__)
+        raise PluginError(f"{backend_id} returned chroma of shape {shape}; expected (h, w, 2)")
+    if not np.issubdtype(ab.dtype, np.floating):
+        raise PluginError(f"{backend_id} returned chroma of type {ab.dtype}; expected float")
+    ab = np.ascontiguousarray(ab, dtype=np.float32)
+    if not np.isfinite(ab).all():
+        raise PluginError(f"{backend_id} returned chroma with NaN or infinite values")
+    if np.abs(ab).max() > MAX_ABS_CHROMA:
+        raise PluginError(f"{backend_id} returned chroma far outside the Lab range (|ab| up to {np.abs(ab).max():.3g})")
+    full_h, full_w = full_shape[:2]
+    h, w = ab.shape[:2]
+    if abs(h / w - full_h / full_w) > 0.05 * (full_h / full_w) + 2.0 / min(h, w):
+        raise PluginError(f"{backend_id} returned chroma of {w}×{h}, not the photo's aspect ratio ({full_w}×{full_h})")
+    return ab
+
+
+def _inference_mode():
+    """``torch.inference_mode()`` when the backend uses torch; nothing otherwise (torch stays unimported)."""
+    torch = sys.modules.get("torch")
+    return torch.inference_mode() if torch is not None else contextlib.nullcontext()

@@ -1,0 +1,60 @@
+"""Checking and reading weights files: safetensors only, sha256-verified."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from plugins.errors import WeightsError
+from plugins.types import WeightsFile
+
+if TYPE_CHECKING:
+    import torch
+
+_digest_cache: dict[tuple[str, int, int], str] = {}
+_cache_lock = threading.Lock()
+
+
+def sha256_of(path: Path) -> str:
+    """The file's sha256, remembered per (path, size, mtime) so a second check is free."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    with _cache_lock:
+        if key in _digest_cache:
+            return _digest_cache[key]
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    hexdigest = digest.hexdigest()
+    with _cache_lock:
+        _digest_cache[key] = hexdigest
+    return hexdigest
+
+
+def verify(file: WeightsFile) -> None:
+    """Raise :class:`WeightsError` unless the file exists and matches its sha256."""
+    if not file.path.is_file():
+        raise WeightsError(f"weights file {file.path.name} is missing (expected at {file.path})")
+    if not os.access(file.path, os.R_OK):
+        raise WeightsError(f"weights file {file.path.name} is not readable")
+    actual = sha256_of(file.path)
+    if actual != file.sha256:
+        raise WeightsError(
+            f"weights file {file.path.name} is corrupt or the wrong version: "
+            f"sha256 {actual[:12]}… does not match the expected {file.sha256[:12]}…"
+        )
+
+
+def load_state_dict(file: WeightsFile, device: str = "cpu") -> dict[str, "torch.Tensor"]:
+    """Verify ``file`` and read its tensors with safetensors onto ``device`` (never unpickles)."""
+    from safetensors.torch import load_file
+
+    verify(file)
+    try:
+        return load_file(str(file.path), device=device)
+    except Exception as error:  # safetensors raises its own error types for bad headers
+        raise WeightsError(f"weights file {file.path.name} cannot be read: {error}") from error
