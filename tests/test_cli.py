@@ -1,0 +1,213 @@
+"""The ``tinct`` command line: naming, seeds, exit codes and the bad-input battery."""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from desktop.cli import main
+
+BACKEND = ["--backend", "testbackend"]
+
+
+def gray_photo(path: Path, size=(120, 80)) -> Path:
+    ramp = np.tile(np.linspace(0, 255, size[0], dtype=np.uint8), (size[1], 1))
+    Image.fromarray(ramp, "L").save(path)
+    return path
+
+
+def png_header_only(path: Path, width: int, height: int) -> Path:
+    """A PNG whose header claims ``width × height``: a decompression bomb's calling card."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    return path
+
+
+def run_cli(capsys, *args) -> tuple[int, list[str], str]:
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, [line for line in captured.err.splitlines() if line], captured.out
+
+
+def test_outputs_are_named_stem_backend_k(tmp_path, capsys):
+    photo = gray_photo(tmp_path / "grandma.png")
+    code, err, _ = run_cli(capsys, "colorize", photo, "-o", tmp_path / "out", "--samples", 3, *BACKEND)
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        f"grandma.testbackend.{k}.png" for k in (1, 2, 3)
+    ]
+    with Image.open(tmp_path / "out" / "grandma.testbackend.1.png") as result:
+        assert result.size == (120, 80) and result.mode == "RGB"
+
+
+def test_the_same_seed_gives_the_same_samples(tmp_path, capsys):
+    photo = gray_photo(tmp_path / "p.png")
+    outputs = []
+    for name, seed in (("a", 7), ("b", 7), ("c", 8)):
+        assert run_cli(capsys, "colorize", photo, "-o", tmp_path / name, "--seed", seed, *BACKEND)[0] == 0
+        outputs.append((tmp_path / name / "p.testbackend.1.png").read_bytes())
+    assert outputs[0] == outputs[1]
+    assert outputs[0] != outputs[2]
+
+
+def test_formats_and_folders(tmp_path, capsys):
+    folder = tmp_path / "album"
+    (folder / "inner").mkdir(parents=True)
+    gray_photo(folder / "one.png")
+    gray_photo(folder / "inner" / "two.jpg")
+    (folder / "notes.txt").write_text("not a photo")
+    code, err, _ = run_cli(capsys, "colorize", folder, "-o", tmp_path / "flat", "--format", "jpg", *BACKEND)
+    assert code == 0, err
+    assert [p.name for p in (tmp_path / "flat").rglob("*.jpg")] == ["one.testbackend.1.jpg"]
+    code, err, _ = run_cli(capsys, "colorize", folder, "-r", "-o", tmp_path / "deep", "--format", "tif", *BACKEND)
+    assert code == 0, err
+    assert (tmp_path / "deep" / "inner" / "two.testbackend.1.tif").is_file()
+
+
+def test_existing_results_are_kept_unless_overwrite(tmp_path, capsys):
+    photo = gray_photo(tmp_path / "p.png")
+    out = tmp_path / "out"
+    assert run_cli(capsys, "colorize", photo, "-o", out, *BACKEND)[0] == 0
+    target = out / "p.testbackend.1.png"
+    target.write_bytes(b"keep me")
+    code, err, _ = run_cli(capsys, "colorize", photo, "-o", out, *BACKEND)
+    assert code == 2 and target.read_bytes() == b"keep me"
+    assert err == [f"error: {photo}: {target} already exists (use --overwrite to replace it)"]
+    assert run_cli(capsys, "colorize", photo, "-o", out, "--overwrite", *BACKEND)[0] == 0
+    assert target.read_bytes().startswith(b"\x89PNG")
+
+
+def make_battery(folder: Path) -> dict[str, Path]:
+    folder.mkdir()
+    good = gray_photo(folder / "good.png")
+    jpeg = folder / "full.jpg"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 300), dtype=np.uint8)).save(jpeg, quality=90)
+    truncated_jpg = folder / "truncated.jpg"
+    truncated_jpg.write_bytes(jpeg.read_bytes()[: len(jpeg.read_bytes()) // 2])
+    truncated_png = folder / "truncated.png"
+    truncated_png.write_bytes(good.read_bytes()[:-40])
+    empty = folder / "empty.png"
+    empty.touch()
+    text = folder / "letter.jpg"
+    text.write_text("Dear diary, this is not a JPEG.\n")
+    a_dir = folder / "a_folder.jpg"
+    a_dir.mkdir()
+    tiny = folder / "tiny.png"
+    Image.new("L", (1, 1)).save(tiny)
+    thin = folder / "thin.png"
+    Image.new("L", (30000, 10)).save(thin)
+    bomb = png_header_only(folder / "bomb.png", 100_000, 100_000)
+    return {
+        "good": good,
+        "empty": empty,
+        "truncated_jpg": truncated_jpg,
+        "truncated_png": truncated_png,
+        "text": text,
+        "dir": a_dir,
+        "missing": folder / "missing.jpg",
+        "tiny": tiny,
+        "thin": thin,
+        "bomb": bomb,
+    }
+
+
+def test_bad_input_battery_one_line_each_exit_2_rest_unharmed(tmp_path, capsys):
+    battery = make_battery(tmp_path / "in")
+    order = ["empty", "truncated_jpg", "good", "truncated_png", "text", "dir", "missing", "tiny", "thin", "bomb"]
+    out = tmp_path / "out"
+    code, err, _ = run_cli(capsys, "colorize", *(battery[k] for k in order), "-o", out, *BACKEND)
+    assert code == 2
+    errors = {line.split(": ")[1]: line for line in err if line.startswith("error: ")}
+    bad = [k for k in order if k != "good"]
+    assert set(errors) == {str(battery[k]) for k in bad}, err
+    assert not any("Traceback" in line for line in err)
+    assert len(err) == len(bad)  # one line each, nothing else
+    assert (out / "good.testbackend.1.png").is_file()
+    assert [p.name for p in out.iterdir()] == ["good.testbackend.1.png"]  # no temp files left behind
+    reasons = {k: errors[str(battery[k])].split(": ", 2)[2] for k in bad}
+    assert "empty" in reasons["empty"]
+    assert "truncated" in reasons["truncated_jpg"] or "corrupt" in reasons["truncated_jpg"]
+    assert "truncated" in reasons["truncated_png"] or "corrupt" in reasons["truncated_png"]
+    assert "not an image" in reasons["text"]
+    assert "no such file" in reasons["missing"]
+    assert "limit" in reasons["bomb"] and "MP" in reasons["bomb"]
+    assert "1×1" in reasons["tiny"] and "30000×10" in reasons["thin"]
+
+
+def test_an_animated_gif_uses_its_first_frame_and_says_so(tmp_path, capsys):
+    frames = [Image.new("L", (64, 48), value) for value in (40, 200, 120)]
+    gif = tmp_path / "anim.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    code, err, _ = run_cli(capsys, "colorize", gif, "-o", tmp_path / "out", *BACKEND)
+    assert code == 0
+    assert any(line.startswith(f"note: {gif}:") and "first" in line and "3 frames" in line for line in err), err
+    with Image.open(tmp_path / "out" / "anim.testbackend.1.png") as result:
+        assert abs(np.asarray(result.convert("L"), dtype=float).mean() - 40) < 3
+
+
+def test_a_color_photo_is_used_as_black_and_white_and_the_user_is_told(tmp_path, capsys):
+    photo = tmp_path / "color.png"
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(photo)
+    code, err, _ = run_cli(capsys, "colorize", photo, "-o", tmp_path / "out", *BACKEND)
+    assert code == 0 and any("lightness" in line for line in err), err
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_line_exit_2(tmp_path, capsys):
+    photo = gray_photo(tmp_path / "p.png")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    code, err, _ = run_cli(capsys, "colorize", photo, "-o", blocker / "out", *BACKEND)
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith(f"error: {blocker / 'out'}: cannot write to the output folder")
+
+
+def test_usage_errors_exit_1(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["colorize", str(tmp_path)])  # no -o
+    assert exited.value.code == 1
+    with pytest.raises(SystemExit) as exited:
+        main(["colorize", "x.png", "-o", str(tmp_path), "--samples", "0"])
+    assert exited.value.code == 1
+
+
+def test_an_unknown_backend_is_one_line_exit_2(tmp_path, capsys):
+    code, err, _ = run_cli(capsys, "colorize", gray_photo(tmp_path / "p.png"), "-o", tmp_path, "--backend", "nope")
+    assert code == 2 and len(err) == 1 and err[0].startswith("error: no backend 'nope' is installed")
+
+
+def test_plugins_list_shows_the_installed_test_backend(capsys):
+    code, _, out = run_cli(capsys, "plugins", "list", "--json")
+    report = json.loads(out)
+    [entry] = [b for b in report["backends"] if b["id"] == "testbackend"]
+    assert entry["distribution"] == "tinct-testbackend"
+    assert entry["weights"] == "none needed" and entry["max_samples"] == 8 and "cpu" in entry["devices"]
+    code, _, out = run_cli(capsys, "plugins", "list")
+    assert code == 0 and "testbackend 1.0.0" in out and "from tinct-testbackend, license Apache-2.0" in out
+
+
+def test_devices_lists_the_cpu(capsys):
+    code, _, out = run_cli(capsys, "devices")
+    assert code == 0 and "cpu" in out
+
+
+def test_the_console_script_prints_no_traceback_and_is_quiet_when_piped(tmp_path):
+    tinct = Path(sys.executable).with_name("tinct")
+    photo = gray_photo(tmp_path / "p.png")
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    result = subprocess.run(
+        [str(tinct), "colorize", str(photo), str(tmp_path / "broken.jpg"), "-o", str(tmp_path / "out"), *BACKEND],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [f"error: {tmp_path / 'broken.jpg'}: " + result.stderr.split(": ", 2)[2].strip()]
+    assert "Traceback" not in result.stderr
