@@ -1,0 +1,75 @@
+"""plugins.color: reference values, round trips, and the fast paths against the exact ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from plugins import color
+
+
+def _random_lab(shape, seed=0, chroma=150.0):
+    rng = np.random.default_rng(seed)
+    lightness = rng.uniform(0, 100, shape)
+    ab = rng.uniform(-chroma, chroma, shape + (2,))
+    return np.concatenate([lightness[..., None], ab], axis=-1).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("rgb", "lab"),
+    [
+        ((1.0, 0.0, 0.0), (53.24, 80.09, 67.20)),
+        ((0.0, 1.0, 0.0), (87.73, -86.18, 83.18)),
+        ((0.0, 0.0, 1.0), (32.30, 79.19, -107.86)),
+        ((1.0, 1.0, 1.0), (100.0, 0.0, 0.0)),
+        ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0)),
+        ((0.5, 0.5, 0.5), (53.39, 0.0, 0.0)),
+    ],
+)
+def test_srgb_to_lab_matches_reference_values(rgb, lab):
+    lab_array = np.array(lab, np.float32)
+    np.testing.assert_allclose(color.srgb_to_lab(np.array(rgb, np.float32)), lab, atol=0.01)
+    # The table is rounded to 0.01, hence the looser tolerance back to sRGB.
+    np.testing.assert_allclose(color.lab_to_srgb(lab_array), rgb, atol=1e-3)
+    np.testing.assert_allclose(color.lab_to_srgb_fast(lab_array), rgb, atol=1e-3)
+
+
+def test_srgb_lab_round_trip():
+    rgb = np.random.default_rng(1).uniform(0, 1, (64, 48, 3)).astype(np.float32)
+    lab = color.srgb_to_lab(rgb)
+    np.testing.assert_allclose(color.lab_to_srgb(lab), rgb, atol=1e-4)
+    np.testing.assert_allclose(color.lab_to_srgb_fast(lab), rgb, atol=1e-4)
+    np.testing.assert_allclose(color.srgb_to_lightness(rgb), lab[..., 0], atol=1e-3)
+
+
+def test_gray_lightness_round_trip():
+    gray = np.linspace(0, 1, 1001, dtype=np.float32)
+    np.testing.assert_allclose(color.lightness_to_gray(color.gray_to_lightness(gray)), gray, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (7,), (33, 65), (3, 5, 4), (600, 500)])  # last: several chunks
+def test_lab_to_srgb_fast_matches_exact(shape):
+    lab = _random_lab(shape, seed=2)
+    fast = color.lab_to_srgb_fast(lab)
+    assert fast.shape == lab.shape and fast.dtype == np.float32
+    np.testing.assert_allclose(fast, color.lab_to_srgb(lab), atol=3e-5)
+
+
+def test_lab_to_linear_fast_matches_exact_out_of_gamut_too():
+    lab = _random_lab((80, 90), seed=3)
+    exact = color.lab_to_linear(lab)
+    fast = color.lab_to_linear_fast(lab[..., 0], lab[..., 1:])
+    np.testing.assert_allclose(fast, exact, rtol=1e-5, atol=1e-5)
+
+
+def test_fast_paths_accept_empty_input():
+    assert color.lab_to_linear_fast(np.zeros((0,), np.float32), np.zeros((0, 2), np.float32)).shape == (0, 3)
+    assert color.linear_to_srgb_fast(np.zeros((0, 4, 3), np.float32)).shape == (0, 4, 3)
+
+
+def test_linear_to_srgb_fast_matches_exact_and_clips():
+    lin = np.concatenate(
+        [np.linspace(-0.5, 1.5, 20001), np.linspace(0, 0.01, 5001)]  # the linear toe near 0 too
+    ).astype(np.float32)
+    expected = np.clip(color.linear_to_srgb(lin), 0, 1)
+    np.testing.assert_allclose(color.linear_to_srgb_fast(lin), expected, atol=1e-6)

@@ -1,0 +1,132 @@
+"""plugins.host.merge: upsampling, gamut clipping and the full-resolution merge."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from plugins import color
+from plugins.host import merge as merging
+from plugins.host.merge import DEFAULT_UPSAMPLER, UPSAMPLERS, clip_to_gamut, merge, upsample_ab
+
+
+def _wild(shape, seed=0):
+    rng = np.random.default_rng(seed)
+    lightness = rng.uniform(0, 100, shape).astype(np.float32)
+    ab = rng.uniform(-150, 150, shape + (2,)).astype(np.float32)
+    return lightness, ab
+
+
+def _linear(lightness, ab):
+    return color.lab_to_linear(color.join_lab(lightness, ab))
+
+
+def test_default_upsampler_is_listed():
+    assert DEFAULT_UPSAMPLER in UPSAMPLERS == ("guided", "bilinear")
+
+
+@pytest.mark.parametrize("method", UPSAMPLERS)
+def test_merge_keeps_the_shape_of_odd_sizes(method):
+    lightness = np.random.default_rng(0).uniform(0, 100, (1001, 757)).astype(np.float32)
+    ab = np.random.default_rng(1).uniform(-40, 40, (256, 193, 2)).astype(np.float32)
+    assert upsample_ab(lightness, ab, method).shape == (1001, 757, 2)
+    rgb = merge(lightness, ab, method)
+    assert rgb.shape == (1001, 757, 3) and rgb.dtype == np.float32
+    assert rgb.min() >= 0.0 and rgb.max() <= 1.0
+
+
+@pytest.mark.parametrize(("light_shape", "ab_shape"), [((120, 90), (31, 23)), ((40, 200), (60, 50))])
+def test_bilinear_is_cv2_resize(light_shape, ab_shape):
+    lightness = np.full(light_shape, 50, np.float32)
+    ab = np.random.default_rng(2).uniform(-60, 60, ab_shape + (2,)).astype(np.float32)
+    expected = cv2.resize(ab, light_shape[::-1], interpolation=cv2.INTER_LINEAR)
+    np.testing.assert_allclose(upsample_ab(lightness, ab, "bilinear"), expected, atol=1e-3)
+
+
+@pytest.mark.parametrize("method", UPSAMPLERS)
+def test_ab_at_full_size_is_kept_and_larger_ab_is_shrunk(method):
+    lightness, ab = _wild((30, 40))
+    np.testing.assert_array_equal(upsample_ab(lightness, ab, method), ab)
+    bigger = cv2.resize(ab, (80, 60), interpolation=cv2.INTER_NEAREST)
+    assert upsample_ab(lightness, bigger, method).shape == (30, 40, 2)
+
+
+@pytest.mark.parametrize("ab_shape", [(1, 1), (1, 5), (2, 3)])
+def test_guided_copes_with_tiny_ab(ab_shape):
+    lightness, _ = _wild((50, 70))
+    ab = np.full(ab_shape + (2,), 20.0, np.float32)
+    np.testing.assert_allclose(upsample_ab(lightness, ab, "guided"), 20.0, atol=1e-3)
+
+
+def test_bad_input_is_refused():
+    lightness, ab = _wild((20, 20))
+    with pytest.raises(ValueError, match="upsampler"):
+        merge(lightness, ab[::2, ::2], "nearest")
+    with pytest.raises(ValueError):
+        merge(lightness, ab[..., :1])
+
+
+def test_clip_to_gamut_keeps_lightness_and_hue():
+    lightness, ab = _wild((200, 150))
+    clipped = clip_to_gamut(lightness, ab)
+    linear = _linear(lightness, clipped)
+    assert linear.min() > -1e-4 and linear.max() < 1 + 1e-4
+    scale = np.linalg.norm(clipped, axis=-1) / np.linalg.norm(ab, axis=-1)
+    assert scale.max() <= 1.0
+    np.testing.assert_allclose(clipped, ab * scale[..., None], atol=1e-3)  # same hue: a pure scaling
+    rgb = color.lab_to_srgb(color.join_lab(lightness, clipped))
+    assert np.abs(color.srgb_to_lightness(rgb) - lightness).max() < 0.05
+
+
+def test_clip_to_gamut_reduces_chroma_only_as_needed():
+    lightness, ab = _wild((100, 100), seed=3)
+    clipped = clip_to_gamut(lightness, ab)
+    scale = np.linalg.norm(clipped, axis=-1) / np.linalg.norm(ab, axis=-1)
+    reduced = (scale > 0.2) & (scale < 1.0)
+    assert reduced.sum() > 1000
+    # The bisection ends within 1/256 below the gamut's edge: 5% more chroma leaves it.
+    beyond = _linear(lightness[reduced], clipped[reduced] * 1.05)
+    assert ((beyond < -1e-6) | (beyond > 1 + 1e-6)).any(axis=-1).all()
+    inside = np.full((100, 100), 50, np.float32), np.full((100, 100, 2), 10, np.float32)
+    np.testing.assert_array_equal(clip_to_gamut(*inside), inside[1])
+
+
+@pytest.mark.parametrize("method", UPSAMPLERS)
+def test_merge_output_has_the_input_lightness(method):
+    lightness, _ = _wild((240, 180), seed=4)
+    _, ab = _wild((60, 45), seed=5)
+    rgb = merge(lightness, ab, method)
+    assert np.abs(color.srgb_to_lightness(rgb) - lightness).max() < 0.05
+
+
+@pytest.mark.parametrize("level", [0.0, 100.0])
+def test_black_and_white_stay_neutral(level):
+    lightness = np.full((64, 48), level, np.float32)
+    _, ab = _wild((16, 12), seed=6)
+    np.testing.assert_allclose(merge(lightness, ab), level / 100.0, atol=1e-3)
+
+
+def test_merge_equals_the_exact_slow_composition(monkeypatch):
+    lightness, _ = _wild((90, 70), seed=7)
+    _, ab = _wild((30, 24), seed=8)
+    ab *= 0.5
+    monkeypatch.setattr(merging, "_CHUNK_PIXELS", 700)  # many chunks, one of them partial
+    clipped = clip_to_gamut(lightness, upsample_ab(lightness, ab))
+    expected = color.lab_to_srgb(color.join_lab(lightness, clipped))
+    np.testing.assert_allclose(merge(lightness, ab), expected, atol=1e-4)
+
+
+def test_guided_bleeds_less_than_bilinear_at_an_edge():
+    height, width, edge, factor = 192, 240, 101, 8  # edge not on the low-res grid
+    lightness = np.where(np.arange(width) < edge, 30.0, 70.0).astype(np.float32)
+    lightness = np.broadcast_to(lightness, (height, width)).copy()
+    true_ab = np.where((np.arange(width) < edge)[:, None], (40.0, -20.0), (-30.0, 50.0)).astype(np.float32)
+    true_ab = np.broadcast_to(true_ab, (height, width, 2)).copy()
+    small = cv2.resize(true_ab, (width // factor, height // factor), interpolation=cv2.INTER_AREA)
+    near = slice(edge - 2 * factor, edge + 2 * factor)
+    errors = {
+        method: np.linalg.norm(upsample_ab(lightness, small, method) - true_ab, axis=-1)[:, near].mean()
+        for method in UPSAMPLERS
+    }
+    assert errors["guided"] < 0.5 * errors["bilinear"]
