@@ -1,1 +1,0 @@
-"""Tinct's shipped data: model weights with their cards, icons and sample photos."""
