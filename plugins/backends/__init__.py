@@ -1,0 +1,1 @@
+"""Built-in colorization backends (models and their pure pre/post-processing)."""

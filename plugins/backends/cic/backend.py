@@ -1,0 +1,78 @@
+"""The ``cic`` backend as a Tinct plugin: several colorizations from one predicted ab distribution."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from plugins import Capability, ColorizeOptions, Colorizer, ColorizerInfo, Progress, Sample, hookimpl
+from plugins.backends.common.shipped import shipped_model
+from plugins.color import fit_short_side
+from plugins.types import BackendOption
+
+SHIPPED = shipped_model("cic")
+
+
+class CICColorizer(Colorizer):
+    info = ColorizerInfo(
+        id="cic",
+        name="Colorful classification (EfficientNet-Lite0 U-Net)",
+        version="1.0.0",
+        license="Apache-2.0",
+        description="Predicts a distribution over colors per pixel (Zhang et al., Colorful Image Colorization) "
+        "and offers several coherent colorizations. Vivid; the first sample is the most faithful.",
+        max_samples=8,
+        capabilities=frozenset({Capability.SAMPLES}),
+        devices=("cpu", "cuda", "mps"),
+        weights=(SHIPPED.weights,),
+        default_working_size=256,
+        supports_half=True,
+        has_temperature=True,
+        default_temperature=0.38,
+        params=(
+            BackendOption(
+                "diversity", "Diversity", 0.5, 0.0, 1.0,
+                help="How adventurous samples 2 and up are: 0 keeps each region's most likely color, "
+                "0.5 follows the model's beliefs, 1 favours rarer colors.",
+            ),
+        ),
+    )
+
+    def __init__(self) -> None:
+        self.model = None
+
+    def load(self, device: str) -> None:
+        import torch
+
+        from plugins.backends.cic.model import CICConfig, CICModel
+        from plugins.weights import load_state_dict
+
+        config = CICConfig.from_dict(SHIPPED.config)
+        model = CICModel(config)
+        model.load_state_dict({k: v.float() for k, v in load_state_dict(SHIPPED.weights).items()})
+        self.model = model.to(torch.device(device)).eval()
+
+    def unload(self) -> None:
+        self.model = None
+
+    def colorize(self, lightness: np.ndarray, options: ColorizeOptions) -> Iterator[Progress | Sample]:
+        from plugins.backends.cic.model import predict_logits, upsample_ab
+        from plugins.backends.cic.sampling import DEFAULT_DIVERSITY, iter_samples
+
+        yield Progress(0.0, "predicting color distributions")
+        model = self.model.half() if options.half else self.model.float()
+        small = fit_short_side(lightness, options.working_size)
+        logits = predict_logits(model, small)
+        diversity = options.params.get("diversity", DEFAULT_DIVERSITY)
+        n = options.samples
+        samples = iter_samples(logits, n, options.temperature, diversity, options.seed)
+        for index, ab in enumerate(samples):
+            ab = upsample_ab(ab[None], small.shape[:2])[0]
+            yield Sample(index, ab.permute(1, 2, 0).numpy().astype(np.float32))
+            yield Progress((index + 1) / n, f"sample {index + 1} of {n}")
+
+
+@hookimpl
+def register_colorizers():
+    return [CICColorizer]

@@ -1,0 +1,59 @@
+"""The ``regression`` backend as a Tinct plugin: one deterministic colorization."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from plugins import ColorizeOptions, Colorizer, ColorizerInfo, Progress, Sample, hookimpl
+from plugins.backends.common.shipped import shipped_model
+from plugins.color import fit_short_side
+
+SHIPPED = shipped_model("regression")
+
+
+class RegressionColorizer(Colorizer):
+    info = ColorizerInfo(
+        id="regression",
+        name="Regression (EfficientNet-Lite0 U-Net)",
+        version="1.0.0",
+        license="Apache-2.0",
+        description="Predicts one colorization directly (Dahl; Deep Koalarization). Fast and faithful, a little muted.",
+        max_samples=1,
+        devices=("cpu", "cuda", "mps"),
+        weights=(SHIPPED.weights,),
+        default_working_size=256,
+        supports_half=True,
+    )
+
+    def __init__(self) -> None:
+        self.model = None
+
+    def load(self, device: str) -> None:
+        import torch
+
+        from plugins.backends.regression.model import RegressionConfig, RegressionModel
+        from plugins.weights import load_state_dict
+
+        config = RegressionConfig.from_dict(SHIPPED.config)
+        model = RegressionModel(config)
+        model.load_state_dict({k: v.float() for k, v in load_state_dict(SHIPPED.weights).items()})
+        self.model = model.to(torch.device(device)).eval()
+
+    def unload(self) -> None:
+        self.model = None
+
+    def colorize(self, lightness: np.ndarray, options: ColorizeOptions) -> Iterator[Progress | Sample]:
+        from plugins.backends.regression.model import predict_ab
+
+        yield Progress(0.0, "predicting colors")
+        model = self.model.half() if options.half else self.model.float()
+        ab = predict_ab(model, fit_short_side(lightness, options.working_size))
+        yield Sample(0, ab)
+        yield Progress(1.0, "done")
+
+
+@hookimpl
+def register_colorizers():
+    return [RegressionColorizer]

@@ -1,0 +1,102 @@
+"""Export turns a training run into shipped fp16 safetensors and cards that the backend loads;
+evaluation scores it through the host, next to the grayscale baseline."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from safetensors import safe_open
+
+from plugins.backends.common import shipped
+from plugins.backends.regression import backend as regression_backend
+from plugins.host import PluginHost, build_options
+from training import evaluate, quality
+from training.__main__ import main as training_main
+
+
+def write_photos(folder: Path, count: int, size: int = 64) -> Path:
+    rng = np.random.default_rng(1)
+    folder.mkdir(parents=True)
+    for i in range(count):
+        y, x = np.mgrid[0:size, 0:size] / size
+        rgb = np.stack([x, y * rng.random(), 0.5 * (x + y)], axis=-1)
+        Image.fromarray((rgb * 255).astype(np.uint8)).save(folder / f"p{i}.png")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    root = tmp_path_factory.mktemp("export")
+    data = write_photos(root / "train", 6)
+    run = root / "run"
+    args = ["train", "regression", "--data", str(data), "--val", str(data), "--out", str(run), "--size", "64",
+            "--crop", "48", "--batch-size", "3", "--steps", "2", "--val-every", "2", "--workers", "0",
+            "--no-pretrained", "--no-progress", "--loss", "l2"]
+    assert training_main(args) == 0
+    target = root / "models" / "regression"
+    assert training_main(["export", str(run), "--to", str(target), "--checkpoint", "last", "--hardware", "test CPU"]) == 0
+    return target
+
+
+def test_export_writes_fp16_safetensors_with_config_and_cards(exported):
+    weights = exported.with_suffix(".safetensors")
+    card = json.loads(exported.with_suffix(".json").read_text())
+    assert card["sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+    with safe_open(str(weights), "pt") as f:
+        assert json.loads(f.metadata()["config"]) == card["config"]
+        dtypes = {str(f.get_tensor(k).dtype) for k in f.keys()}
+    assert "torch.float16" in dtypes and "torch.float32" not in dtypes
+    assert card["training"]["command"].startswith("python -m training train regression --data ")
+    assert card["training"]["steps"] == 2 and card["training"]["hardware"] == "test CPU"
+    markdown = exported.with_suffix(".md").read_text()
+    assert card["sha256"] in markdown and card["training"]["command"] in markdown
+
+
+def test_the_backend_loads_exported_weights_and_colorizes(exported, monkeypatch):
+    monkeypatch.setattr(shipped, "model_path", lambda name: exported.parent / name)
+    model = shipped.shipped_model("regression")
+    colorizer = regression_backend.RegressionColorizer
+    monkeypatch.setattr(regression_backend, "SHIPPED", model)
+    monkeypatch.setattr(colorizer, "info", dataclasses.replace(colorizer.info, weights=(model.weights,)))
+    host = PluginHost.discover([regression_backend], entry_points=False)
+    assert host.weights_status(host.get("regression")).state == "verified"
+    backend = host.loaded("regression", "cpu")
+    lightness = np.linspace(0, 100, 90 * 120, dtype=np.float32).reshape(90, 120)
+    options, _ = build_options(backend.info, device="cpu", working_size=64)
+    [sample] = [e for e in backend.colorize(lightness, options) if hasattr(e, "ab")]
+    assert sample.ab.shape == (64, 85, 2) and np.isfinite(sample.ab).all()
+
+
+def test_grayscale_baseline_metrics_behave():
+    truth = np.zeros((32, 32, 3), np.uint8)
+    truth[..., 0] = 200
+    [report] = [evaluate.evaluate_grayscale([truth])]
+    assert report.samples[0].colorfulness == 0.0
+    assert report.samples[0].delta_cf == pytest.approx(quality.colorfulness(truth))
+    assert quality.psnr(truth, truth) == float("inf")
+    assert quality.auc(truth, truth) == 1.0
+    assert 0 < report.samples[0].auc < 1
+
+
+def test_eval_reports_the_baseline_and_a_backend(tmp_path, capsys):
+    data = write_photos(tmp_path / "test", 3, size=80)
+    code = training_main(["eval", "--data", str(data), "--backends", "testbackend", "--samples", "3", "--json"])
+    assert code == 0
+    reports = {r["backend"]: r for r in json.loads(capsys.readouterr().out)}
+    assert set(reports) == {"grayscale", "testbackend"}
+    flat = reports["testbackend"]
+    assert len(flat["samples"]) == 3 and flat["diversity"] > 10  # flat samples of three different hues
+    assert flat["best_of_n_psnr"] >= max(s["psnr"] for s in flat["samples"]) - 1e-9
+    assert reports["grayscale"]["samples"][0]["colorfulness"] == 0.0
+
+
+def test_load_eval_image_scales_the_short_side_and_center_crops(tmp_path):
+    Image.new("RGB", (512, 300), (10, 20, 30)).save(tmp_path / "wide.png")
+    image = evaluate.load_eval_image(tmp_path / "wide.png")
+    assert image.shape == (256, 256, 3) and tuple(image[128, 128]) == (10, 20, 30)

@@ -1,0 +1,172 @@
+"""The EfficientNet-Lite0 encoder, the regression model, the losses and the training loop.
+
+Training runs use a few tiny synthetic photos written to tmp_path, so the file stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from plugins.backbones import EfficientNetLite0, load_pretrained_weights
+from plugins.backends.regression.model import RegressionConfig, RegressionModel, predict_ab
+from training import checkpoint, losses
+from training import train as train_module
+from training.__main__ import main as training_main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(0)
+    for split, count in (("train", 8), ("val", 3)):
+        for i in range(count):
+            y, x = np.mgrid[0:64, 0:64] / 64.0
+            c = rng.random(6)
+            rgb = np.stack([0.5 + 0.4 * np.sin(6 * x * c[0] + c[3]), y * c[1], 0.5 * (x + y) * c[2]], axis=-1)
+            rgb = np.clip(rgb + rng.normal(0, 0.03, rgb.shape), 0, 1)
+            folder = root / split / ("nested" if i % 2 else "")
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray((rgb * 255).astype(np.uint8)).save(folder / f"p{i}.png")
+    (root / "train" / "broken.jpg").write_bytes(b"not a photo")
+    return root
+
+
+def _train_args(photos: Path, out: Path, *extra: str) -> list[str]:
+    return ["train", "regression", "--data", str(photos / "train"), "--val", str(photos / "val"),
+            "--out", str(out), "--size", "64", "--crop", "48", "--batch-size", "4", "--steps", "4",
+            "--val-every", "2", "--log-every", "1", "--workers", "0", "--no-pretrained", "--no-progress",
+            "--loss", "l2", "--seed", "3", *extra]
+
+
+# ---- encoder -------------------------------------------------------------------------------
+
+
+def test_encoder_loads_pretrained_weights_strictly():
+    full = EfficientNetLite0(num_classes=1000)
+    load_pretrained_weights(full)  # strict: every key of the .pth, nothing else
+    trunk_only = EfficientNetLite0()
+    load_pretrained_weights(trunk_only)
+    assert not hasattr(trunk_only, "_fc")
+    assert torch.equal(full._blocks[15]._project_conv.weight, trunk_only._blocks[15]._project_conv.weight)
+    full.eval()
+    with torch.no_grad():
+        features, pooled = full(torch.zeros(2, 3, 64, 96))
+        logits = full.classify(torch.randn(2, 3, 64, 96))
+    assert [f.shape[1:] for f in features] == [
+        (16, 32, 48), (24, 16, 24), (40, 8, 12), (112, 4, 6), (320, 2, 3)]
+    assert pooled.shape == (2, 1280) and logits.shape == (2, 1000)
+    assert torch.isfinite(logits).all() and logits.std() > 0.1
+
+
+def test_encoder_bn_settings():
+    bn = EfficientNetLite0()._bn0
+    assert bn.eps == 1e-3 and bn.momentum == 0.01
+
+
+# ---- model ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("finetune_from", [-1, 5, 0])
+def test_regression_model_shapes_and_trainable_parts(finetune_from):
+    model = RegressionModel(RegressionConfig(finetune_from=finetune_from))
+    enc = model.trunk.encoder
+    assert enc._blocks[0]._depthwise_conv.weight.requires_grad == (finetune_from == 0)
+    assert enc._blocks[15]._project_conv.weight.requires_grad == (finetune_from >= 0)
+    out = model.train()(torch.rand(2, 1, 50, 70) * 100)
+    assert out.shape == (2, 2, 50, 70)
+    out.square().mean().backward()
+    assert model.trunk.decoder.head.weight.grad is not None
+    assert not enc.training  # encoder BatchNorm statistics stay frozen
+
+
+def test_predict_ab_is_pure_numpy_in_and_out():
+    model = RegressionModel(RegressionConfig())
+    with torch.no_grad():
+        model.trunk.decoder.head.bias.copy_(torch.tensor([0.1, -0.2]))
+    lightness = np.random.default_rng(0).uniform(0, 100, (45, 61)).astype(np.float32)
+    ab = predict_ab(model, lightness)
+    assert ab.shape == (45, 61, 2) and ab.dtype == np.float32
+    np.testing.assert_allclose(ab[..., 0], 11.0, atol=1e-3)  # zero-initialized head: bias × ab_scale
+    np.testing.assert_allclose(ab[..., 1], -22.0, atol=1e-3)
+
+
+# ---- losses --------------------------------------------------------------------------------
+
+
+def test_losses():
+    a = torch.randn(2, 2, 32, 32) * 20
+    for fn in losses.LOSSES.values():
+        assert fn(a, a).item() == 0.0
+        assert fn(a, a + 5).item() > 0
+    const = torch.full((1, 2, 24, 24), 10.0)
+    # Blurring leaves flat maps alone, so Dahl's loss equals plain L2 there.
+    assert torch.allclose(losses.blurred(const, const + 3), losses.l2(const, const + 3))
+    blurred = losses.gaussian_blur(a, 3.0)
+    assert blurred.shape == a.shape and blurred.std() < a.std()
+    # Smooth L1 is quadratic below its threshold and linear above it.
+    small, big = losses.smooth_l1(const, const + 1), losses.smooth_l1(const, const + 22)
+    assert small.item() == pytest.approx(0.5 * (1 / 110) ** 2 / (2 / 110))
+    assert big.item() == pytest.approx((22 - 1) / 110)
+
+
+# ---- training loop -------------------------------------------------------------------------
+
+
+def test_train_writes_log_samples_and_checkpoints(photos, tmp_path):
+    out = tmp_path / "run"
+    assert training_main(_train_args(photos, out, "--workers", "1")) == 0  # a DataLoader worker process
+    rows = (out / "log.csv").read_text().splitlines()
+    assert rows[0].startswith("step,epoch") and len(rows) == 5
+    assert rows[-1].split(",")[-3:] != ["", "", ""]  # validation metrics on the last row
+    assert (out / "samples_step0000004.png").exists() and (out / "best.pt").exists()
+    ckpt = checkpoint.load(out / "last.pt")  # weights_only=True
+    assert ckpt["step"] == 4 and ckpt["model_args"]["backend"] == "regression"
+    model = RegressionModel(RegressionConfig.from_dict(ckpt["model_args"]["config"]))
+    model.load_state_dict(ckpt["model"])
+
+
+def test_interrupt_saves_and_resume_matches_uninterrupted_run(photos, tmp_path, monkeypatch):
+    straight = tmp_path / "straight"
+    assert training_main(_train_args(photos, straight)) == 0
+
+    calls = {"n": 0}
+
+    def interrupted_after_two_steps(pred, target):
+        calls["n"] += 1
+        if calls["n"] == 2:  # Ctrl-C during step 2: it finishes the step, saves and stops
+            signal.raise_signal(signal.SIGINT)
+        return losses.l2(pred, target)
+
+    resumed = tmp_path / "resumed"
+    with monkeypatch.context() as m:
+        m.setitem(train_module.LOSSES, "l2", interrupted_after_two_steps)
+        assert training_main(_train_args(photos, resumed)) == 130
+    assert checkpoint.load(resumed / "last.pt")["step"] == 2
+    assert training_main(_train_args(photos, resumed, "--resume")) == 0
+
+    a, b = checkpoint.load(straight / "last.pt"), checkpoint.load(resumed / "last.pt")
+    assert b["step"] == 4 and b["epoch"] == a["epoch"]
+    for key, value in a["model"].items():
+        assert torch.equal(value, b["model"][key]), key
+
+
+def test_ddp_two_processes_on_cpu(photos, tmp_path):
+    out = tmp_path / "ddp"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "training", *_train_args(photos, out, "--steps", "2", "--threads", "1")]
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "2 process(es)" in result.stdout
+    assert checkpoint.load(out / "last.pt")["step"] == 2

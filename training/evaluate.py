@@ -1,0 +1,153 @@
+"""``python -m training eval``: score installed backends through the same host API the app uses.
+
+Protocol of the literature: short side scaled to 256 px, 256×256 center crop, sRGB.
+Every backend is compared with the grayscale baseline (ab = 0) on the same images.
+
+    python -m training eval --data ../shared/data/test --samples 8 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+from tqdm import tqdm
+
+from plugins.color import lightness_to_gray, srgb_to_lightness
+from plugins.host import PluginHost, build_options
+from plugins.host.pipeline import MergedSample, colorize_lightness
+from training import quality as metrics
+
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"}
+
+
+@dataclass
+class SampleScores:
+    psnr: float
+    auc: float
+    colorfulness: float
+    delta_cf: float = 0.0
+
+
+@dataclass
+class Report:
+    backend: str
+    images: int
+    samples: list[SampleScores] = field(default_factory=list)
+    best_of_n_psnr: float | None = None
+    diversity: float | None = None
+    seconds_per_image: float | None = None
+    truth_colorfulness: float = 0.0
+
+
+def load_eval_image(path: Path, size: int = 256) -> np.ndarray:
+    """Short side to ``size`` px (bilinear, antialiased), then a ``size``×``size`` center crop: ``uint8 (size, size, 3)``."""
+    with Image.open(path) as image:
+        image = ImageOps.exif_transpose(image).convert("RGB")
+        scale = size / min(image.size)
+        resized = image.resize((max(size, round(image.width * scale)), max(size, round(image.height * scale))), Image.BILINEAR)
+    left, top = (resized.width - size) // 2, (resized.height - size) // 2
+    return np.asarray(resized.crop((left, top, left + size, top + size)))
+
+
+def to_uint8(rgb: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
+
+
+def scores_of(results: list[np.ndarray], truths: list[np.ndarray]) -> SampleScores:
+    return SampleScores(
+        psnr=float(np.mean([metrics.psnr(r, t) for r, t in zip(results, truths)])),
+        auc=float(np.mean([metrics.auc(r, t) for r, t in zip(results, truths)])),
+        colorfulness=float(np.mean([metrics.colorfulness(r) for r in results])),
+    )
+
+
+def finish(report: Report, per_sample: list[list[np.ndarray]], truths: list[np.ndarray]) -> Report:
+    report.truth_colorfulness = float(np.mean([metrics.colorfulness(t) for t in truths]))
+    for results in per_sample:
+        scores = scores_of(results, truths)
+        scores.delta_cf = abs(scores.colorfulness - report.truth_colorfulness)
+        report.samples.append(scores)
+    if len(per_sample) > 1:
+        best = [max(metrics.psnr(s[i], truths[i]) for s in per_sample) for i in range(len(truths))]
+        report.best_of_n_psnr = float(np.mean(best))
+    return report
+
+
+def evaluate_grayscale(truths: list[np.ndarray]) -> Report:
+    results = [to_uint8(np.repeat(lightness_to_gray(srgb_to_lightness(t / 255.0))[..., None], 3, -1)) for t in truths]
+    return finish(Report("grayscale", len(truths)), [results], truths)
+
+
+def evaluate_backend(host: PluginHost, backend_id: str, truths: list[np.ndarray], samples: int, seed: int, device: str) -> Report:
+    backend = host.loaded(backend_id, device)
+    options, _ = build_options(backend.info, device=backend.device, samples=samples, seed=seed)
+    per_sample: list[list[np.ndarray]] = [[] for _ in range(options.samples)]
+    diversity, seconds = [], []
+    for truth in tqdm(truths, desc=backend_id, disable=not sys.stderr.isatty(), leave=False):
+        lightness = srgb_to_lightness(truth / 255.0)
+        start = time.perf_counter()
+        merged = [e for e in colorize_lightness(backend, lightness, options) if isinstance(e, MergedSample)]
+        seconds.append(time.perf_counter() - start)
+        results = [to_uint8(m.rgb) for m in merged]
+        for index, result in enumerate(results):
+            per_sample[index].append(result)
+        if len(results) > 1:
+            diversity.append(metrics.mean_pairwise_ab_distance([metrics.ab_of(r) for r in results]))
+    report = finish(Report(backend_id, len(truths)), per_sample, truths)
+    report.seconds_per_image = float(np.median(seconds))
+    report.diversity = float(np.mean(diversity)) if diversity else None
+    return report
+
+
+def markdown_table(reports: list[Report]) -> str:
+    lines = [
+        "| backend | sample | PSNR dB | AuC | colorfulness | ΔCF | best-of-N PSNR | diversity | s/image |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for report in reports:
+        for k, s in enumerate(report.samples, start=1):
+            extra = ["", "", ""]
+            if k == 1:
+                extra = [
+                    f"{report.best_of_n_psnr:.2f}" if report.best_of_n_psnr else "",
+                    f"{report.diversity:.1f}" if report.diversity else "",
+                    f"{report.seconds_per_image:.3f}" if report.seconds_per_image else "",
+                ]
+            label = str(k) if len(report.samples) > 1 else ""
+            lines.append(f"| {report.backend} | {label} | {s.psnr:.2f} | {s.auc:.3f} | {s.colorfulness:.1f} | {s.delta_cf:.1f} | " + " | ".join(extra) + " |")
+    truth = reports[0].truth_colorfulness if reports else 0.0
+    lines.append(f"| ground truth | | | 1 | {truth:.1f} | 0 | | | |")
+    return "\n".join(lines)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, type=Path, help="folder of color photos (recursive)")
+    parser.add_argument("--backends", nargs="*", help="backend ids (default: every installed backend with weights)")
+    parser.add_argument("--samples", type=int, default=1, help="samples per photo for backends that make several")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--limit", type=int, help="only the first N photos (sorted by name)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a markdown table")
+
+
+def main(args: argparse.Namespace) -> int:
+    paths = sorted(p for p in args.data.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES)[: args.limit]
+    if not paths:
+        print(f"error: {args.data}: no photos found", file=sys.stderr)
+        return 2
+    truths = [load_eval_image(p) for p in paths]
+    host = PluginHost.discover()
+    backend_ids = args.backends if args.backends is not None else [
+        e.info.id for e in host.backends if e.info.weights and host.weights_status(e).ok
+    ]
+    reports = [evaluate_grayscale(truths)]
+    reports += [evaluate_backend(host, b, truths, args.samples, args.seed, args.device) for b in backend_ids]
+    print(json.dumps([asdict(r) for r in reports], indent=2) if args.json else markdown_table(reports))
+    return 0

