@@ -211,8 +211,3 @@ def test_the_console_script_prints_no_traceback_and_is_quiet_when_piped(tmp_path
     assert result.stdout == ""
     assert result.stderr.splitlines() == [f"error: {tmp_path / 'broken.jpg'}: " + result.stderr.split(": ", 2)[2].strip()]
     assert "Traceback" not in result.stderr
-
-
-def test_tinct_alone_means_the_gui_which_says_it_is_not_here_yet(capsys):
-    assert main([]) == 1
-    assert "not part of this version yet" in capsys.readouterr().err

@@ -1,0 +1,44 @@
+"""Starting the desktop app: the QApplication (high-DPI, icon, look) and the main window."""
+
+from __future__ import annotations
+
+import desktop.qt_compat  # noqa: F401  (first: guards against a PySide6 6.12 bug)
+
+import sys
+from typing import Callable, Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from desktop import theme
+from desktop.state.settings import SettingsStore, default_settings_path
+from plugins.host import PluginHost
+
+
+def make_application(argv: Sequence[str] = ()) -> QApplication:
+    """The running QApplication, made (and styled) if there is none yet."""
+    existing = QApplication.instance()
+    if existing is not None:
+        return existing
+    # Fractional scale factors (125 %, 150 %) as they are: photos must not be blurred by rounding.
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication([sys.argv[0] if sys.argv else "tinct", *argv])
+    app.setApplicationName("Tinct")
+    app.setApplicationDisplayName("Tinct")
+    app.setOrganizationName("Tinct")
+    app.setDesktopFileName("tinct")
+    app.setWindowIcon(theme.icon("tinct"))
+    theme.apply(app)
+    return app
+
+
+def main(files: Sequence[str] = (), host_factory: Callable[[], PluginHost] = PluginHost.discover) -> int:
+    app = make_application()
+    from desktop.main_window import MainWindow
+
+    window = MainWindow(SettingsStore(default_settings_path()), host_factory, probe_devices=True)
+    window.show()
+    if files:
+        window.open_paths(files)
+    return app.exec()

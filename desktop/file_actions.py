@@ -1,0 +1,92 @@
+"""The File menu's work: open, save the result, save all samples, comparison sheet, batch, and the Plugins view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog
+
+from desktop import saving
+from desktop.batch_dialog import BatchDialog
+from desktop.exports import PHOTO_SUFFIXES
+from desktop.plugins_dialog import PluginsDialog
+
+OPEN_FILTER = "Photos (" + " ".join(f"*{suffix}" for suffix in sorted(PHOTO_SUFFIXES)) + ");;All files (*)"
+
+
+def _start_folder(window) -> Path:
+    doc = window.session.current
+    if doc is not None:
+        return doc.path.parent
+    return Path(window.store.state.last_folder or Path.home())
+
+
+def open_dialog(window) -> None:
+    paths, _filter = QFileDialog.getOpenFileNames(window, "Open photos", str(_start_folder(window)), OPEN_FILTER)
+    if paths:
+        window.open_paths(paths)
+
+
+def _ready_run(window):
+    doc, run = window.current_run()
+    if run is None or not run.samples:
+        window.notices.info("Nothing to save yet", "Colorize the photo first.")
+        return None, None
+    return doc, run
+
+
+def save_result(window, target: Path | None = None) -> bool:
+    """Save the combined result, else the chosen sample, else the one on view, at full resolution."""
+    doc, run = _ready_run(window)
+    if run is None:
+        return False
+    overwrite = False
+    if target is None:
+        suggested = saving.default_result_path(doc, run, window.store.state.output_format)
+        target = saving.ask_save_path(window, suggested)
+        if target is None:
+            return False
+        overwrite = True  # the dialog has asked before replacing a file
+    window.store.state.output_format = saving.SUFFIX_FORMATS.get(target.suffix.lower(), "png")
+    window.queue.save(saving.result_request(doc, run, Path(target), overwrite))
+    return True
+
+
+def save_all_samples(window, folder: Path | None = None) -> bool:
+    doc, run = _ready_run(window)
+    if run is None:
+        return False
+    folder = folder or saving.ask_folder(window, "Save all samples into", doc.path.parent)
+    if folder is None:
+        return False
+    window.queue.save(saving.all_samples_request(doc, run, Path(folder), window.store.state.output_format))
+    return True
+
+
+def export_sheet(window, target: Path | None = None) -> bool:
+    doc, run = _ready_run(window)
+    if run is None:
+        return False
+    if target is None:
+        suggested = doc.path.with_name(f"{doc.path.stem}.{run.settings.backend_id}.comparison.jpg")
+        path, _filter = QFileDialog.getSaveFileName(window, "Export comparison sheet", str(suggested), "JPEG (*.jpg);;PNG (*.png)")
+        if not path:
+            return False
+        target = Path(path)
+    window.queue.export_sheet(saving.sheet_request(doc, run, Path(target)))
+    return True
+
+
+def show_batch(window) -> BatchDialog:
+    dialog = BatchDialog(window.queue, window.controls.settings, _start_folder(window), window)
+    window._dialogs.append(dialog)
+    dialog.show()
+    return dialog
+
+
+def show_plugins(window) -> PluginsDialog:
+    loaded = dict(window.queue.loaded_devices)
+    dialog = PluginsDialog(window.host, loaded, window)
+    window._dialogs.append(dialog)
+    dialog.show()
+    return dialog

@@ -1,0 +1,285 @@
+"""Starts the background jobs and feeds what they yield into the session.
+
+Backend work (colorize runs and batches) goes through one lane, one job at a
+time, in the order asked; reading, saving and rendering run beside it. No
+widgets here: the window calls these methods and draws the session.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThreadPool, Signal
+
+from desktop import worker
+from desktop.messages import (
+    BackendReady,
+    BatchProgress,
+    BatchRequest,
+    Chroma,
+    GpuOutOfMemory,
+    JobProgress,
+    PhotoRead,
+    SampleMade,
+    SaveRequest,
+    SheetRequest,
+)
+from desktop.state.notices import NoticeAction, Notices
+from desktop.state.session import CANCELLED, DONE, FAILED, RUNNING, ColorSample, PhotoDoc, Run, Session
+from desktop.state.settings import ColorizeSettings
+from plugins.errors import TinctError
+from plugins.host import PluginHost
+
+
+@dataclass(eq=False)
+class _Colorize:
+    doc: PhotoDoc
+    run: Run
+
+
+@dataclass(eq=False)
+class _Batch:
+    request: BatchRequest
+
+
+class JobQueue(QObject):
+    lane_changed = Signal()  # the running or queued backend jobs changed
+    batch_progressed = Signal(object)  # BatchProgress
+    batch_finished = Signal(object)  # BatchResult, or None when cancelled or failed
+    saved = Signal(list)  # the paths written
+    save_failed = Signal(str)
+
+    def __init__(self, session: Session, notices: Notices, pool: QThreadPool | None = None):
+        super().__init__()
+        self.session, self.notices, self.pool = session, notices, pool
+        self.host: PluginHost | None = None
+        self.loaded_devices: dict[str, str] = {}
+        """Backends loaded this session, and on which device."""
+        self.pending: deque[_Colorize | _Batch] = deque()
+        self.current: _Colorize | _Batch | None = None
+        self._current_worker: worker.GeneratorWorker | None = None
+        self._renders: dict[int, worker.GeneratorWorker] = {}
+        self._side_workers: set[worker.GeneratorWorker] = set()
+        session.combine_changed.connect(self._combine_changed)
+
+    # -- the backend lane -----------------------------------------------------------
+    def set_host(self, host: PluginHost) -> None:
+        self.host = host
+        self._start_next()
+
+    def colorize(self, doc: PhotoDoc, settings: ColorizeSettings) -> Run:
+        """Queue a run of ``doc``; it starts as soon as the lane is free."""
+        expected = settings.samples
+        if self.host is not None and settings.backend_id in self.host.ids():
+            expected = min(expected, self.host.get(settings.backend_id).info.max_samples)
+        run = self.session.add_run(doc, settings, expected)
+        self.pending.append(_Colorize(doc, run))
+        self.lane_changed.emit()
+        self._start_next()
+        return run
+
+    def batch(self, request: BatchRequest) -> None:
+        self.pending.append(_Batch(request))
+        self.lane_changed.emit()
+        self._start_next()
+
+    @property
+    def busy(self) -> bool:
+        return self.current is not None
+
+    @property
+    def batch_running(self) -> bool:
+        return isinstance(self.current, _Batch)
+
+    def cancel(self, run: Run | None = None) -> None:
+        """Cancel ``run`` (queued or running), or the running job when ``run`` is None."""
+        for item in list(self.pending):
+            if isinstance(item, _Colorize) and item.run is run:
+                self.pending.remove(item)
+                self.session.update_run(item.doc, run, state=CANCELLED, message="Cancelled")
+                self.lane_changed.emit()
+                return
+        running = self.current.run if isinstance(self.current, _Colorize) else None
+        if self._current_worker is not None and (run is None or run is running):
+            self._current_worker.quit()
+
+    def cancel_all(self) -> None:
+        while self.pending:
+            item = self.pending.popleft()
+            if isinstance(item, _Colorize):
+                self.session.update_run(item.doc, item.run, state=CANCELLED, message="Cancelled")
+        self.lane_changed.emit()
+        self.cancel()
+
+    def _start_next(self) -> None:
+        if self.current is not None or self.host is None or not self.pending:
+            return
+        item = self.current = self.pending.popleft()
+        if isinstance(item, _Colorize):
+            job = worker.GeneratorWorker(worker.colorize_job, self.host, item.doc.path, item.run.settings)
+            self.session.update_run(item.doc, item.run, state=RUNNING, message="Starting")
+            job.yielded.connect(lambda message, i=item: self._colorize_message(i, message))
+            job.errored.connect(lambda error, i=item: self._colorize_failed(i, error))
+            job.aborted.connect(lambda i=item: self._set_state(i, CANCELLED, "Cancelled"))
+            job.returned.connect(lambda _result, i=item: self._set_state(i, DONE, _done_message(i.run)))
+        else:
+            job = worker.GeneratorWorker(worker.batch_job, self.host, item.request)
+            job.yielded.connect(self._batch_message)
+            job.returned.connect(self._batch_done)
+            job.aborted.connect(lambda: self._batch_done(None, "Batch cancelled"))
+            job.errored.connect(lambda error: self._batch_done(None, "Batch failed", error))
+        job.finished.connect(self._lane_finished)
+        self._current_worker = job
+        self.lane_changed.emit()
+        job.start(self.pool)
+
+    def _lane_finished(self) -> None:
+        self.current = self._current_worker = None
+        self.lane_changed.emit()
+        self._start_next()
+
+    def _colorize_message(self, item: _Colorize, message) -> None:
+        doc, run = item.doc, item.run
+        if isinstance(message, PhotoRead):
+            self.session.set_loaded(doc, message.size, message.preview_lightness, message.original_preview, message.notes)
+        elif isinstance(message, SampleMade):
+            sample = ColorSample(message.index, message.ab, message.preview, message.thumbnail)
+            self.session.add_sample(doc, run, sample)
+        elif isinstance(message, JobProgress):
+            self.session.update_run(doc, run, progress=max(run.progress, message.fraction), message=message.message)
+        elif isinstance(message, BackendReady):
+            self.loaded_devices[run.settings.backend_id] = message.device
+            self.session.update_run(doc, run, device=message.device)
+            for note in message.notes:
+                self.notices.info(note)
+
+    def _set_state(self, item: _Colorize, state: str, message: str) -> None:
+        progress = 1.0 if state == DONE else item.run.progress
+        self.session.update_run(item.doc, item.run, state=state, message=message, progress=progress)
+
+    def _colorize_failed(self, item: _Colorize, error: BaseException) -> None:
+        doc, run = item.doc, item.run
+        self.session.update_run(doc, run, state=FAILED, error=str(error), message="Failed")
+        actions = ()
+        if isinstance(error, GpuOutOfMemory):
+            retry = run.settings.with_changes(device="cpu")
+            actions = (NoticeAction("Retry on CPU", lambda: self.colorize(doc, retry)),)
+        self.notices.error(f"Could not colorize {doc.name}", _summary(error), details=_details(error), actions=actions)
+
+    def _batch_message(self, message) -> None:
+        if isinstance(message, BatchProgress):
+            self.batch_progressed.emit(message)
+
+    def _batch_done(self, result, title: str = "", error: BaseException | None = None) -> None:
+        self.batch_finished.emit(result)
+        if result is None:
+            if error is None:
+                self.notices.info(title)
+            else:
+                self.notices.error(title, _summary(error), details=_details(error))
+            return
+        summary = f"{len(result.written)} file(s) written"
+        if result.skipped:
+            summary += f", {len(result.skipped)} photo(s) skipped"
+        lines = [f"{path.name}: {reason}" for path, reason in result.failed + result.skipped]
+        if result.failed:
+            self.notices.warning(f"Batch finished: {len(result.failed)} photo(s) failed", summary, details="\n".join(lines))
+        else:
+            self.notices.info("Batch finished", summary, details="\n".join(lines))
+
+    # -- jobs beside the lane ------------------------------------------------------------
+    def load(self, doc: PhotoDoc) -> None:
+        """Read ``doc`` for display; an unreadable photo is closed with a notice."""
+
+        def loaded(result) -> None:
+            _photo, message = result
+            self.session.set_loaded(doc, message.size, message.preview_lightness, message.original_preview, message.notes)
+
+        def failed(error) -> None:
+            self.session.close(doc)
+            self.notices.error(f"Could not open {doc.name}", _summary(error), details=_details(error))
+
+        self._side_job(worker.read_for_display, doc.path, returned=loaded, errored=failed)
+
+    def save(self, request: SaveRequest) -> None:
+        def saved(paths) -> None:
+            names = ", ".join(Path(p).name for p in paths)
+            self.notices.info(f"Saved {names}" if len(paths) == 1 else f"Saved {len(paths)} files", str(Path(paths[0]).parent) if paths else "")
+            self.saved.emit(list(paths))
+
+        def failed(error) -> None:
+            self.notices.error("Could not save", _summary(error), details=_details(error))
+            self.save_failed.emit(str(error))
+
+        self._side_job(worker.save_job, request, returned=saved, errored=failed)
+
+    def export_sheet(self, request: SheetRequest) -> None:
+        def failed(error) -> None:
+            self.notices.error("Could not export the comparison sheet", _summary(error), details=_details(error))
+            self.save_failed.emit(str(error))
+
+        def saved(path) -> None:
+            self.notices.info(f"Exported {Path(path).name}", str(Path(path).parent))
+            self.saved.emit([path])
+
+        self._side_job(worker.comparison_job, request, returned=saved, errored=failed)
+
+    def _combine_changed(self, doc: PhotoDoc, run: Run) -> None:
+        if run.combined_preview is not None or not run.has_strokes or doc.preview_lightness is None:
+            return
+        if run.id in self._renders:
+            return  # the running render will see the version moved on and render again
+        mask = run.combine.copy()
+        chroma = Chroma(mask=mask, samples_ab={k: s.ab for k, s in run.samples.items()})
+
+        def rendered(image) -> None:
+            current = run.combine
+            if current is not None and current.version == mask.version:
+                self.session.set_combined_preview(doc, run, image)
+
+        def done() -> None:
+            self._renders.pop(run.id, None)
+            if run.combined_preview is None:
+                self._combine_changed(doc, run)
+
+        job = self._side_job(worker.render_combined_job, doc.preview_lightness, chroma, returned=rendered, finished=done)
+        self._renders[run.id] = job
+
+    def _side_job(self, function, *args, returned=None, errored=None, finished=None) -> worker.GeneratorWorker:
+        job = worker.GeneratorWorker(function, *args)
+        if returned is not None:
+            job.returned.connect(returned)
+        if errored is not None:
+            job.errored.connect(errored)
+        else:
+            job.errored.connect(lambda error: self.notices.error("Background task failed", _summary(error), details=_details(error)))
+        self._side_workers.add(job)
+        job.finished.connect(lambda: self._side_workers.discard(job))
+        if finished is not None:
+            job.finished.connect(finished)
+        return job.start(self.pool)
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Stop everything (the window is closing) and wait for the threads."""
+        self.cancel_all()
+        for job in list(self._side_workers):
+            job.quit()
+        (self.pool or QThreadPool.globalInstance()).waitForDone(timeout_ms)
+
+
+def _done_message(run: Run) -> str:
+    count = len(run.samples)
+    return f"Done · {count} sample{'s' if count != 1 else ''}" + (f" on {run.device.upper()}" if run.device else "")
+
+
+def _summary(error: BaseException) -> str:
+    if isinstance(error, TinctError):
+        return str(error)
+    return f"Internal error: {type(error).__name__}: {error}"
+
+
+def _details(error: BaseException) -> str:
+    return "".join(traceback.format_exception(error)).strip()

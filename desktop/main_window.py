@@ -1,0 +1,329 @@
+"""The main window: viewer in the middle, controls and samples on the right, open photos along the bottom."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
+
+from desktop import menus, theme, worker
+from desktop.combine import CombinePanel
+from desktop.controls import ControlsPanel, section_title
+from desktop.exports import PHOTO_SUFFIXES, photos_in
+from desktop.filmstrip import Filmstrip
+from desktop.images import mean_color, to_qimage
+from desktop.job_queue import JobQueue
+from desktop.notifications import NotificationArea
+from desktop.sample_grid import SampleGrid
+from desktop.state import ColorizeSettings, Notices, Session, SettingsStore
+from desktop.state.session import PhotoDoc, Run
+from desktop.viewer import PhotoViewer
+from plugins.host import PluginHost
+
+SIDE_PANEL_WIDTH = 340
+
+
+class MainWindow(QMainWindow):
+    backends_ready = Signal()
+
+    def __init__(self, store: SettingsStore, host_factory: Callable[[], PluginHost], probe_devices: bool = False):
+        super().__init__()
+        self.setWindowTitle("Tinct")
+        self.setWindowIcon(theme.icon("tinct"))
+        self.setAcceptDrops(True)
+        self.resize(1440, 920)
+        self.store = store
+        self.session = Session(self)
+        self.notices = Notices(self)
+        self.queue = JobQueue(self.session, self.notices)
+        self.host: PluginHost | None = None
+        self._shown: tuple[PhotoDoc | None, object] = (None, None)
+        self._dialogs: list[QWidget] = []
+        self._build()
+        self.actions_ = menus.install(self)
+        self._connect()
+        self._refresh_all()
+        discovery = worker.GeneratorWorker(worker.discover_job, host_factory, probe_devices)
+        discovery.returned.connect(self._discovered)
+        discovery.errored.connect(lambda error: self.notices.error("Could not look for backends", str(error)))
+        discovery.start()
+
+    # -- layout ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.viewer = PhotoViewer()
+        self.filmstrip = Filmstrip(self.session)
+        self.controls = ControlsPanel()
+        self.samples = SampleGrid()
+        self.samples.setMinimumHeight(180)
+        self.combine = CombinePanel()
+        self.run_picker = QComboBox()
+        self.run_picker.setVisible(False)
+
+        center = QWidget()
+        center_layout = QVBoxLayout(center)
+        center_layout.setContentsMargins(0, 0, 0, 0)
+        center_layout.setSpacing(0)
+        center_layout.addWidget(self.viewer, 1)
+        center_layout.addWidget(self.filmstrip)
+        self.notifications = NotificationArea(self.notices, self.viewer)
+
+        panel = QWidget()
+        panel.setObjectName("SidePanel")
+        panel.setFixedWidth(SIDE_PANEL_WIDTH)
+        side = QVBoxLayout(panel)
+        side.setContentsMargins(16, 10, 14, 14)
+        side.setSpacing(8)
+        side.addWidget(self.controls)
+        samples_header = QHBoxLayout()
+        samples_header.addWidget(section_title("Samples"))
+        samples_header.addStretch(1)
+        samples_header.addWidget(self.run_picker)
+        side.addSpacing(4)
+        side.addLayout(samples_header)
+        self.samples.setToolTip("Click a sample to compare it with the original; double-click (or Enter, or C) marks it chosen")
+        side.addWidget(self.samples, 1)
+        side.addWidget(self.combine)
+
+        body = QWidget()
+        body_layout = QHBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.setSpacing(0)
+        body_layout.addWidget(center, 1)
+        body_layout.addWidget(panel)
+        self.setCentralWidget(body)
+
+        self.zoom_label = QLabel("")
+        self.size_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.size_label)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+
+    def _connect(self) -> None:
+        s = self.session
+        s.current_changed.connect(self._refresh_all)
+        s.photos_changed.connect(self._refresh_all)
+        s.photo_loaded.connect(lambda doc: doc is s.current and self._refresh_all())
+        s.run_changed.connect(self._run_changed)
+        s.sample_added.connect(self._sample_added)
+        s.selection_changed.connect(lambda doc, run: doc is s.current and self._refresh_selection())
+        s.combine_changed.connect(lambda doc, run: doc is s.current and self._refresh_selection())
+        s.combining_changed.connect(lambda _on: self._refresh_selection())
+        self.queue.lane_changed.connect(self._refresh_progress)
+        self.notices.posted.connect(lambda notice: self.statusBar().showMessage(notice.title, 8000))
+        self.controls.colorize_requested.connect(self.colorize_current)
+        self.controls.cancel_requested.connect(self.cancel)
+        self.controls.settings_changed.connect(self._settings_changed)
+        self.samples.viewed.connect(self.view_sample)
+        self.samples.chosen.connect(self.choose_sample)
+        self.run_picker.activated.connect(self._run_picked)
+        self.combine.brush_toggled.connect(self.set_combining)
+        self.combine.brush_changed.connect(self._update_brush)
+        self.combine.undo_requested.connect(self.undo_stroke)
+        self.combine.redo_requested.connect(self.redo_stroke)
+        self.combine.clear_requested.connect(self.clear_strokes)
+        self.viewer.stroke_finished.connect(self._stroke_finished)
+        self.viewer.zoom_changed.connect(lambda zoom: self.zoom_label.setText(("Fit · " if self.viewer.is_fitted() else "") + f"{zoom:.0%}"))
+        self.filmstrip.close_requested.connect(self.session.close)
+        self.filmstrip.colorize_requested.connect(lambda doc: self.queue.colorize(doc, self.controls.settings()))
+
+    # -- backends ----------------------------------------------------------------------------
+    def _discovered(self, result) -> None:
+        host, devices = result
+        self.host = host
+        remembered = self.store.colorize  # before the controls announce their own defaults
+        states = {entry.info.id: host.weights_status(entry).state for entry in host.backends}
+        if remembered.backend_id not in host.ids():
+            default = host.default_backend().info.id if host.backends else ""
+            remembered = ColorizeSettings(backend_id=default)
+        self.controls.set_backends(host.backends, states, remembered.backend_id)
+        self.controls.set_settings(remembered)
+        if devices is not None:
+            self.controls.set_available_devices({d.id for d in devices})
+        for failure in host.failures:
+            self.notices.warning(f"Plugin {failure.name} is broken", f"{failure.stage} failed: {failure.message}", details=f"from {failure.distribution}")
+        self.queue.set_host(host)
+        self.backends_ready.emit()
+
+    def _settings_changed(self, settings) -> None:
+        self.store.set_colorize(settings)
+
+    # -- photos ------------------------------------------------------------------------------
+    def open_paths(self, paths) -> list[PhotoDoc]:
+        """Open photos (a folder opens the photos in it); unreadable ones end in a notice."""
+        files = []
+        for path in map(Path, paths):
+            if path.is_dir():
+                files += photos_in(path, self.host.ids() if self.host else ())
+            elif path.exists():
+                files.append(path)
+            else:
+                self.notices.error(f"Could not open {path.name}", "no such file")
+        docs = self.session.open(files)
+        for doc in docs:
+            self.store.add_recent(doc.path)
+            if doc.original_preview is None:
+                self.queue.load(doc)
+        return docs
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        paths = [p for p in paths if p.is_dir() or p.suffix.lower() in PHOTO_SUFFIXES or p.exists()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+
+    def current_run(self) -> tuple[PhotoDoc | None, Run | None]:
+        doc = self.session.current
+        return doc, (doc.current_run if doc is not None else None)
+
+    # -- colorize, choose, combine ---------------------------------------------------------------
+    def colorize_current(self) -> Run | None:
+        doc = self.session.current
+        if doc is None:
+            self.notices.info("Open a photo first", "Drop photos on the window or press Ctrl+O.")
+            return None
+        return self.queue.colorize(doc, self.controls.settings())
+
+    def colorize_all(self) -> None:
+        for doc in self.session.photos:
+            if not doc.busy:
+                self.queue.colorize(doc, self.controls.settings())
+
+    def cancel(self) -> None:
+        _doc, run = self.current_run()
+        self.queue.cancel(run if run is not None and run.active else None)
+
+    def view_sample(self, index: int) -> None:
+        doc, run = self.current_run()
+        if run is not None:
+            self.session.view(doc, run, index)
+
+    def choose_sample(self, index: int | None = None) -> None:
+        doc, run = self.current_run()
+        if run is not None:
+            self.session.choose(doc, run, run.viewed if index is None else index)
+
+    def set_combining(self, on: bool) -> None:
+        doc, run = self.current_run()
+        if on and run is not None and run.brush_source is None and run.samples:
+            others = [k for k in sorted(run.samples) if k != run.base]
+            run.brush_source = run.viewed if run.viewed not in (None, run.base) else (others[0] if others else run.base)
+        self.session.set_combining(on)
+
+    def paint_stroke(self, points) -> None:
+        doc, run = self.current_run()
+        if run is not None and run.brush_source is not None:
+            self.session.paint(doc, run, self.combine.make_stroke(points, run.brush_source))
+
+    _stroke_finished = paint_stroke
+
+    def undo_stroke(self) -> None:
+        doc, run = self.current_run()
+        if run is not None:
+            self.session.undo_stroke(doc, run)
+
+    def redo_stroke(self) -> None:
+        doc, run = self.current_run()
+        if run is not None:
+            self.session.redo_stroke(doc, run)
+
+    def clear_strokes(self) -> None:
+        doc, run = self.current_run()
+        if run is not None:
+            self.session.clear_strokes(doc, run)
+
+    def _run_picked(self, row: int) -> None:
+        doc = self.session.current
+        if doc is not None and 0 <= row < len(doc.runs):
+            self.session.show_run(doc, doc.runs[row])
+
+    # -- drawing the state --------------------------------------------------------------------------
+    def _refresh_all(self) -> None:
+        doc, run = self.current_run()
+        self.setWindowTitle(f"{doc.name} — Tinct" if doc else "Tinct")
+        self.size_label.setText(f"{doc.size[0]} × {doc.size[1]} px" if doc and doc.size else "")
+        self.filmstrip.setVisible(len(self.session.photos) > 1)
+        self._refresh_runs()
+        self._refresh_selection()
+
+    def _refresh_runs(self) -> None:
+        doc, run = self.current_run()
+        aspect = None
+        if doc is not None and doc.original_preview is not None:
+            aspect = doc.original_preview.shape[0] / doc.original_preview.shape[1]
+        self.samples.show_run(run, aspect, self.session.combining)
+        self.run_picker.clear()
+        if doc is not None:
+            for item in doc.runs:
+                self.run_picker.addItem(item.label())
+            self.run_picker.setCurrentIndex(doc.runs.index(run) if run in doc.runs else -1)
+        self.run_picker.setVisible(doc is not None and len(doc.runs) > 1)
+        self._refresh_progress()
+
+    def _refresh_selection(self) -> None:
+        doc, run = self.current_run()
+        combining = self.session.combining and run is not None and len(run.samples) > 1
+        before = to_qimage(doc.original_preview) if doc is not None else None
+        after = to_qimage(self._shown_result(run, combining))
+        photo_size = QSize(*doc.size) if doc is not None and doc.size else None
+        if self._shown[0] is not doc or self._shown[1] is not (doc.original_preview if doc else None):
+            self.viewer.set_photo(before, after, photo_size)
+            self._shown = (doc, doc.original_preview if doc else None)
+        else:
+            self.viewer.set_after(after)
+        self.samples.update_marks(combining)
+        self.combine.update_state(run, combining)
+        self._update_brush()
+        menus.update_enabled(self)
+
+    def _shown_result(self, run: Run | None, combining: bool):
+        if run is None or not run.samples:
+            return None
+        if run.has_strokes and (combining or run.viewed is None):
+            if run.combined_preview is not None:
+                return run.combined_preview
+            return run.samples[run.base].preview  # while the mix renders
+        if combining and run.base is not None:
+            return run.samples[run.base].preview
+        index = run.viewed if run.viewed is not None else min(run.samples)
+        return run.samples[index].preview
+
+    def _update_brush(self) -> None:
+        _doc, run = self.current_run()
+        combining = self.session.combining and run is not None and len(run.samples) > 1
+        color = None
+        if combining and run.brush_source in run.samples:
+            color = mean_color(run.samples[run.brush_source].thumbnail)
+        self.viewer.set_brush(combining, self.combine.radius(), color)
+
+    def _run_changed(self, doc: PhotoDoc, run: Run) -> None:
+        if doc is self.session.current:
+            if run is doc.current_run and self.samples.run() is not run:
+                self._refresh_runs()
+                self._refresh_selection()
+            self._refresh_progress()
+            menus.update_enabled(self)
+
+    def _sample_added(self, doc: PhotoDoc, run: Run, sample) -> None:
+        if doc is self.session.current:
+            self.samples.add_sample(run, sample.index)
+            self.combine.update_state(run, self.session.combining)
+            menus.update_enabled(self)
+
+    def _refresh_progress(self) -> None:
+        _doc, run = self.current_run()
+        queued = len(self.queue.pending)
+        self.controls.set_progress(run, queued)
+
+    # -- closing ---------------------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:
+        self.store.save()
+        self.queue.shutdown()
+        for dialog in self._dialogs:
+            dialog.close()
+        super().closeEvent(event)

@@ -1,0 +1,168 @@
+"""Menus, toolbar and keyboard shortcuts, all built from one list of actions."""
+
+from __future__ import annotations
+
+from functools import partial
+from types import SimpleNamespace
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QToolBar, QTreeWidget, QTreeWidgetItem, QVBoxLayout
+
+from desktop import file_actions, theme
+
+MAX_SAMPLE_SHORTCUTS = 8
+
+
+def install(window) -> SimpleNamespace:
+    a = SimpleNamespace()
+
+    def action(text, slot, shortcut=None, icon=None, tip=None, checkable=False):
+        item = QAction(text, window)
+        if shortcut is not None:
+            item.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
+        if icon:
+            item.setIcon(theme.icon(icon))
+        item.setToolTip(f"{tip or text.replace('…', '').replace('&', '')}" + (f" ({item.shortcut().toString(QKeySequence.NativeText)})" if shortcut else ""))
+        item.setCheckable(checkable)
+        if checkable:
+            item.toggled.connect(slot)
+        else:
+            item.triggered.connect(lambda _checked=False: slot())  # the slots take no "checked" argument
+        window.addAction(item)
+        return item
+
+    a.open = action("&Open…", partial(file_actions.open_dialog, window), QKeySequence.Open, "open", "Open photos")
+    a.save = action("&Save…", partial(file_actions.save_result, window), QKeySequence.Save, "save", "Save the chosen or combined result at full resolution")
+    a.save_all = action("Save &All Samples…", partial(file_actions.save_all_samples, window), "Ctrl+Shift+S", "save-all")
+    a.sheet = action("&Export Comparison Sheet…", partial(file_actions.export_sheet, window), "Ctrl+E", "sheet")
+    a.batch = action("&Batch Colorize Folder…", partial(file_actions.show_batch, window), "Ctrl+B", "batch")
+    a.close_photo = action("&Close Photo", lambda: window.session.current and window.session.close(window.session.current), QKeySequence.Close)
+    a.quit = action("&Quit", window.close, QKeySequence.Quit)
+    a.undo = action("&Undo Stroke", window.undo_stroke, QKeySequence.Undo, "undo")
+    a.redo = action("&Redo Stroke", window.redo_stroke, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")], "redo")
+    a.clear = action("Clear Strokes", window.clear_strokes, None, "clear")
+    a.colorize = action("&Colorize", window.colorize_current, [QKeySequence("Ctrl+R"), QKeySequence("Ctrl+Return")], "colorize", "Colorize the current photo")
+    a.colorize_all = action("Colorize All Open Photos", window.colorize_all, "Ctrl+Shift+R")
+    a.cancel = action("C&ancel", window.cancel, "Esc", "cancel", "Cancel the running colorization")
+    a.choose = action("C&hoose Sample on View", lambda: window.choose_sample(None), "C", "star", "Mark the sample on view as chosen")
+    a.brush = action("Combine &Brush", window.set_combining, "B", "brush", "Paint regions with another sample's colors", checkable=True)
+    a.bigger = action("Larger Brush", lambda: window.combine.size.setValue(window.combine.size.value() + 5), "]")
+    a.smaller = action("Smaller Brush", lambda: window.combine.size.setValue(window.combine.size.value() - 5), "[")
+    a.compare = action("&Before/After Split", window.viewer.set_compare, "\\", "compare", "Compare with the original", checkable=True)
+    a.compare.setChecked(True)
+    for item, short in ((a.compare, "Compare"), (a.brush, "Brush"), (a.batch, "Batch")):
+        item.setIconText(short)
+    a.fit = action("&Fit", window.viewer.fit, "Ctrl+0", "fit", "Fit to window")
+    a.actual = action("&100%", window.viewer.actual_size, "Ctrl+1", "actual-size", "Actual pixels")
+    a.zoom_in = action("Zoom &In", lambda: window.viewer.zoom_by(1.25), [QKeySequence.ZoomIn, QKeySequence("Ctrl+=")])
+    a.zoom_out = action("Zoom &Out", lambda: window.viewer.zoom_by(0.8), QKeySequence.ZoomOut)
+    a.next_photo = action("&Next Photo", lambda: window.session.step(1), [QKeySequence("PgDown"), QKeySequence("Alt+Right")])
+    a.previous_photo = action("&Previous Photo", lambda: window.session.step(-1), [QKeySequence("PgUp"), QKeySequence("Alt+Left")])
+    a.plugins = action("&Backends…", partial(file_actions.show_plugins, window), None, "plugins", "Installed backends and their state")
+    a.shortcuts = action("&Keyboard Shortcuts", lambda: show_shortcuts(window), QKeySequence.HelpContents)
+    a.about = action("&About Tinct", lambda: show_about(window))
+    a.samples = [
+        action(f"View Sample {k}", partial(window.view_sample, k - 1), str(k)) for k in range(1, MAX_SAMPLE_SHORTCUTS + 1)
+    ]
+    window.session.combining_changed.connect(lambda on: (a.brush.blockSignals(True), a.brush.setChecked(on), a.brush.blockSignals(False)))
+
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    file_menu.addAction(a.open)
+    a.recent_menu = file_menu.addMenu("Open &Recent")
+    a.recent_menu.aboutToShow.connect(lambda: fill_recent(window, a.recent_menu))
+    file_menu.addSeparator()
+    for item in (a.save, a.save_all, a.sheet):
+        file_menu.addAction(item)
+    file_menu.addSeparator()
+    file_menu.addAction(a.batch)
+    file_menu.addSeparator()
+    file_menu.addAction(a.close_photo)
+    file_menu.addAction(a.quit)
+    edit = bar.addMenu("&Edit")
+    for item in (a.undo, a.redo, a.clear):
+        edit.addAction(item)
+    view = bar.addMenu("&View")
+    for item in (a.compare, None, a.fit, a.actual, a.zoom_in, a.zoom_out, None, a.next_photo, a.previous_photo):
+        view.addSeparator() if item is None else view.addAction(item)
+    photo = bar.addMenu("&Colorize")
+    for item in (a.colorize, a.colorize_all, a.cancel, None, a.choose, a.brush, a.bigger, a.smaller):
+        photo.addSeparator() if item is None else photo.addAction(item)
+    bar.addMenu("&Plugins").addAction(a.plugins)
+    help_menu = bar.addMenu("&Help")
+    help_menu.addAction(a.shortcuts)
+    help_menu.addAction(a.about)
+
+    toolbar = QToolBar("Main")
+    toolbar.setObjectName("MainToolbar")
+    toolbar.setMovable(False)
+    toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+    toolbar.setIconSize(QSize(20, 20))
+    for item in (a.open, a.save, None, a.colorize, a.cancel, None, a.compare, a.fit, a.actual, None, a.brush, a.undo, a.redo, None, a.batch, a.plugins):
+        toolbar.addSeparator() if item is None else toolbar.addAction(item)
+    for item in (a.fit, a.actual, a.undo, a.redo, a.cancel, a.plugins):
+        toolbar.widgetForAction(item).setToolButtonStyle(Qt.ToolButtonIconOnly)
+    window.addToolBar(toolbar)
+    return a
+
+
+def update_enabled(window) -> None:
+    a = getattr(window, "actions_", None)
+    if a is None:
+        return
+    doc, run = window.current_run()
+    has_samples = run is not None and bool(run.samples)
+    for item in (a.save, a.save_all, a.sheet, a.choose):
+        item.setEnabled(has_samples)
+    a.brush.setEnabled(run is not None and len(run.samples) > 1)
+    a.undo.setEnabled(run is not None and run.combine is not None and run.combine.can_undo)
+    a.redo.setEnabled(run is not None and run.combine is not None and run.combine.can_redo)
+    a.clear.setEnabled(run is not None and run.has_strokes)
+    a.cancel.setEnabled(window.queue.busy)
+    a.close_photo.setEnabled(doc is not None)
+    for item in (a.next_photo, a.previous_photo):
+        item.setEnabled(len(window.session.photos) > 1)
+
+
+def fill_recent(window, menu) -> None:
+    menu.clear()
+    recent = window.store.state.recent_files
+    for path in recent:
+        menu.addAction(path, partial(window.open_paths, [path]))
+    if recent:
+        menu.addSeparator()
+        menu.addAction("Clear Recent", window.store.clear_recent)
+    else:
+        menu.addAction("No recent photos").setEnabled(False)
+
+
+def show_shortcuts(window) -> None:
+    dialog = QDialog(window)
+    dialog.setWindowTitle("Keyboard shortcuts")
+    dialog.resize(460, 520)
+    tree = QTreeWidget()
+    tree.setHeaderLabels(("Action", "Shortcut"))
+    tree.setRootIsDecorated(False)
+    for item in window.actions():
+        keys = ", ".join(k.toString(QKeySequence.NativeText) for k in item.shortcuts())
+        if keys and not item.text().startswith("View Sample"):
+            QTreeWidgetItem(tree, [item.text().replace("&", ""), keys])
+    QTreeWidgetItem(tree, ["View sample 1…8", "1 … 8"])
+    tree.resizeColumnToContents(0)
+    buttons = QDialogButtonBox(QDialogButtonBox.Close)
+    buttons.rejected.connect(dialog.close)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(tree)
+    layout.addWidget(buttons)
+    window._dialogs.append(dialog)
+    dialog.show()
+
+
+def show_about(window) -> None:
+    QMessageBox.about(
+        window,
+        "About Tinct",
+        "<h3>Tinct</h3><p>Brings color back to black-and-white photographs, on your own machine.</p>"
+        "<p>Several plausible colorizations to choose from and combine; the originals are never changed.</p>",
+    )

@@ -1,0 +1,154 @@
+"""Non-modal notices over the photo's corner: errors stay until closed, news fades; details on demand."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QColor, QGuiApplication, QPainter
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import theme
+from desktop.state.notices import ERROR, INFO, WARNING, Notice, Notices
+
+LEVEL_COLORS = {INFO: theme.INFO, WARNING: theme.WARNING, ERROR: theme.ERROR}
+AUTO_HIDE_MS = {INFO: 6000, WARNING: 15000}
+MAX_CARDS = 4
+CARD_WIDTH = 360
+
+
+class NotificationCard(QWidget):
+    def __init__(self, notice: Notice, notices: Notices, parent=None):
+        super().__init__(parent)
+        self.notice = notice
+        self.setAttribute(Qt.WA_StyledBackground, True)
+        self.setFixedWidth(CARD_WIDTH)
+        title = QLabel(notice.title)
+        title.setWordWrap(True)
+        title.setStyleSheet("font-weight: 600;")
+        close = QToolButton()
+        close.setObjectName("Flat")
+        close.setText("✕")
+        close.setToolTip("Dismiss")
+        close.clicked.connect(lambda: notices.dismiss(notice))
+        header = QHBoxLayout()
+        header.addWidget(title, 1)
+        header.addWidget(close, 0, Qt.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 10, 10, 12)
+        layout.setSpacing(6)
+        layout.addLayout(header)
+        if notice.message:
+            message = QLabel(notice.message)
+            message.setWordWrap(True)
+            message.setObjectName("Hint")
+            message.setTextInteractionFlags(Qt.TextSelectableByMouse)
+            layout.addWidget(message)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for action in notice.actions:
+            button = QPushButton(action.label)
+            button.clicked.connect(lambda _=False, a=action: (notices.dismiss(notice), a.callback()))
+            buttons.addWidget(button)
+        if notice.details:
+            details = QPushButton("Details…")
+            details.clicked.connect(self.show_details)
+            buttons.addWidget(details)
+        if buttons.count() > 1:
+            layout.addLayout(buttons)
+        self.details_dialog: DetailsDialog | None = None
+        if notice.level in AUTO_HIDE_MS:
+            QTimer.singleShot(AUTO_HIDE_MS[notice.level], self, lambda: notices.dismiss(notice))
+
+    def show_details(self) -> None:
+        self.details_dialog = DetailsDialog(self.notice, self.window())
+        self.details_dialog.show()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setPen(QColor(theme.BORDER))
+        painter.setBrush(QColor(theme.RAISED))
+        painter.drawRoundedRect(self.rect().adjusted(0, 0, -1, -1), 8, 8)
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(QColor(LEVEL_COLORS.get(self.notice.level, theme.INFO)))
+        painter.drawRoundedRect(4, 8, 4, self.height() - 16, 2, 2)
+
+
+class DetailsDialog(QDialog):
+    """The full text behind a notice (a traceback, a list of failed photos); non-modal."""
+
+    def __init__(self, notice: Notice, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(notice.title)
+        self.setModal(False)
+        self.resize(640, 360)
+        text = QPlainTextEdit("\n\n".join(part for part in (notice.message, notice.details) if part))
+        text.setReadOnly(True)
+        text.setLineWrapMode(QPlainTextEdit.NoWrap)
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        copy = buttons.addButton("Copy", QDialogButtonBox.ActionRole)
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(text.toPlainText()))
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addWidget(buttons)
+
+
+class NotificationArea(QWidget):
+    """Stacks cards in the bottom-right corner of ``parent`` and follows its size."""
+
+    def __init__(self, notices: Notices, parent: QWidget):
+        super().__init__(parent)
+        self.notices = notices
+        self.setAttribute(Qt.WA_TranslucentBackground, True)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(8)
+        self._cards: dict[int, NotificationCard] = {}
+        notices.posted.connect(self._add)
+        notices.dismissed.connect(self._remove)
+        parent.installEventFilter(self)
+        self.hide()
+
+    def cards(self) -> list[NotificationCard]:
+        return list(self._cards.values())
+
+    def _add(self, notice: Notice) -> None:
+        card = NotificationCard(notice, self.notices, self)
+        self._cards[notice.id] = card
+        self._layout.addWidget(card)
+        while len(self._cards) > MAX_CARDS:
+            oldest = next(iter(self._cards.values()))
+            self.notices.dismiss(oldest.notice)
+        self._place()
+
+    def _remove(self, notice: Notice) -> None:
+        card = self._cards.pop(notice.id, None)
+        if card is not None:
+            self._layout.removeWidget(card)
+            card.deleteLater()
+        self._place()
+
+    def _place(self) -> None:
+        if not self._cards:
+            self.hide()
+            return
+        self.adjustSize()
+        parent = self.parentWidget()
+        self.move(parent.width() - self.width() - 16, parent.height() - self.height() - 16)
+        self.show()
+        self.raise_()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Resize and self._cards:
+            self._place()
+        return False

@@ -1,0 +1,165 @@
+"""The grid of sample thumbnails: they appear one by one; click to view large, double-click to choose."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QStyle, QStyledItemDelegate
+
+from desktop import theme
+from desktop.images import to_pixmap
+from desktop.state.session import Run
+
+INDEX, PIXMAP, CHOSEN, SOURCE = (Qt.UserRole + n for n in range(4))
+LABEL_HEIGHT = 22
+COMPACT_WIDTH = 118  # narrower tiles get a number instead of "Sample n"
+MIN_COLUMNS, MAX_COLUMNS = 2, 4
+
+
+class SampleGrid(QListWidget):
+    viewed = Signal(int)
+    chosen = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setViewMode(QListWidget.IconMode)
+        self.setMovement(QListWidget.Static)
+        self.setResizeMode(QListWidget.Adjust)
+        self.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setSpacing(4)
+        self.setUniformItemSizes(True)
+        self.setItemDelegate(_TileDelegate(self))
+        self.setMouseTracking(True)
+        self._aspect = 0.75
+        self._run: Run | None = None
+        self._combining = False
+        self._syncing = False
+        self.currentItemChanged.connect(self._current_changed)
+        self.itemDoubleClicked.connect(lambda item: self.chosen.emit(item.data(INDEX)))
+
+    def run(self) -> Run | None:
+        return self._run
+
+    def show_run(self, run: Run | None, aspect: float | None = None, combining: bool = False) -> None:
+        self._syncing = True
+        self.clear()
+        self._run = run
+        if aspect:
+            self._aspect = aspect
+        if run is not None:
+            for index in range(run.expected):
+                item = QListWidgetItem()
+                item.setData(INDEX, index)
+                self.addItem(item)
+                sample = run.samples.get(index)
+                if sample is not None:
+                    item.setData(PIXMAP, to_pixmap(sample.thumbnail))
+        self._syncing = False
+        self.update_marks(combining)
+        self._fit_tiles()
+
+    def add_sample(self, run: Run, index: int) -> None:
+        if run is not self._run or index >= self.count():
+            return
+        self.item(index).setData(PIXMAP, to_pixmap(run.samples[index].thumbnail))
+        self.update_marks()
+
+    def update_marks(self, combining: bool | None = None) -> None:
+        """Redraw which sample is viewed, chosen and (while combining) the brush's source."""
+        run = self._run
+        if combining is not None:
+            self._combining = combining
+        self._syncing = True
+        for row in range(self.count()):
+            item = self.item(row)
+            item.setData(CHOSEN, run is not None and run.chosen == row)
+            item.setData(SOURCE, self._combining and run is not None and run.brush_source == row)
+        if run is not None and run.viewed is not None and run.viewed < self.count():
+            self.setCurrentRow(run.viewed)
+        self._syncing = False
+        self.viewport().update()
+
+    def _current_changed(self, current, _previous) -> None:
+        if not self._syncing and current is not None and current.data(PIXMAP) is not None:
+            self.viewed.emit(current.data(INDEX))
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key_Return, Qt.Key_Enter) and self.currentItem() is not None:
+            self.chosen.emit(self.currentItem().data(INDEX))
+            return
+        super().keyPressEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_tiles()
+
+    def _fit_tiles(self) -> None:
+        """The largest tiles that show every sample without scrolling, from 2 to 4 columns."""
+        count = max(self.count(), 1)
+        spacing = self.spacing()
+        aspect = min(max(self._aspect, 0.4), 1.6)
+        for columns in range(MIN_COLUMNS, MAX_COLUMNS + 1):
+            width = max(60, (self.viewport().width() - 2 * spacing * columns - 2) // columns)
+            height = int(width * aspect) + LABEL_HEIGHT
+            rows = -(-count // columns)
+            if rows * (height + 2 * spacing) <= self.viewport().height():
+                break
+        self.setGridSize(QSize(width + 2 * spacing, height + 2 * spacing))
+        self.setIconSize(QSize(width, height))
+        self.doItemsLayout()
+
+
+class _TileDelegate(QStyledItemDelegate):
+    def sizeHint(self, option, index) -> QSize:
+        return self.parent().iconSize()
+
+    def paint(self, painter: QPainter, option, index) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setRenderHint(QPainter.SmoothPixmapTransform)
+        tile = QRectF(option.rect).adjusted(2, 2, -2, -2)
+        selected = bool(option.state & QStyle.State_Selected)
+        hovered = bool(option.state & QStyle.State_MouseOver)
+        picture = QRectF(tile.left() + 4, tile.top() + 4, tile.width() - 8, tile.height() - LABEL_HEIGHT - 6)
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(QColor("#34363c" if selected or hovered else theme.RAISED))
+        painter.drawRoundedRect(tile, 8, 8)
+        pixmap: QPixmap | None = index.data(PIXMAP)
+        number = index.data(INDEX) + 1
+        if pixmap is None or pixmap.isNull():
+            painter.setBrush(QColor("#222327"))
+            painter.drawRoundedRect(picture, 5, 5)
+            painter.setPen(QColor(theme.MUTED))
+            painter.drawText(picture, Qt.AlignCenter, "making…")
+        else:
+            target = _fit(pixmap.size(), picture)
+            clip = QPainterPath()
+            clip.addRoundedRect(target, 5, 5)
+            painter.setClipPath(clip)
+            painter.drawPixmap(target, pixmap, QRectF(pixmap.rect()))
+            painter.setClipping(False)
+        label = QRectF(tile.left() + 6, picture.bottom() + 2, tile.width() - 12, LABEL_HEIGHT)
+        compact = tile.width() < COMPACT_WIDTH
+        painter.setPen(QColor(theme.TEXT if selected else theme.MUTED))
+        painter.drawText(label, Qt.AlignLeft | Qt.AlignVCenter, str(number) if compact else f"Sample {number}")
+        mark = "★" if index.data(CHOSEN) else ("Brush" if index.data(SOURCE) else "")
+        if mark:
+            font = QFont(painter.font())
+            font.setWeight(QFont.DemiBold)
+            painter.setFont(font)
+            painter.setPen(QColor(theme.ACCENT))
+            text = mark if compact or mark != "★" else "★ Chosen"
+            painter.drawText(label, Qt.AlignRight | Qt.AlignVCenter, "✎" if compact and mark == "Brush" else text)
+        if selected:
+            painter.setPen(QPen(QColor(theme.ACCENT), 2))
+            painter.setBrush(Qt.NoBrush)
+            painter.drawRoundedRect(tile.adjusted(1, 1, -1, -1), 8, 8)
+        painter.restore()
+
+
+def _fit(size: QSize, box: QRectF) -> QRectF:
+    scale = min(box.width() / max(size.width(), 1), box.height() / max(size.height(), 1))
+    width, height = size.width() * scale, size.height() * scale
+    return QRectF(box.center().x() - width / 2, box.center().y() - height / 2, width, height)

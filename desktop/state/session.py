@@ -1,0 +1,235 @@
+"""What is open: photos, each photo's runs and their samples, and what the user picked.
+
+The widgets only draw this and call its methods; every change is announced by a
+past-tense signal. Nothing here touches a widget, a file or a backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import count
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from desktop.state.combine import CombineMask, Stroke
+from desktop.state.settings import ColorizeSettings
+
+QUEUED, RUNNING, DONE, CANCELLED, FAILED = "queued", "running", "done", "cancelled", "failed"
+_run_ids = count(1)
+
+
+@dataclass(eq=False)
+class ColorSample:
+    """One colorization: the backend's ab at working size and a display-size sRGB preview."""
+
+    index: int
+    ab: np.ndarray
+    preview: np.ndarray
+    """``uint8 (h, w, 3)`` at the photo's preview size."""
+    thumbnail: np.ndarray
+
+
+@dataclass(eq=False)
+class Run:
+    """One colorize call on one photo."""
+
+    settings: ColorizeSettings
+    expected: int
+    id: int = field(default_factory=lambda: next(_run_ids))
+    samples: dict[int, ColorSample] = field(default_factory=dict)
+    state: str = QUEUED
+    progress: float = 0.0
+    message: str = ""
+    error: str = ""
+    device: str = ""
+    viewed: int | None = None
+    chosen: int | None = None
+    brush_source: int | None = None
+    combine: CombineMask | None = None
+    combined_preview: np.ndarray | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.state in (QUEUED, RUNNING)
+
+    @property
+    def base(self) -> int | None:
+        """The sample the combine mask starts from: the chosen one, else the first made."""
+        if self.chosen is not None:
+            return self.chosen
+        return min(self.samples) if self.samples else None
+
+    @property
+    def has_strokes(self) -> bool:
+        return self.combine is not None and not self.combine.is_blank
+
+    def label(self) -> str:
+        return f"Run {self.id} · {self.settings.backend_id} · seed {self.settings.seed}"
+
+
+@dataclass(eq=False)
+class PhotoDoc:
+    """An open photo. The preview lightness arrives once a worker has read the file."""
+
+    path: Path
+    size: tuple[int, int] | None = None
+    """``(width, height)`` at full resolution."""
+    preview_lightness: np.ndarray | None = None
+    original_preview: np.ndarray | None = None
+    """``uint8 (h, w, 3)`` gray, what the backend sees."""
+    notes: list[str] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
+    current_run: Run | None = None
+    error: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def busy(self) -> bool:
+        return any(run.active for run in self.runs)
+
+
+class Session(QObject):
+    """The open photos and everything chosen in them."""
+
+    photos_changed = Signal()
+    current_changed = Signal()
+    photo_loaded = Signal(object)  # PhotoDoc
+    run_changed = Signal(object, object)  # PhotoDoc, Run: added, progress, state
+    sample_added = Signal(object, object, object)  # PhotoDoc, Run, ColorSample
+    selection_changed = Signal(object, object)  # PhotoDoc, Run: viewed, chosen or brush source
+    combine_changed = Signal(object, object)  # PhotoDoc, Run
+    combining_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.photos: list[PhotoDoc] = []
+        self.current: PhotoDoc | None = None
+        self.combining = False
+
+    # -- photos ----------------------------------------------------------------
+    def open(self, paths) -> list[PhotoDoc]:
+        """Add photos not already open; the first of them becomes current. Returns their docs."""
+        opened = []
+        known = {doc.path: doc for doc in self.photos}
+        for path in paths:
+            path = Path(path).resolve()
+            doc = known.get(path)
+            if doc is None:
+                doc = known[path] = PhotoDoc(path)
+                self.photos.append(doc)
+            opened.append(doc)
+        if opened:
+            self.photos_changed.emit()
+            self.set_current(opened[0])
+        return opened
+
+    def close(self, doc: PhotoDoc) -> None:
+        if doc not in self.photos:
+            return
+        position = self.photos.index(doc)
+        self.photos.remove(doc)
+        self.photos_changed.emit()
+        if doc is self.current:
+            neighbours = self.photos[min(position, len(self.photos) - 1)] if self.photos else None
+            self.set_current(neighbours)
+
+    def set_current(self, doc: PhotoDoc | None) -> None:
+        if doc is not self.current:
+            self.current = doc
+            self.current_changed.emit()
+
+    def step(self, offset: int) -> None:
+        if self.photos and self.current in self.photos:
+            position = (self.photos.index(self.current) + offset) % len(self.photos)
+            self.set_current(self.photos[position])
+
+    def set_loaded(self, doc: PhotoDoc, size, preview_lightness, original_preview, notes) -> None:
+        doc.size, doc.preview_lightness, doc.original_preview = size, preview_lightness, original_preview
+        doc.notes, doc.error = list(notes), ""
+        self.photo_loaded.emit(doc)
+
+    # -- runs ------------------------------------------------------------------
+    def add_run(self, doc: PhotoDoc, settings: ColorizeSettings, expected: int) -> Run:
+        run = Run(settings, expected)
+        doc.runs.append(run)
+        doc.current_run = run
+        self.run_changed.emit(doc, run)
+        return run
+
+    def show_run(self, doc: PhotoDoc, run: Run) -> None:
+        if run in doc.runs and doc.current_run is not run:
+            doc.current_run = run
+            self.run_changed.emit(doc, run)
+
+    def update_run(self, doc: PhotoDoc, run: Run, **changes) -> None:
+        for name, value in changes.items():
+            setattr(run, name, value)
+        self.run_changed.emit(doc, run)
+
+    def add_sample(self, doc: PhotoDoc, run: Run, sample: ColorSample) -> None:
+        run.samples[sample.index] = sample
+        self.sample_added.emit(doc, run, sample)
+        if run.viewed is None:
+            self.view(doc, run, sample.index)
+
+    # -- selection ---------------------------------------------------------------
+    def view(self, doc: PhotoDoc, run: Run, index: int) -> None:
+        if index in run.samples:
+            run.viewed = index
+            if self.combining:
+                run.brush_source = index
+            self.selection_changed.emit(doc, run)
+
+    def choose(self, doc: PhotoDoc, run: Run, index: int | None) -> None:
+        if index is not None and index not in run.samples:
+            return
+        run.chosen = index
+        if run.combine is not None and run.base is not None:
+            run.combine.set_base(run.base)
+            run.combined_preview = None
+            self.combine_changed.emit(doc, run)
+        self.selection_changed.emit(doc, run)
+
+    # -- combine -----------------------------------------------------------------
+    def set_combining(self, on: bool) -> None:
+        if on != self.combining:
+            self.combining = on
+            self.combining_changed.emit(on)
+
+    def mask_for(self, doc: PhotoDoc, run: Run) -> CombineMask | None:
+        """The run's mask, made on first use at the preview's size."""
+        if run.combine is None and doc.preview_lightness is not None and run.base is not None:
+            run.combine = CombineMask(doc.preview_lightness.shape, run.base)
+        return run.combine
+
+    def paint(self, doc: PhotoDoc, run: Run, stroke: Stroke) -> None:
+        mask = self.mask_for(doc, run)
+        if mask is not None and stroke.source in run.samples:
+            mask.paint(stroke)
+            self._combine_edited(doc, run)
+
+    def undo_stroke(self, doc: PhotoDoc, run: Run) -> None:
+        if run.combine is not None and run.combine.undo():
+            self._combine_edited(doc, run)
+
+    def redo_stroke(self, doc: PhotoDoc, run: Run) -> None:
+        if run.combine is not None and run.combine.redo():
+            self._combine_edited(doc, run)
+
+    def clear_strokes(self, doc: PhotoDoc, run: Run) -> None:
+        if run.combine is not None and not run.combine.is_blank:
+            run.combine.clear()
+            self._combine_edited(doc, run)
+
+    def set_combined_preview(self, doc: PhotoDoc, run: Run, preview: np.ndarray | None) -> None:
+        run.combined_preview = preview
+        self.combine_changed.emit(doc, run)
+
+    def _combine_edited(self, doc: PhotoDoc, run: Run) -> None:
+        run.combined_preview = None
+        self.combine_changed.emit(doc, run)

@@ -1,0 +1,308 @@
+"""The main window end to end, offscreen, with the test backend: open, colorize, cancel, choose, combine, save, batch, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tinct_testbackend
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from desktop import file_actions, menus
+from desktop.state import SettingsStore
+from desktop.state.session import CANCELLED, DONE, FAILED
+from fakes import make_plugin
+from gui_fixtures import (  # noqa: F401
+    gray_photo,
+    make_window,
+    no_leftover_workers,
+    raising_plugin,
+    settings_store,
+    slow_plugin,
+)
+from plugins import hookimpl
+from plugins.color import srgb_to_lab
+
+
+def hue_of(pixels: np.ndarray) -> float:
+    lab = srgb_to_lab(pixels.reshape(-1, 3).astype(np.float32) / 255.0)
+    return float(np.degrees(np.arctan2(lab[:, 2].mean(), lab[:, 1].mean())) % 360)
+
+
+def sample_hue(seed: int, index: int, samples: int) -> float:
+    return float(np.degrees(tinct_testbackend.sample_hue(seed, index, samples)) % 360)
+
+
+def assert_hue(pixels: np.ndarray, expected: float, tolerance: float = 6.0) -> None:
+    measured = hue_of(pixels)
+    assert abs((measured - expected + 180) % 360 - 180) <= tolerance, f"hue {measured:.1f}°, expected {expected:.1f}°"
+
+
+def open_and_wait(qtbot, window, paths):
+    with qtbot.waitSignals([window.session.photo_loaded] * len(paths), timeout=10_000):
+        docs = window.open_paths(paths)
+    return docs
+
+
+def colorize_and_wait(qtbot, window, samples: int):
+    with qtbot.waitSignals([window.session.sample_added] * samples, timeout=10_000):
+        run = window.colorize_current()
+    qtbot.waitUntil(lambda: run.state == DONE and not window.queue.busy, timeout=5000)
+    return run
+
+
+def drop(window, paths) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    center = QPointF(window.width() / 2, window.height() / 2)
+    enter = QDragEnterEvent(center, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(window, QDropEvent(center, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+
+
+# -- opening ----------------------------------------------------------------------------------------
+
+
+def test_opening_a_photo_by_path_shows_it(qtbot, make_window, gray_photo, settings_store):
+    window = make_window()
+    photo = gray_photo()
+    (doc,) = open_and_wait(qtbot, window, [photo])
+    assert window.session.current is doc and doc.size == (160, 120)
+    assert window.viewer.has_photo() and window.windowTitle().startswith("photo.png")
+    assert settings_store.state.recent_files == [str(photo.resolve())]
+    assert not window.filmstrip.isVisible(), "one photo needs no filmstrip"
+
+
+def test_dropping_photos_opens_them_as_a_filmstrip(qtbot, make_window, gray_photo):
+    window = make_window()
+    photos = [gray_photo("a.png"), gray_photo("b.png"), gray_photo("c.png")]
+    with qtbot.waitSignals([window.session.photo_loaded] * 3, timeout=10_000):
+        drop(window, photos)
+    assert [doc.path.name for doc in window.session.photos] == ["a.png", "b.png", "c.png"]
+    assert window.filmstrip.isVisible() and window.filmstrip.count() == 3
+    window.filmstrip.setCurrentRow(2)
+    assert window.session.current.path.name == "c.png"
+    window.actions_.next_photo.trigger()
+    assert window.session.current.path.name == "a.png"
+
+
+def test_an_unreadable_photo_is_a_notice_not_a_crash(qtbot, make_window, gray_photo, tmp_path):
+    window = make_window()
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 not really a jpeg")
+    with qtbot.waitSignal(window.notices.posted, timeout=10_000) as posted:
+        window.open_paths([broken])
+    assert posted.args[0].level == "error" and "broken.jpg" in posted.args[0].title
+    qtbot.waitUntil(lambda: not window.session.photos, timeout=5000)
+    open_and_wait(qtbot, window, [gray_photo()])
+
+
+# -- colorize, cancel, errors ---------------------------------------------------------------------------
+
+
+def test_colorizing_fills_the_grid_one_sample_at_a_time(qtbot, make_window, gray_photo):
+    window = make_window(samples=3)
+    open_and_wait(qtbot, window, [gray_photo()])
+    arrived = []
+    window.session.sample_added.connect(lambda doc, run, sample: arrived.append(window.samples.count()))
+    run = colorize_and_wait(qtbot, window, 3)
+    assert arrived == [3, 3, 3], "placeholders for every sample from the start"
+    assert all(window.samples.item(k).data(Qt.UserRole + 1) is not None for k in range(3))
+    assert run.viewed == 0 and "Done" in window.controls.status.text()
+    window.actions_.samples[2].trigger()
+    assert run.viewed == 2 and window.samples.currentRow() == 2
+
+
+def test_cancelling_mid_run_leaves_the_app_ready(qtbot, make_window, gray_photo):
+    window = make_window(slow_plugin(steps=3000, delay_s=0.002))
+    open_and_wait(qtbot, window, [gray_photo()])
+    window.controls.backend.setCurrentIndex(window.controls.backend.findData("slow"))
+    run = window.colorize_current()
+    qtbot.waitUntil(lambda: run.progress > 0.01 and window.controls.cancel.isEnabled(), timeout=10_000)
+    qtbot.mouseClick(window.controls.cancel, Qt.LeftButton)
+    qtbot.waitUntil(lambda: run.state == CANCELLED and not window.queue.busy, timeout=5000)
+    assert not window.controls.cancel.isEnabled() and window.controls.colorize.text() == "Colorize"
+    window.controls.backend.setCurrentIndex(window.controls.backend.findData("testbackend"))
+    colorize_and_wait(qtbot, window, 4)
+
+
+def test_a_plugin_that_raises_shows_a_notification_and_the_app_goes_on(qtbot, make_window, gray_photo):
+    window = make_window(raising_plugin("the model exploded"))
+    open_and_wait(qtbot, window, [gray_photo()])
+    window.controls.backend.setCurrentIndex(window.controls.backend.findData("raising"))
+    with qtbot.waitSignal(window.notices.posted, timeout=10_000):
+        run = window.colorize_current()
+    qtbot.waitUntil(lambda: not window.queue.busy, timeout=5000)
+    assert run.state == FAILED and "the model exploded" in run.error
+    (card,) = window.notifications.cards()
+    assert card.isVisible() and card.notice.level == "error" and "Traceback" in card.notice.details
+    card.show_details()
+    assert card.details_dialog.isVisible() and not card.details_dialog.isModal()
+    card.details_dialog.close()
+    window.controls.backend.setCurrentIndex(window.controls.backend.findData("testbackend"))
+    colorize_and_wait(qtbot, window, 4)
+
+
+def test_the_plugins_view_lists_backends_and_broken_plugins(qtbot, make_window):
+    @hookimpl
+    def register_colorizers():
+        raise ImportError("needs a library that is missing")
+
+    broken = make_plugin("broken_plugin")
+    broken.register_colorizers = register_colorizers
+    window = make_window(broken)
+    assert any("broken_plugin" in notice.title for notice in window.notices.history)
+    dialog = file_actions.show_plugins(window)
+    rows = [dialog.tree.topLevelItem(k) for k in range(dialog.tree.topLevelItemCount())]
+    texts = [[row.text(c) for c in range(6)] for row in rows]
+    assert texts[0][:4] == ["Test backend (flat colors)", "1.0.0", "Apache-2.0", "none needed"]
+    assert any(t[0] == "broken_plugin" and t[4].startswith("broken") for t in texts)
+    dialog.close()
+
+
+# -- choose, combine, save -------------------------------------------------------------------------------
+
+
+def drag_on_viewer(qtbot, viewer, points) -> None:
+    rect = viewer.image_rect()
+    where = [QPoint(round(rect.x() + x * rect.width()), round(rect.y() + y * rect.height())) for x, y in points]
+    qtbot.mousePress(viewer, Qt.LeftButton, pos=where[0])
+    for point in where[1:]:
+        QTest.mouseMove(viewer, point)
+    qtbot.mouseRelease(viewer, Qt.LeftButton, pos=where[-1])
+
+
+def test_a_combine_stroke_takes_its_colors_from_the_painted_sample(qtbot, make_window, gray_photo, tmp_path):
+    window = make_window(samples=3)
+    open_and_wait(qtbot, window, [gray_photo(size=(160, 120))])
+    run = colorize_and_wait(qtbot, window, 3)
+    seed = run.settings.seed
+    window.choose_sample(0)
+    window.view_sample(2)
+    window.actions_.brush.trigger()
+    assert window.session.combining and run.brush_source == 2
+    window.combine.size.setValue(100)  # a quarter of the long side: 40 px
+    window.combine.softness.setValue(25)
+    with qtbot.waitSignal(window.session.combine_changed, check_params_cb=lambda doc, r: r.combined_preview is not None, timeout=10_000):
+        drag_on_viewer(qtbot, window.viewer, [(0.02, 0.0), (0.02, 0.5), (0.02, 1.0)])
+    assert run.has_strokes and window.actions_.undo.isEnabled()
+    target = tmp_path / "combined.png"
+    with qtbot.waitSignal(window.queue.saved, timeout=10_000):
+        assert file_actions.save_result(window, target)
+    with Image.open(target) as saved:
+        assert saved.size == (160, 120)
+        pixels = np.asarray(saved.convert("RGB"))
+    assert_hue(pixels[:, :20], sample_hue(seed, 2, 3))  # painted: sample 3's color
+    assert_hue(pixels[:, 100:], sample_hue(seed, 0, 3))  # untouched: the chosen sample's
+    preview = run.combined_preview
+    assert_hue(preview[:, :20], sample_hue(seed, 2, 3))
+    window.actions_.undo.trigger()
+    assert not run.has_strokes and window.actions_.redo.isEnabled()
+
+
+def test_saving_the_chosen_sample_and_all_samples_and_a_comparison_sheet(qtbot, make_window, gray_photo, tmp_path):
+    window = make_window(samples=2)
+    (doc,) = open_and_wait(qtbot, window, [gray_photo(size=(200, 150))])
+    original = doc.path.read_bytes()
+    run = colorize_and_wait(qtbot, window, 2)
+    window.choose_sample(1)
+    assert run.chosen == 1 and window.samples.item(1).data(Qt.UserRole + 2)
+    chosen = tmp_path / "chosen.jpg"
+    with qtbot.waitSignal(window.queue.saved, timeout=10_000):
+        file_actions.save_result(window, chosen)
+    with Image.open(chosen) as saved:
+        assert saved.format == "JPEG" and saved.size == (200, 150)
+        assert_hue(np.asarray(saved.convert("RGB")), sample_hue(run.settings.seed, 1, 2), tolerance=8)
+    folder = tmp_path / "all"
+    folder.mkdir()
+    with qtbot.waitSignal(window.queue.saved, timeout=10_000) as saved_all:
+        file_actions.save_all_samples(window, folder)
+    # in the format saved last
+    assert sorted(p.name for p in saved_all.args[0]) == ["photo.testbackend.1.jpg", "photo.testbackend.2.jpg"]
+    sheet = tmp_path / "sheet.png"
+    with qtbot.waitSignal(window.queue.saved, timeout=10_000):
+        file_actions.export_sheet(window, sheet)
+    with Image.open(sheet) as image:
+        assert image.width > 3 * 200  # original and two samples side by side
+    assert doc.path.read_bytes() == original
+
+
+def test_batch_dialog_colorizes_a_folder_and_lists_the_bad_file(qtbot, make_window, gray_photo, tmp_path):
+    window = make_window(samples=1)
+    folder = tmp_path / "album"
+    folder.mkdir()
+    for name in ("one.png", "two.png"):
+        (folder / name).write_bytes(gray_photo(name).read_bytes())
+    (folder / "bad.png").write_bytes(b"\x89PNG broken")
+    dialog = file_actions.show_batch(window)
+    out = tmp_path / "results"
+    with qtbot.waitSignal(window.queue.batch_finished, timeout=20_000):
+        assert dialog.run(folder, out)
+    qtbot.waitUntil(lambda: not window.queue.busy, timeout=5000)
+    assert sorted(p.name for p in out.iterdir()) == ["one.testbackend.1.png", "two.testbackend.1.png"]
+    assert "bad.png" in dialog.report.toPlainText() and "1 failed" in dialog.current.text()
+    assert any(n.level == "warning" and "failed" in n.title for n in window.notices.history)
+    dialog.close()
+
+
+# -- the viewer and the window's memory -------------------------------------------------------------------
+
+
+def test_viewer_zooms_fits_and_drags_the_split(qtbot, make_window, gray_photo):
+    window = make_window(samples=1)
+    open_and_wait(qtbot, window, [gray_photo(size=(160, 120))])
+    colorize_and_wait(qtbot, window, 1)
+    viewer = window.viewer
+    assert viewer.is_fitted()
+    window.actions_.actual.trigger()
+    assert viewer.zoom() == pytest.approx(1.0) and not viewer.is_fitted()
+    window.actions_.zoom_in.trigger()
+    assert viewer.zoom() == pytest.approx(1.25)
+    window.actions_.fit.trigger()
+    assert viewer.is_fitted()
+    split_x = round(viewer.split_x())
+    middle = round(viewer.height() / 2)
+    qtbot.mousePress(viewer, Qt.LeftButton, pos=QPoint(split_x, middle))
+    target = viewer.image_rect().intersected(viewer.rect().toRectF()).left() + 0.25 * viewer.image_rect().width()
+    QTest.mouseMove(viewer, QPoint(round(target), middle))
+    qtbot.mouseRelease(viewer, Qt.LeftButton, pos=QPoint(round(target), middle))
+    assert viewer.split == pytest.approx(0.25, abs=0.02)
+    window.actions_.compare.trigger()
+    assert not viewer.compare
+
+
+def test_settings_are_remembered_in_the_given_store_only(qtbot, make_window, tmp_path):
+    store = SettingsStore(tmp_path / "remembered.json")
+    first = make_window(store=store, samples=3)
+    first.controls.seed.setValue(42)
+    first.close()
+    assert (tmp_path / "remembered.json").exists()
+    second = make_window(store=SettingsStore(tmp_path / "remembered.json"), samples=3)
+    assert second.controls.settings().seed == 42 and second.controls.settings().backend_id == "testbackend"
+
+
+def test_recent_files_menu_reopens_a_photo(qtbot, make_window, gray_photo):
+    window = make_window()
+    photo = gray_photo()
+    (doc,) = open_and_wait(qtbot, window, [photo])
+    window.session.close(doc)
+    menus.fill_recent(window, window.actions_.recent_menu)
+    first = window.actions_.recent_menu.actions()[0]
+    assert first.text() == str(photo.resolve())
+    with qtbot.waitSignal(window.session.photo_loaded, timeout=10_000):
+        first.trigger()
+
+
+def test_tinct_and_tinct_gui_open_the_window(monkeypatch):
+    import desktop.app
+    from desktop.cli import main
+
+    opened = []
+    monkeypatch.setattr(desktop.app, "main", lambda files: opened.append(list(files)) or 0)
+    assert main(["gui", "a.jpg", "b.tif"]) == 0
+    assert main([]) == 0
+    assert opened == [["a.jpg", "b.tif"], []]
