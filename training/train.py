@@ -172,9 +172,14 @@ def main(args) -> int:
     out = Path(args.out)
     ckpt = checkpoint.load(out / "last.pt") if args.resume else None
     if ckpt:  # the saved run decides everything that changes the numbers
+        new_steps = args.steps
         for key in RUN_KEYS:
             if key in ckpt["args"]:  # runs from before a key existed lack it
                 setattr(args, key, ckpt["args"][key])
+        if new_steps and new_steps != args.steps:
+            # Shortening or lengthening a run re-targets the cosine decay from this step on.
+            print(f"resume: total steps {args.steps} -> {new_steps}", flush=True)
+            args.steps = new_steps
     rank, world, device = setup_distributed(args.device)
     main_proc = rank == 0
     if args.threads:
