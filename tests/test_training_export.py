@@ -100,3 +100,29 @@ def test_load_eval_image_scales_the_short_side_and_center_crops(tmp_path):
     Image.new("RGB", (512, 300), (10, 20, 30)).save(tmp_path / "wide.png")
     image = evaluate.load_eval_image(tmp_path / "wide.png")
     assert image.shape == (256, 256, 3) and tuple(image[128, 128]) == (10, 20, 30)
+
+
+def test_training_time_adds_up_the_segments_of_a_resumed_run(tmp_path):
+    from training.export import training_time
+
+    rows = ["step,time_s", "50,10.0", "100,20.0", "150,5.0", "200,12.5"]  # resumed after step 100
+    (tmp_path / "log.csv").write_text("\n".join(rows) + "\n")
+    assert training_time(tmp_path) == pytest.approx(32.5)
+    assert training_time(tmp_path / "missing") is None
+
+
+def test_figure_lays_out_gray_backends_and_truth(tmp_path):
+    from training.figure import GAP, LABEL_H, TILE
+
+    data = write_photos(tmp_path / "test", 3, size=80)
+    rows_out, samples_out = tmp_path / "rows.png", tmp_path / "samples.png"
+    assert training_main(["figure", "--data", str(data), "--count", "2", "--backends", "testbackend",
+                          "--out", str(rows_out)]) == 0
+    assert training_main(["figure", "--data", str(data), "--backends", "testbackend", "--samples", "3",
+                          "--out", str(samples_out)]) == 0
+    with Image.open(rows_out) as rows, Image.open(samples_out) as samples:
+        assert rows.size == (3 * TILE + 2 * GAP, 2 * (TILE + LABEL_H) + GAP)  # gray | testbackend | truth
+        assert samples.size == (5 * TILE + 4 * GAP, TILE + LABEL_H)  # gray | 3 samples | truth
+        pixels = np.asarray(samples.convert("RGB"))[LABEL_H:].astype(float)
+        gray_tile, sample_tile = pixels[:, :TILE], pixels[:, TILE + GAP: 2 * TILE + GAP]
+        assert np.ptp(gray_tile.mean(axis=(0, 1))) < 1 and np.ptp(sample_tile.mean(axis=(0, 1))) > 10

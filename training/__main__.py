@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "eval": ("training.evaluate", "score installed backends on a folder of color photos"),
     "export": ("training.export", "write a run's weights as fp16 safetensors with its model card"),
     "prior": ("training.prior", "compute the cic backend's color prior and rebalancing weights"),
+    "figure": ("training.figure", "picture grids of installed backends: gray | backends or samples | truth"),
 }
 
 

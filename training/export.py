@@ -55,9 +55,17 @@ def training_time(run_dir: Path) -> float | None:
     try:
         with open(run_dir / "log.csv", newline="") as f:
             rows = list(csv.DictReader(f))
-        return float(rows[-1]["time_s"]) if rows else None
+        times = [float(row["time_s"]) for row in rows]
     except (OSError, KeyError, ValueError):
         return None
+    if not times:
+        return None
+    # Each resume restarts the clock: add up the last time of every segment.
+    total = times[-1]
+    for before, after in zip(times, times[1:]):
+        if after < before:
+            total += before
+    return total
 
 
 def half_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
