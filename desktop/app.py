@@ -33,12 +33,22 @@ def make_application(argv: Sequence[str] = ()) -> QApplication:
     return app
 
 
-def main(files: Sequence[str] = (), host_factory: Callable[[], PluginHost] = PluginHost.discover) -> int:
-    app = make_application()
+def open_window(files: Sequence[str], store: SettingsStore, host_factory: Callable[[], PluginHost],
+                colorize: bool = False, probe_devices: bool = True):
+    """The shown main window with ``files`` open; with ``colorize`` they are colorized once backends are found."""
     from desktop.main_window import MainWindow
 
-    window = MainWindow(SettingsStore(default_settings_path()), host_factory, probe_devices=True)
+    window = MainWindow(store, host_factory, probe_devices=probe_devices)
+    if colorize:
+        window.backends_ready.connect(window.colorize_all)
     window.show()
     if files:
         window.open_paths(files)
+    return window
+
+
+def main(files: Sequence[str] = (), host_factory: Callable[[], PluginHost] = PluginHost.discover,
+         colorize: bool = False) -> int:
+    app = make_application()
+    window = open_window(files, SettingsStore(default_settings_path()), host_factory, colorize)  # noqa: F841
     return app.exec()

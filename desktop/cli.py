@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gui = commands.add_parser("gui", help="open the desktop app (the default)")
     gui.add_argument("files", nargs="*", help="photos to open")
+    gui.add_argument("--colorize", action="store_true", help="colorize the photos as soon as they are open")
 
     colorize = commands.add_parser("colorize", help="colorize photos from the command line")
     colorize.add_argument("inputs", nargs="+", metavar="INPUT", help="photos or folders of photos")
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_devices(args)
         from desktop.commands.gui import run_gui
 
-        return run_gui(getattr(args, "files", []))
+        return run_gui(getattr(args, "files", []), getattr(args, "colorize", False))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

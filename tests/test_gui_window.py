@@ -17,6 +17,7 @@ from desktop.state.session import CANCELLED, DONE, FAILED
 from fakes import make_plugin
 from gui_fixtures import (  # noqa: F401
     gray_photo,
+    host_with,
     make_window,
     no_leftover_workers,
     raising_plugin,
@@ -302,7 +303,24 @@ def test_tinct_and_tinct_gui_open_the_window(monkeypatch):
     from desktop.cli import main
 
     opened = []
-    monkeypatch.setattr(desktop.app, "main", lambda files: opened.append(list(files)) or 0)
+    monkeypatch.setattr(desktop.app, "main", lambda files, colorize: opened.append((list(files), colorize)) or 0)
     assert main(["gui", "a.jpg", "b.tif"]) == 0
     assert main([]) == 0
-    assert opened == [["a.jpg", "b.tif"], []]
+    assert main(["gui", "--colorize", "a.jpg"]) == 0
+    assert opened == [(["a.jpg", "b.tif"], False), ([], False), (["a.jpg"], True)]
+
+
+def test_gui_colorize_opens_the_photos_and_colorizes_them(qtbot, settings_store, gray_photo, no_leftover_workers):
+    from desktop.app import make_application, open_window
+
+    make_application()
+    photos = [gray_photo("a.png"), gray_photo("b.png")]
+    window = open_window(photos, settings_store, lambda: host_with(), colorize=True, probe_devices=False)
+    try:
+        qtbot.waitUntil(lambda: all(doc.current_run is not None and len(doc.current_run.samples) > 0
+                                    and not doc.current_run.active for doc in window.session.photos), timeout=20_000)
+        assert [doc.path.name for doc in window.session.photos] == ["a.png", "b.png"]
+        qtbot.waitUntil(lambda: not window.queue.busy, timeout=10_000)
+    finally:
+        window.close()
+        window.deleteLater()

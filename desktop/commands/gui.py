@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def run_gui(files: list[str]) -> int:
+def run_gui(files: list[str], colorize: bool = False) -> int:
     from desktop.app import main
 
-    return main(files)
+    return main(files, colorize=colorize)
