@@ -85,9 +85,10 @@ def evaluate_grayscale(truths: list[np.ndarray]) -> Report:
     return finish(Report("grayscale", len(truths)), [results], truths)
 
 
-def evaluate_backend(host: PluginHost, backend_id: str, truths: list[np.ndarray], samples: int, seed: int, device: str) -> Report:
+def evaluate_backend(host: PluginHost, backend_id: str, truths: list[np.ndarray], samples: int, seed: int, device: str,
+                     temperature: float | None = None) -> Report:
     backend = host.loaded(backend_id, device)
-    options, _ = build_options(backend.info, device=backend.device, samples=samples, seed=seed)
+    options, _ = build_options(backend.info, device=backend.device, samples=samples, seed=seed, temperature=temperature)
     per_sample: list[list[np.ndarray]] = [[] for _ in range(options.samples)]
     diversity, seconds = [], []
     for truth in tqdm(truths, desc=backend_id, disable=not sys.stderr.isatty(), leave=False):
@@ -132,6 +133,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backends", nargs="*", help="backend ids (default: every installed backend with weights)")
     parser.add_argument("--samples", type=int, default=1, help="samples per photo for backends that make several")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--temperature", type=float, help="sampling temperature (default: each backend's own)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--limit", type=int, help="only the first N photos (sorted by name)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a markdown table")
@@ -148,6 +150,7 @@ def main(args: argparse.Namespace) -> int:
         e.info.id for e in host.backends if e.info.weights and host.weights_status(e).ok
     ]
     reports = [evaluate_grayscale(truths)]
-    reports += [evaluate_backend(host, b, truths, args.samples, args.seed, args.device) for b in backend_ids]
+    reports += [evaluate_backend(host, b, truths, args.samples, args.seed, args.device, args.temperature)
+                for b in backend_ids]
     print(json.dumps([asdict(r) for r in reports], indent=2) if args.json else markdown_table(reports))
     return 0

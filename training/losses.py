@@ -59,3 +59,17 @@ def rebalanced_cross_entropy(logits: torch.Tensor, ab_target: torch.Tensor, weig
     log_p = torch.log_softmax(logits.float(), dim=1).gather(1, index)
     pixel_weight = weights.to(device=logits.device, dtype=torch.float32)[index[:, 0]]
     return -(pixel_weight * (target * log_p).sum(dim=1)).mean()
+
+
+def soft_cross_entropy(logits: torch.Tensor, ab_target: torch.Tensor) -> torch.Tensor:
+    """The cross-entropy against the soft-encoded target without rebalancing: the mean of -Σ_q Z_q log p_q.
+
+    ``ab_target`` is area-downsampled to the logits' size as in :func:`rebalanced_cross_entropy`.
+    """
+    from plugins.backends.cic.bins import soft_encode_sparse
+
+    if ab_target.shape[-2:] != logits.shape[-2:]:
+        ab_target = F.interpolate(ab_target, size=logits.shape[-2:], mode="area")
+    index, target = soft_encode_sparse(ab_target)
+    log_p = torch.log_softmax(logits.float(), dim=1).gather(1, index)
+    return -(target * log_p).sum(dim=1).mean()

@@ -14,6 +14,9 @@
     # is computed from --data first and saved as RUN_DIR/prior.npz:
     python -m training train cic --data … --val … --out runs/cic --prior runs/cic-prior.npz
 
+    # the pixcolor backend (PixelCNN over ab bins at 1/8 resolution + refinement, trained jointly):
+    python -m training train pixcolor --data … --val … --out runs/pixcolor --size 224 --crop 224
+
 RUN_DIR gets log.csv (losses, val PSNR on sRGB 0..255, val ab L2, val AuC),
 samples_stepNNNNNNN.png (gray | prediction | truth) at every validation, and the
 checkpoints last.pt and best.pt (best val PSNR).
@@ -63,7 +66,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoder-lr-mult", type=float, default=0.1, help="encoder lr = lr × this")
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--warmup", type=int, default=200, help="linear warm-up steps, then cosine decay")
-    p.add_argument("--loss", choices=sorted(LOSSES), help="regression only (default blurred)")
+    p.add_argument("--loss", choices=sorted(LOSSES),
+                   help="regression (default blurred), or pixcolor's refinement (default smooth_l1)")
     p.add_argument("--prior", help="cic only: the .npz of `python -m training prior` (default: computed from --data)")
     p.add_argument("--encoder", choices=["freeze", "finetune"], default="finetune")
     p.add_argument("--finetune-from", type=int, default=5, help="first encoder block fine-tuned (0: all)")
@@ -122,11 +126,13 @@ def make_optimizer(model, args):
 
 
 @torch.no_grad()
-def validate(model, loader, device, n_samples: int, grid_path, decode=lambda pred, size: pred) -> dict:
+def validate(model, loader, device, n_samples: int, grid_path, decode=lambda pred, size: pred,
+             inputs=lambda lightness, ab: (lightness,)) -> dict:
     model.eval()
     results, rows = [], []
     for lightness, ab_true in loader:
-        ab_pred = decode(model(lightness.to(device)), lightness.shape[-2:]).float().cpu()
+        pred = model(*inputs(lightness.to(device), ab_true.to(device)))
+        ab_pred = decode(pred, lightness.shape[-2:]).float().cpu()
         for L, p, t in zip(lightness[:, 0].numpy(), ab_pred.permute(0, 2, 3, 1).numpy(), ab_true.permute(0, 2, 3, 1).numpy()):
             results.append(metrics.scores(L, p, t))
             if len(rows) < n_samples:
@@ -254,8 +260,8 @@ def main(args) -> int:
             for lightness, ab in loader:
                 lightness, ab = lightness.to(device, non_blocking=True), ab.to(device, non_blocking=True)
                 with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
-                    pred = net(lightness)
-                loss = loss_fn(pred.float(), ab)
+                    pred = net(*task.inputs(lightness, ab))  # pixcolor also takes ab (teacher forcing)
+                loss = loss_fn(pred.float() if torch.is_tensor(pred) else pred, ab)
                 opt.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 scaler.step(opt)
@@ -281,7 +287,7 @@ def main(args) -> int:
                     t_mark, seen, loss_sum, loss_n = time.time(), 0, 0.0, 0
                 if val_loader and (step % args.val_every == 0 or step == args.total_steps):
                     result = validate(model, val_loader, device, args.samples, out / f"samples_step{step:07d}.png",
-                                      task.decode)
+                                      task.decode, task.inputs)
                     row.update({k: f"{v:.4f}" for k, v in result.items()})
                     bar.write(f"step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.items()))
                     if result["val_psnr"] > best:

@@ -1,0 +1,78 @@
+"""The ``pixcolor`` backend as a Tinct plugin: several genuinely different colorizations, sampled."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from plugins import Capability, ColorizeOptions, Colorizer, ColorizerInfo, Progress, Sample, hookimpl
+from plugins.backends.common.shipped import shipped_model
+from plugins.color import fit_short_side
+
+SHIPPED = shipped_model("pixcolor")
+SAMPLING_SHARE = 0.85  # of the progress bar: the autoregressive sampling; the rest is refinement
+
+
+class PixColorColorizer(Colorizer):
+    info = ColorizerInfo(
+        id="pixcolor",
+        name="PixColor (PixelCNN samples, EfficientNet-Lite0)",
+        version="1.0.0",
+        license="Apache-2.0",
+        description="Draws whole low-resolution colorings from a conditional PixelCNN (Guadarrama et al., PixColor) "
+        "and refines each at full working size: samples differ in what color things are, not just in hue noise.",
+        max_samples=8,
+        capabilities=frozenset({Capability.SAMPLES}),
+        devices=("cpu", "cuda", "mps"),
+        weights=(SHIPPED.weights,),
+        default_working_size=int(SHIPPED.config.get("working_size", 224)),  # the size it was trained at
+        has_temperature=True,
+        default_temperature=1.0,
+    )
+
+    def __init__(self) -> None:
+        self.model = None
+
+    def load(self, device: str) -> None:
+        import torch
+
+        from plugins.backends.pixcolor.model import PixColorConfig, PixColorModel
+        from plugins.weights import load_state_dict
+
+        config = PixColorConfig.from_dict(SHIPPED.config)
+        model = PixColorModel(config)
+        model.load_state_dict({k: v.float() for k, v in load_state_dict(SHIPPED.weights).items()})
+        self.model = model.to(torch.device(device)).eval()
+
+    def unload(self) -> None:
+        self.model = None
+
+    def colorize(self, lightness: np.ndarray, options: ColorizeOptions) -> Iterator[Progress | Sample]:
+        import torch
+
+        from plugins.backends.pixcolor.sampling import RowSampler
+
+        yield Progress(0.0, "reading the photo")
+        model = self.model.float().eval()
+        small = fit_short_side(lightness, options.working_size)
+        param = next(model.parameters())
+        x = torch.from_numpy(np.ascontiguousarray(small, dtype=np.float32))[None, None].to(param.device)
+        n = options.samples
+        with torch.no_grad():
+            encoded = model.encode(x)
+        sampler = RowSampler(model.pixelcnn, encoded.cond, n, options.temperature, options.seed)
+        rows = sampler.gh
+        for row, fraction in enumerate(sampler, start=1):
+            yield Progress(SAMPLING_SHARE * fraction, f"sampling colors: row {row} of {rows}")
+        for index in range(n):
+            with torch.no_grad():
+                chroma = model.chroma_of_bins(sampler.bins[index : index + 1])
+                ab = model.refine(encoded.features, encoded.pooled, x, chroma)
+            yield Sample(index, ab[0].permute(1, 2, 0).float().cpu().numpy().astype(np.float32))
+            yield Progress(SAMPLING_SHARE + (1 - SAMPLING_SHARE) * (index + 1) / n, f"sample {index + 1} of {n}")
+
+
+@hookimpl
+def register_colorizers():
+    return [PixColorColorizer]
