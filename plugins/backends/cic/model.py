@@ -9,7 +9,7 @@ turns them into ab first and upsamples only the 2-channel result.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -17,29 +17,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from plugins.backends.cic.bins import Q
+from plugins.backends.common.config import ModelConfig
 from plugins.backends.common.trunk import ColorTrunk
 
 
 @dataclass
-class CICConfig:
+class CICConfig(ModelConfig):
     widths: tuple[int, ...] = (256, 192, 128, 64, 32)  # decoder channels at strides 32, 16, 8, 4, 2
     fusion_channels: int = 256  # width of the projected global feature fused at stride 32
     out_stride: int = 4  # resolution of the logits (1/4 of the input); decoded ab is upsampled after
     bins: int = Q  # classes of the head: the in-gamut ab bins of plugins.backends.cic.bins
     finetune_from: int = 5  # encoder blocks from this index on are trained (5: strides 16 and 32); -1 freezes it
     working_size: int = 256  # short side, in px, the model is meant to see at inference
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["widths"] = list(self.widths)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "CICConfig":
-        d = dict(d)
-        if "widths" in d:
-            d["widths"] = tuple(d["widths"])
-        return cls(**d)
 
 
 class CICModel(nn.Module):

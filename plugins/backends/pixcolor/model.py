@@ -40,7 +40,7 @@ Everything low-resolution lives on the **grid**, the encoder's stride-8 map:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
@@ -49,6 +49,7 @@ from torch import nn
 
 from plugins.backbones import EfficientNetLite0, normalize_lightness
 from plugins.backends.cic.bins import Q, annealed_mean, bin_centers, nearest_bins
+from plugins.backends.common.config import ModelConfig
 from plugins.backends.common.decoder import FusionUNetDecoder, conv_bn_relu
 from plugins.backends.common.trunk import ColorTrunk
 
@@ -61,7 +62,7 @@ VALIDATION_TEMPERATURE = 0.38  # eval-mode forward: annealed mean of the teacher
 
 
 @dataclass
-class PixColorConfig:
+class PixColorConfig(ModelConfig):
     hidden: int = 64  # channels of the PixelCNN's stacks (and of the bin embedding)
     layers: int = 8  # gated layers: the first masked "A", the rest "B"
     kernel: int = 5  # odd width of the masked convolutions; each layer reaches kernel//2 cells further
@@ -78,18 +79,6 @@ class PixColorConfig:
             raise ValueError("kernel must be odd and at least 3")
         if self.layers < 1:
             raise ValueError("the PixelCNN needs at least one layer")
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["refine_widths"] = list(self.refine_widths)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "PixColorConfig":
-        d = dict(d)
-        if "refine_widths" in d:
-            d["refine_widths"] = tuple(d["refine_widths"])
-        return cls(**d)
 
 
 def gate(x: torch.Tensor, dim: int = 1) -> torch.Tensor:

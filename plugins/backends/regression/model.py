@@ -8,36 +8,25 @@ the input; it is bilinearly upsampled to the input size.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from plugins.backends.common.config import ModelConfig
 from plugins.backends.common.trunk import ColorTrunk
 
 
 @dataclass
-class RegressionConfig:
+class RegressionConfig(ModelConfig):
     widths: tuple[int, ...] = (256, 192, 128, 64, 32)  # decoder channels at strides 32, 16, 8, 4, 2
     fusion_channels: int = 256  # width of the projected global feature fused at stride 32
     out_stride: int = 4  # resolution the head works at (1/4 of the input); then bilinear up
     ab_scale: float = 110.0  # head output × ab_scale = a*b* in Lab units
     finetune_from: int = 5  # encoder blocks from this index on are trained (5: strides 16 and 32); -1 freezes it
     working_size: int = 256  # short side, in px, the model is meant to see at inference
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["widths"] = list(self.widths)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "RegressionConfig":
-        d = dict(d)
-        if "widths" in d:
-            d["widths"] = tuple(d["widths"])
-        return cls(**d)
 
 
 class RegressionModel(nn.Module):
