@@ -34,8 +34,8 @@ def make_photo(path: Path, width: int = 4000, height: int = 3000) -> Path:
 
 def run_once(photo: Path, backend_id: str, samples: int, fmt: str, repeats: int) -> dict:
     from plugins.host import PluginHost, build_options
-    from plugins.host.pipeline import MergedSample, colorize_lightness
-    from plugins.imageio import read_photo, save_photo
+    from plugins.host.pipeline import colorize_to_files
+    from plugins.imageio import read_photo
 
     host = PluginHost.discover()
     backend = host.loaded(backend_id, "cpu")
@@ -45,10 +45,9 @@ def run_once(photo: Path, backend_id: str, samples: int, fmt: str, repeats: int)
         for repeat in range(repeats + 1):  # the first run warms up caches and is not counted
             start = time.perf_counter()
             photo_data = read_photo(photo)
-            for event in colorize_lightness(backend, photo_data.lightness, options):
-                if isinstance(event, MergedSample):
-                    target = Path(out) / f"r{repeat}.{event.index}.{fmt}"
-                    save_photo(event.rgb, photo_data, target, fmt, 90)
+            targets = [Path(out) / f"r{repeat}.{index}.{fmt}" for index in range(options.samples)]
+            for _ in colorize_to_files(backend, photo_data, options, targets, fmt, 90):  # what `tinct colorize` does
+                pass
             if repeat:
                 times.append(time.perf_counter() - start)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -62,13 +62,25 @@ def error_table(photos: list[tuple[np.ndarray, np.ndarray]]) -> dict[tuple[str, 
     }
 
 
-def merge_seconds(lightness: np.ndarray, ab: np.ndarray, method: str, runs: int = 5) -> float:
+def median_seconds(run, runs: int = 5) -> float:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        merging.merge(lightness, ab, method)
+        run()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def merge_seconds(lightness: np.ndarray, ab: np.ndarray, method: str) -> float:
+    """A one-off ``merge``: float output, and everything that depends on L made for it alone."""
+    return median_seconds(lambda: merging.merge(lightness, ab, method))
+
+
+def sample_seconds(lightness: np.ndarray, ab: np.ndarray) -> float:
+    """Each further sample of a photo with 8-bit output, as the CLI merges: a shared ``Merger``."""
+    merger = merging.Merger(lightness)
+    merger.merge_uint8(ab)
+    return median_seconds(lambda: merger.merge_uint8(ab))
 
 
 def twelve_megapixel_case(lightness: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,6 +109,7 @@ def print_results(photos: list[tuple[np.ndarray, np.ndarray]]) -> None:
     for method in merging.UPSAMPLERS:
         print(f"| {method} | {merge_seconds(big_l, big_ab, method):.3f} |")
     print(f"| guided, every pixel out of gamut (ab uniform ±150) | {merge_seconds(big_l, wild, 'guided'):.3f} |")
+    print(f"| guided, each further sample, 8-bit (`Merger.merge_uint8`) | {sample_seconds(big_l, big_ab):.3f} |")
 
 
 def tune(photos: list[tuple[np.ndarray, np.ndarray]]) -> None:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Sequence
+
+# Idle torch/OpenMP threads sleep instead of spinning. On a busy 2-core machine a spinning
+# pool slowed inference ~40× (3 s instead of 0.07 s). Must be set before torch is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from plugins.host.devices import DEVICE_CHOICES
 from plugins.imageio import OUTPUT_FORMATS

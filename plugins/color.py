@@ -129,12 +129,12 @@ def _as_2d(a: np.ndarray) -> np.ndarray:
     return a.reshape(a.shape[0], -1) if a.ndim >= 2 else a.reshape(1, -1)
 
 
-def _f_inv_fast(f: np.ndarray) -> np.ndarray:
-    out = f * f
-    out *= f
-    low = f < _F_SPLIT
-    if low.any():
-        np.copyto(out, (f - np.float32(16.0 / 116.0)) * np.float32(116.0 / _KAPPA), where=low)
+def f_inv_fast(f: np.ndarray) -> np.ndarray:
+    """Lab's f⁻¹ on float32 (a new array): f_x, f_y, f_z values → X/Xn, Y/Yn, Z/Zn."""
+    f = np.ascontiguousarray(f, dtype=np.float32)
+    out = cv2.pow(_as_2d(f), 3).reshape(f.shape)  # one pass; equal to f * f * f
+    if f.size and f.min() < _F_SPLIT:
+        _copy_where(out, (f - np.float32(16.0 / 116.0)) * np.float32(116.0 / _KAPPA), f < _F_SPLIT)
     return out
 
 
@@ -150,11 +150,14 @@ def lab_to_linear_fast(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
     ab = np.asarray(ab, dtype=np.float32).reshape(lightness.shape + (2,))
     fy = lightness + np.float32(16.0)
     fy *= np.float32(1.0 / 116.0)
-    x = _f_inv_fast(fy + ab[..., 0] * np.float32(1.0 / 500.0))
-    z = _f_inv_fast(fy - ab[..., 1] * np.float32(1.0 / 200.0))
-    y = _f_inv_fast(fy)
-    rgb = cv2.transform(cv2.merge([x, y, z]), _LAB_F_TO_RGB)
-    return rgb.reshape(shape + (3,))
+    x = f_inv_fast(fy + ab[..., 0] * np.float32(1.0 / 500.0))
+    z = f_inv_fast(fy - ab[..., 1] * np.float32(1.0 / 200.0))
+    return relative_xyz_to_linear_fast(x, f_inv_fast(fy), z).reshape(shape + (3,))
+
+
+def relative_xyz_to_linear_fast(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """X/Xn, Y/Yn and Z/Zn, three float32 arrays of one 2-D shape, → linear sRGB ``(..., 3)``."""
+    return cv2.transform(cv2.merge([x, y, z]), _LAB_F_TO_RGB)
 
 
 def linear_to_srgb_fast(lin: np.ndarray) -> np.ndarray:
@@ -162,18 +165,72 @@ def linear_to_srgb_fast(lin: np.ndarray) -> np.ndarray:
     shape = np.shape(lin)
     if np.size(lin) == 0:
         return np.zeros(shape, np.float32)
-    lin = np.clip(_as_2d(lin), 0.0, 1.0)
-    # exp(log(x) / 2.4): cv2's vectorized exp and log are ~3x faster than cv2.pow, as exact.
-    out = cv2.log(lin)
-    out *= np.float32(1.0 / 2.4)
-    out = cv2.exp(out, dst=out)
-    out *= np.float32(1.055)
+    return encode_srgb_fast(np.clip(_as_2d(lin), 0.0, 1.0)).reshape(shape)
+
+
+def encode_srgb_fast(lin: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Linear RGB already in ``0..1`` → sRGB-encoded float32 in ``0..1``, written into ``out`` if given.
+
+    ``lin`` and ``out``: contiguous float32 of one shape, 2-D or ``(h, w, 3)``.
+    """
+    if out is not None:
+        _check_out(out, lin, np.float32)
+    out = _srgb_curve(lin, 1.0, out)
     out -= np.float32(0.055)
-    dark = lin <= np.float32(0.0031308)
-    if dark.any():
-        np.copyto(out, lin * np.float32(12.92), where=dark)
-    np.clip(out, 0.0, 1.0, out=out)
-    return out.reshape(shape)
+    _encode_toe(lin, out, 12.92)
+    np.clip(out, 0.0, 1.0, out=out)  # the curve can end an ulp above 1
+    return out
+
+
+def srgb_codes_fast(lin: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Linear RGB already in ``0..1`` → 8-bit sRGB codes, written into ``out`` (uint8, ``lin``'s shape).
+
+    Rounded to nearest: ``quantize(encode_srgb_fast(lin), 255, out)`` except for the
+    rare value within float rounding of a half code, which may land one code apart.
+    """
+    _check_out(out, lin, np.uint8)
+    curve = _srgb_curve(lin, 255.0)
+    cv2.convertScaleAbs(curve, dst=out, alpha=1.0, beta=-0.055 * 255)  # offset, round and saturate in one pass
+    _encode_toe(lin, out, 12.92 * 255)
+    return out
+
+
+def _check_out(out: np.ndarray, lin: np.ndarray, dtype: type) -> None:
+    # cv2 quietly writes a new array instead when dst does not fit
+    if out.shape != lin.shape or out.dtype != dtype or not out.flags.c_contiguous:
+        raise ValueError(f"out must be contiguous {np.dtype(dtype)} {lin.shape}, not {out.dtype} {out.shape}")
+
+
+def _srgb_curve(lin: np.ndarray, scale: float, out: np.ndarray | None = None) -> np.ndarray:
+    """``scale · 1.055 · lin^(1/2.4)``, sRGB's curve above the toe before its -0.055 offset."""
+    # exp(log(x) / 2.4 + log(k)): cv2's vectorized exp and log are ~3x faster than cv2.pow, as exact.
+    logs = cv2.log(lin)
+    logs *= np.float32(1.0 / 2.4)
+    logs += np.float32(np.log(1.055 * scale))
+    return cv2.exp(logs, dst=logs if out is None else out)
+
+
+def _encode_toe(lin: np.ndarray, out: np.ndarray, slope: float) -> None:
+    """Overwrite the values of ``out`` whose ``lin`` is in sRGB's straight toe with ``slope · lin``.
+
+    Rounded to nearest when ``out`` is uint8.
+    """
+    toe_end = np.float32(0.0031308)
+    if lin.size == 0 or lin.min() > toe_end:
+        return
+    line = cv2.convertScaleAbs(lin, alpha=slope) if out.dtype == np.uint8 else lin * np.float32(slope)
+    _copy_where(out, line, lin <= toe_end)
+
+
+def _copy_where(dst: np.ndarray, src: np.ndarray, mask: np.ndarray) -> None:
+    """``dst[mask] = src[mask]`` in place, all contiguous and of one shape (cv2.copyTo: ~30x np.copyto's ``where``)."""
+
+    def rows(a: np.ndarray) -> np.ndarray:
+        return a.reshape(a.shape[0], -1) if a.ndim >= 2 else a.reshape(1, -1)
+
+    if not dst.flags.c_contiguous:
+        raise ValueError("dst must be contiguous")  # else the 2-D view below would be a copy
+    cv2.copyTo(rows(src), rows(mask.view(np.uint8)), rows(dst))
 
 
 def lab_to_srgb_fast(lab: np.ndarray) -> np.ndarray:
@@ -185,3 +242,18 @@ def lab_to_srgb_fast(lab: np.ndarray) -> np.ndarray:
         part = flat[start : start + _FAST_CHUNK]
         out[start : start + _FAST_CHUNK] = linear_to_srgb_fast(lab_to_linear_fast(part[:, 0], part[:, 1:]))
     return out.reshape(lab.shape)
+
+
+def quantize(srgb: np.ndarray, top_value: int, out: np.ndarray) -> np.ndarray:
+    """sRGB in 0..1 → integer codes 0..``top_value`` written into ``out`` (uint8 or uint16).
+
+    Rounds half up; values outside 0..1 are clamped and NaN becomes 0. Cheapest on
+    bands of a few MB.
+    """
+    scaled = srgb * np.float32(top_value)
+    scaled += np.float32(0.5)
+    np.clip(scaled, np.float32(0.5), np.float32(top_value + 0.5), out=scaled)
+    if np.isnan(scaled.max()):  # clip keeps NaN; max finds one in a read-only pass
+        np.nan_to_num(scaled, copy=False, nan=0.5)
+    np.copyto(out, scaled, casting="unsafe")  # truncation: the +0.5 made it rounding
+    return out

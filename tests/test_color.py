@@ -73,3 +73,29 @@ def test_linear_to_srgb_fast_matches_exact_and_clips():
     ).astype(np.float32)
     expected = np.clip(color.linear_to_srgb(lin), 0, 1)
     np.testing.assert_allclose(color.linear_to_srgb_fast(lin), expected, atol=1e-6)
+
+
+def test_srgb_codes_fast_is_the_quantized_encoding():
+    lin = np.concatenate(
+        [np.linspace(0, 1, 200_001), np.linspace(0, 0.01, 50_001), np.linspace(0.0030, 0.0032, 1001)]
+    ).astype(np.float32)[None]
+    codes = color.srgb_codes_fast(lin, np.empty(lin.shape, np.uint8))
+    expected = color.quantize(color.encode_srgb_fast(lin), 255, np.empty(lin.shape, np.uint8))
+    difference = np.abs(codes.astype(int) - expected)  # float rounding of values within ~1e-4 of a half code
+    assert difference.max() <= 1 and np.count_nonzero(difference) <= lin.size // 10_000
+
+
+def test_encode_srgb_fast_writes_into_out_or_refuses_it():
+    lin = np.random.default_rng(4).uniform(0, 1, (5, 6, 3)).astype(np.float32)
+    rows = np.zeros((9, 6, 3), np.float32)
+    color.encode_srgb_fast(lin, rows[2:7])
+    np.testing.assert_array_equal(rows[2:7], color.linear_to_srgb_fast(lin))
+    with pytest.raises(ValueError, match="out"):
+        color.srgb_codes_fast(lin, np.zeros((5, 6, 3), np.uint16))
+
+
+def test_quantize_rounds_half_up_and_clamps():
+    srgb = np.array([0.0, 0.5 / 255, 1.5 / 255, 1.0, -0.2, 1.3, np.nan, np.inf, -np.inf], np.float32)
+    out = color.quantize(srgb, 255, np.empty(srgb.shape, np.uint8))
+    assert out.tolist() == [0, 1, 2, 255, 0, 255, 0, 255, 0]
+    assert color.quantize(np.float32([1.0, 0.5]), 65535, np.empty(2, np.uint16)).tolist() == [65535, 32768]

@@ -13,7 +13,7 @@ from PIL import Image, ImageCms
 
 from plugins import color
 from plugins.errors import ImageError
-from plugins.imageio import OUTPUT_FORMATS, Photo, encoders, icc, read_photo, save_photo
+from plugins.imageio import OUTPUT_FORMATS, Photo, encoders, icc, output_bit_depth, read_photo, save_photo
 
 RNG = np.random.default_rng(11)
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
@@ -91,6 +91,29 @@ def test_16bit_source_gives_16bit_output(tmp_path, fmt):
     stored = read_unchanged(out)
     assert stored.dtype == np.uint16
     np.testing.assert_array_equal(stored, quantized(rgb, 65535))
+
+
+@pytest.mark.parametrize(("fmt", "bits"), [("png", 8), ("tif", 8), ("png", 16)])
+def test_uint8_codes_are_written_as_they_are_or_widened(tmp_path, fmt, bits):
+    codes = RNG.integers(0, 256, (24, 32, 3), dtype=np.uint8)
+    out = save_photo(codes, make_photo(tmp_path, bit_depth=bits), tmp_path / f"codes.{fmt}", fmt)
+    expected = codes.astype(np.uint16) * 257 if bits == 16 else codes
+    np.testing.assert_array_equal(read_unchanged(out), expected)
+
+
+def test_uint8_codes_are_composited_like_floats(tmp_path):
+    codes = RNG.integers(0, 256, (24, 32, 3), dtype=np.uint8)
+    alpha = RNG.integers(0, 256, (24, 32), dtype=np.uint8)
+    photo = make_photo(tmp_path, alpha=alpha)
+    from_codes = read_unchanged(save_photo(codes, photo, tmp_path / "codes.jpg", "jpg"))
+    from_floats = read_unchanged(save_photo(codes / np.float32(255), photo, tmp_path / "floats.jpg", "jpg"))
+    np.testing.assert_array_equal(from_codes, from_floats)
+
+
+def test_output_bit_depth_follows_source_and_format(tmp_path):
+    assert output_bit_depth(make_photo(tmp_path, bit_depth=16), "png") == 16
+    assert output_bit_depth(make_photo(tmp_path, bit_depth=16), "jpeg") == 8
+    assert output_bit_depth(make_photo(tmp_path, bit_depth=8), "tiff") == 8
 
 
 def test_jpeg_is_8bit_and_close(tmp_path):
@@ -326,6 +349,8 @@ def test_bad_arguments(tmp_path):
         save_photo(random_rgb(10, 10), photo, tmp_path / "out.png")
     with pytest.raises(ValueError, match="quality"):
         save_photo(random_rgb(), photo, tmp_path / "out.jpg", "jpg", quality=0)
+    with pytest.raises(ValueError, match="floating point or uint8"):
+        save_photo(np.zeros((24, 32, 3), np.uint16), photo, tmp_path / "out.png")
     assert listing(tmp_path) == []
 
 

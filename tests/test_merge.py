@@ -130,3 +130,31 @@ def test_guided_bleeds_less_than_bilinear_at_an_edge():
         for method in UPSAMPLERS
     }
     assert errors["guided"] < 0.5 * errors["bilinear"]
+
+
+@pytest.mark.parametrize("method", UPSAMPLERS)
+def test_a_merger_serves_many_samples_and_sizes_like_merge(method):
+    lightness, _ = _wild((150, 110), seed=9)
+    merger = merging.Merger(lightness, method)
+    for seed, shape in ((10, (40, 30)), (11, (40, 30)), (12, (21, 16)), (13, (150, 110))):
+        _, ab = _wild(shape, seed=seed)
+        np.testing.assert_array_equal(merger.merge(ab), merge(lightness, ab, method))
+        np.testing.assert_array_equal(merger.upsample(ab), upsample_ab(lightness, ab, method))
+
+
+def test_merge_uint8_is_the_quantized_merge(monkeypatch):
+    lightness, _ = _wild((180, 130), seed=14)
+    lightness[:20] *= 0.05  # deep shadows: sRGB's straight toe
+    _, ab = _wild((45, 33), seed=15)
+    monkeypatch.setattr(merging, "_CHUNK_PIXELS", 1000)
+    merger = merging.Merger(lightness)
+    codes = merger.merge_uint8(ab)
+    assert codes.dtype == np.uint8 and codes.shape == (180, 130, 3)
+    expected = color.quantize(merger.merge(ab), 255, np.empty_like(codes))
+    difference = np.abs(codes.astype(int) - expected)
+    assert difference.max() <= 1 and np.count_nonzero(difference) <= codes.size // 10_000
+
+
+def test_a_merger_refuses_an_unknown_upsampler_at_once():
+    with pytest.raises(ValueError, match="upsampler"):
+        merging.Merger(np.zeros((4, 4), np.float32), "nearest")

@@ -13,8 +13,8 @@ from tqdm import tqdm
 from plugins.errors import TinctError
 from plugins.host import PluginHost, build_options
 from plugins.host.merge import DEFAULT_UPSAMPLER
-from plugins.host.pipeline import MergedSample, colorize_lightness, output_name
-from plugins.imageio import read_photo, save_photo
+from plugins.host.pipeline import colorize_to_files, output_name
+from plugins.imageio import read_photo
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".gif", ".bmp"}
 EXTENSIONS = {"png": "png", "jpg": "jpg", "tif": "tif"}
@@ -123,7 +123,7 @@ def _colorize_one(job: Job, backend, options, args, extension: str, reporter: Re
         reporter.note(job.source, note)
     job.out_dir.mkdir(parents=True, exist_ok=True)
     upsampler = args.upsampler or DEFAULT_UPSAMPLER
-    for event in colorize_lightness(backend, photo.lightness, options, upsampler):
-        if isinstance(event, MergedSample):
-            save_photo(event.rgb, photo, targets[event.index], args.fmt, args.quality, args.overwrite)
+    saved = colorize_to_files(backend, photo, options, targets, args.fmt, args.quality, args.overwrite, upsampler)
+    for event in saved:
+        if isinstance(event, Path):
             reporter.bar.update(1)

@@ -7,6 +7,14 @@ result next to it as PNG, JPEG or TIFF, atomically.
 
 from plugins.imageio.photo import Photo
 from plugins.imageio.read import DEFAULT_MAX_PIXELS, read_photo
-from plugins.imageio.write import OUTPUT_FORMATS, OutputFormat, save_photo
+from plugins.imageio.write import OUTPUT_FORMATS, OutputFormat, output_bit_depth, save_photo
 
-__all__ = ["DEFAULT_MAX_PIXELS", "OUTPUT_FORMATS", "OutputFormat", "Photo", "read_photo", "save_photo"]
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "OUTPUT_FORMATS",
+    "OutputFormat",
+    "Photo",
+    "output_bit_depth",
+    "read_photo",
+    "save_photo",
+]

@@ -43,8 +43,12 @@ def write_png(file: BinaryIO, pixels: np.ndarray, icc: bytes | None, exif: bytes
 
 
 def write_jpeg(file: BinaryIO, pixels: np.ndarray, icc: bytes | None, exif: bytes | None, dpi, quality: int) -> None:
-    """Baseline JPEG of ``(H, W, 3)`` uint8 pixels."""
-    _pillow_save(file, pixels, "JPEG", icc, exif, dpi, quality=quality, optimize=True)
+    """Baseline JPEG of ``(H, W, 3)`` uint8 pixels, with libjpeg's standard Huffman tables.
+
+    Optimized tables (Pillow's ``optimize``) made files 2-6% smaller but took ~60% longer
+    to encode (12 MP: 0.07 s instead of 0.04 s), a sixth of a sample's merge and save.
+    """
+    _pillow_save(file, pixels, "JPEG", icc, exif, dpi, quality=quality)
 
 
 def _pillow_save(file: BinaryIO, pixels: np.ndarray, fmt: str, icc, exif, dpi, **options) -> None:

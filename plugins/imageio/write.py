@@ -15,11 +15,13 @@ import cv2
 import numpy as np
 from PIL import ImageCms
 
+from plugins import color
 from plugins.errors import ImageError
 from plugins.imageio import encoders, icc
 from plugins.imageio.photo import Photo
 
 JPEG_MAX_SIDE = 65_535
+_BAND_ROWS = 64  # rows quantized at a time: a few MB, cache-sized at 4000 px wide
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,9 @@ def save_photo(
 ) -> Path:
     """Write a colorized ``photo`` to ``target`` (used as given) and return that path.
 
-    ``rgb`` is ``float32 (H, W, 3)`` sRGB in ``0..1`` at the photo's size. PNG and
+    ``rgb`` is ``float32 (H, W, 3)`` sRGB in ``0..1`` at the photo's size, or
+    ``uint8`` sRGB codes, which skip the quantization (cheaper where
+    :func:`output_bit_depth` is 8; at 16 bits they are widened). PNG and
     TIFF are 16-bit when the source was, else 8-bit, and keep the alpha channel;
     JPEG (``quality`` 1..100) has no alpha, so transparent areas are composited
     onto white. The source's EXIF is copied; when the source had an RGB ICC profile
@@ -72,7 +76,7 @@ def save_photo(
     _check_target(target, Path(photo.path), overwrite)
     if fmt == "jpg" and max(photo.size) > JPEG_MAX_SIDE:
         raise ImageError(f"JPEG cannot hold images over {JPEG_MAX_SIDE} px on a side; save as png or tif")
-    bit_depth = 16 if photo.bit_depth == 16 and spec.max_bit_depth == 16 else 8
+    bit_depth = output_bit_depth(photo, fmt)
     matte = photo.alpha if photo.alpha is not None and not spec.alpha else None
     pixels, icc_bytes = _into_output_profile(_quantize(rgb, bit_depth, matte), photo.icc_profile)
     if photo.alpha is not None and spec.alpha:
@@ -104,10 +108,18 @@ def save_photo(
     return target
 
 
+def output_bit_depth(photo: Photo, fmt: str) -> int:
+    """Bits per channel that :func:`save_photo` writes for ``photo`` in ``fmt``: 16 where both allow it, else 8."""
+    spec = OUTPUT_FORMATS.get(_ALIASES.get(fmt.lower(), fmt.lower()))
+    return 16 if spec is not None and photo.bit_depth == 16 and spec.max_bit_depth == 16 else 8
+
+
 def _check_arguments(rgb: np.ndarray, photo: Photo, quality: int) -> None:
     height, width = photo.lightness.shape
     if rgb.shape != (height, width, 3):
         raise ValueError(f"rgb must have shape {(height, width, 3)}, not {rgb.shape}")
+    if rgb.dtype != np.uint8 and rgb.dtype.kind != "f":
+        raise ValueError(f"rgb must be floating point or uint8, not {rgb.dtype}")
     if not 1 <= quality <= 100:
         raise ValueError(f"quality must be 1..100, not {quality}")
 
@@ -133,15 +145,18 @@ def _check_target(target: Path, source: Path, overwrite: bool) -> None:
 
 
 def _quantize(rgb: np.ndarray, bit_depth: int, matte_alpha: np.ndarray | None) -> np.ndarray:
-    """Float sRGB → integers, in bands of rows; ``matte_alpha`` composites onto white first."""
-    top_value = np.float32(65535 if bit_depth == 16 else 255)
+    """sRGB (float 0..1 or uint8 codes) → integers, in bands of rows; ``matte_alpha`` composites onto white first."""
+    if rgb.dtype == np.uint8 and bit_depth == 8 and matte_alpha is None:
+        return rgb
+    top_value = 65535 if bit_depth == 16 else 255
     out = np.empty(rgb.shape, dtype=np.uint16 if bit_depth == 16 else np.uint8)
-    for top in range(0, rgb.shape[0], 512):
-        band = np.clip(np.nan_to_num(rgb[top : top + 512].astype(np.float32)), 0.0, 1.0)
+    for top in range(0, rgb.shape[0], _BAND_ROWS):
+        band = rgb[top : top + _BAND_ROWS]
+        band = band * np.float32(1 / 255) if band.dtype == np.uint8 else band.astype(np.float32, copy=False)
         if matte_alpha is not None:
-            alpha = matte_alpha[top : top + 512, :, None].astype(np.float32) / np.iinfo(matte_alpha.dtype).max
-            band = band * alpha + (1.0 - alpha)
-        out[top : top + 512] = band * top_value + 0.5
+            alpha = matte_alpha[top : top + _BAND_ROWS, :, None].astype(np.float32) / np.iinfo(matte_alpha.dtype).max
+            band = np.clip(np.nan_to_num(band), 0.0, 1.0) * alpha + (1.0 - alpha)
+        color.quantize(band, top_value, out[top : top + _BAND_ROWS])
     return out
 
 
