@@ -41,7 +41,7 @@ from plugins.color import lightness_to_gray
 from plugins.errors import TinctError
 from plugins.host import PluginHost, build_options
 from plugins.host.discovery import describe
-from plugins.host.merge import merge
+from plugins.host.merge import Merger, merge
 from plugins.host.pipeline import MergedSample, colorize_lightness, output_name
 from plugins.imageio import read_photo, save_photo
 from plugins.types import Sample
@@ -180,12 +180,13 @@ def colorize_job(host: PluginHost, path: Path, settings: ColorizeSettings):
 
 def _samples(backend, lightness, options, preview_lightness):
     events = backend.colorize(lightness, options)
+    preview_merger = Merger(preview_lightness)  # the L-only work, once for all samples
     last_report, made = 0.0, 0
     try:
         for event in events:
             if isinstance(event, Sample):
                 made += 1
-                preview = to_uint8(merge(preview_lightness, event.ab))
+                preview = preview_merger.merge_uint8(event.ab)
                 yield SampleMade(event.index, event.ab, preview, fit_long_side(preview, THUMBNAIL_LONG_SIDE))
                 yield JobProgress(made / options.samples, f"Sample {made} of {options.samples}")
             elif time.monotonic() - last_report >= PROGRESS_INTERVAL_S:
