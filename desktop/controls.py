@@ -80,6 +80,7 @@ class ControlsPanel(QWidget):
         super().__init__(parent)
         self._entries: dict[str, BackendEntry] = {}
         self._params: dict[str, dict[str, float]] = {}
+        self._temperatures: dict[str, float] = {}  # per backend: each has its own default
         self._param_rows: dict[str, NumberRow] = {}
         self._loading = False
 
@@ -157,6 +158,7 @@ class ControlsPanel(QWidget):
         for signal in (self.samples.valueChanged, self.seed.valueChanged, self.working_size.valueChanged,
                        self.device.currentIndexChanged, self.temperature.value_changed):  # fmt: skip
             signal.connect(self._changed)
+        self.temperature.value_changed.connect(self._temperature_set)
         self.set_progress(None)
 
     # -- backends ------------------------------------------------------------------------
@@ -204,6 +206,8 @@ class ControlsPanel(QWidget):
         self.samples.setEnabled(info.max_samples > 1)
         self.working_size.setSpecialValueText(f"Default ({info.default_working_size} px)")
         self._set_row_visible(self.temperature, info.has_temperature)
+        if info.has_temperature:
+            self.temperature.set_value(self._temperatures.get(info.id, info.default_temperature))
         self._rebuild_params(entry)
         self._update_devices()
         self._changed()
@@ -218,6 +222,11 @@ class ControlsPanel(QWidget):
             row.value_changed.connect(lambda value, name=option.name, backend=entry.info.id: self._param_set(backend, name, value))
             self.form.addRow(option.label, row)
             self._param_rows[option.name] = row
+
+    def _temperature_set(self, value: float) -> None:
+        backend_id = self.backend.currentData()
+        if backend_id and not self._loading:
+            self._temperatures[backend_id] = value
 
     def _param_set(self, backend_id: str, name: str, value: float) -> None:
         self._params.setdefault(backend_id, {})[name] = value
@@ -247,6 +256,8 @@ class ControlsPanel(QWidget):
         self._loading = True
         if settings.params and settings.backend_id:
             self._params[settings.backend_id] = dict(settings.params)
+        if settings.temperature is not None and settings.backend_id:
+            self._temperatures[settings.backend_id] = settings.temperature
         found = self.backend.findData(settings.backend_id)
         if found >= 0:
             self.backend.setCurrentIndex(found)
@@ -256,8 +267,6 @@ class ControlsPanel(QWidget):
         self.seed.setValue(settings.seed)
         self.working_size.setValue(settings.working_size)
         self.device.setCurrentIndex(max(self.device.findData(settings.device), 0))
-        if settings.temperature is not None:
-            self.temperature.set_value(settings.temperature)
 
     def _changed(self, *_args) -> None:
         if not self._loading:

@@ -324,3 +324,25 @@ def test_gui_colorize_opens_the_photos_and_colorizes_them(qtbot, settings_store,
     finally:
         window.close()
         window.deleteLater()
+
+
+def test_each_backend_starts_at_its_own_default_temperature_and_keeps_the_users(qtbot, make_window):
+    import dataclasses
+
+    from fakes import backend_class, flat_samples
+
+    warm = backend_class("warm", flat_samples())
+    warm.info = dataclasses.replace(warm.info, has_temperature=True, default_temperature=0.38)
+    window = make_window(make_plugin("warm_plugin", warm))
+    controls = window.controls
+
+    def pick(backend_id):
+        controls.backend.setCurrentIndex(controls.backend.findData(backend_id))
+
+    pick("warm")
+    assert controls.settings().temperature == pytest.approx(0.38)
+    controls.temperature.set_value(0.6)
+    pick("testbackend")
+    assert controls.settings().temperature == pytest.approx(1.0)  # the test backend's default
+    pick("warm")
+    assert controls.settings().temperature == pytest.approx(0.6)
