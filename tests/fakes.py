@@ -8,6 +8,7 @@ import types
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from plugins import ColorizeOptions, Colorizer, ColorizerInfo, Sample, hookimpl
 
@@ -55,3 +56,21 @@ def install_fake_distribution(site: Path, dist_name: str, module_name: str, modu
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: 1.2.3\n")
     (info / "entry_points.txt").write_text(f"[tinct.colorizers]\n{module_name} = {module_name}\n")
     importlib.invalidate_caches()
+
+
+def synthetic_color_photo(rng: np.random.Generator, height: int = 56, width: int = 64) -> np.ndarray:
+    """A smooth photo of random hues, ``uint8 (height, width, 3)``: tiny training data."""
+    y, x = np.mgrid[0:height, 0:width] / 64.0
+    c = rng.random(6)
+    rgb = np.stack([0.5 + 0.4 * np.sin(6 * x * c[0] + c[3]), y * c[1], 0.5 * (x + y) * c[2]], axis=-1)
+    return (np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+
+
+def write_train_and_val(root: Path, seed: int, train: int = 6, val: int = 2) -> Path:
+    """``root/train`` and ``root/val`` folders of synthetic color PNGs."""
+    rng = np.random.default_rng(seed)
+    for split, count in (("train", train), ("val", val)):
+        (root / split).mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            Image.fromarray(synthetic_color_photo(rng)).save(root / split / f"p{i}.png")
+    return root

@@ -19,7 +19,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from PIL import Image  # noqa: E402
+from fakes import write_train_and_val  # noqa: E402
 
 from plugins import Sample  # noqa: E402
 from plugins.backends.cic import backend as cic_backend  # noqa: E402
@@ -36,16 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("cic_photos")
-    rng = np.random.default_rng(1)
-    for split, count in (("train", 6), ("val", 2)):
-        (root / split).mkdir()
-        for i in range(count):
-            y, x = np.mgrid[0:56, 0:64] / 64.0
-            c = rng.random(6)
-            rgb = np.stack([0.5 + 0.4 * np.sin(6 * x * c[0] + c[3]), y * c[1], 0.5 * (x + y) * c[2]], axis=-1)
-            Image.fromarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8)).save(root / split / f"p{i}.png")
-    return root
+    return write_train_and_val(tmp_path_factory.mktemp("cic_photos"), seed=1)
 
 
 def multimodal_logits(h: int = 48, w: int = 48) -> torch.Tensor:

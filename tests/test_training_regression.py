@@ -16,6 +16,7 @@ import pytest
 import torch
 from PIL import Image
 
+from fakes import synthetic_color_photo
 from plugins.backbones import EfficientNetLite0, load_pretrained_weights
 from plugins.backends.regression.model import RegressionConfig, RegressionModel, predict_ab
 from training import checkpoint, losses
@@ -31,9 +32,7 @@ def photos(tmp_path_factory) -> Path:
     rng = np.random.default_rng(0)
     for split, count in (("train", 8), ("val", 3)):
         for i in range(count):
-            y, x = np.mgrid[0:64, 0:64] / 64.0
-            c = rng.random(6)
-            rgb = np.stack([0.5 + 0.4 * np.sin(6 * x * c[0] + c[3]), y * c[1], 0.5 * (x + y) * c[2]], axis=-1)
+            rgb = synthetic_color_photo(rng, 64, 64) / 255.0
             rgb = np.clip(rgb + rng.normal(0, 0.03, rgb.shape), 0, 1)
             folder = root / split / ("nested" if i % 2 else "")
             folder.mkdir(parents=True, exist_ok=True)
