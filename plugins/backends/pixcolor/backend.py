@@ -28,7 +28,7 @@ class PixColorColorizer(Colorizer):
         weights=(SHIPPED.weights,),
         default_working_size=int(SHIPPED.config.get("working_size", 224)),  # the size it was trained at
         has_temperature=True,
-        default_temperature=1.0,
+        default_temperature=0.8,  # chosen on validation: colorfulness closest to the truth (37.4 vs 36.3)
     )
 
     def __init__(self) -> None:
