@@ -266,7 +266,7 @@ def test_the_plugin_colorizes_through_the_host(tmp_path, monkeypatch):
     monkeypatch.setattr(pixcolor_backend, "SHIPPED", model_file)
     info = pixcolor_backend.PixColorColorizer.info
     monkeypatch.setattr(pixcolor_backend.PixColorColorizer, "info", dataclasses.replace(info, weights=(model_file.weights,)))
-    assert info.max_samples == 8 and info.has_temperature and info.default_temperature == 1.0
+    assert info.max_samples == 8 and info.has_temperature and 0 < info.default_temperature <= 1.0
     assert "samples" in {c.value for c in info.capabilities}
 
     host = PluginHost.discover([pixcolor_backend], entry_points=False)
