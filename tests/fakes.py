@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import signal
 import textwrap
 import types
 from pathlib import Path
@@ -74,3 +75,17 @@ def write_train_and_val(root: Path, seed: int, train: int = 6, val: int = 2) -> 
         for i in range(count):
             Image.fromarray(synthetic_color_photo(rng)).save(root / split / f"p{i}.png")
     return root
+
+
+def interrupting_loss(loss, at_call: int = 2):
+    """``loss`` that presses Ctrl-C during its ``at_call``-th call: the step finishes, saves and stops."""
+    calls = 0
+
+    def wrapped(pred, target):
+        nonlocal calls
+        calls += 1
+        if calls == at_call:
+            signal.raise_signal(signal.SIGINT)
+        return loss(pred, target)
+
+    return wrapped

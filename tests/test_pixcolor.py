@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from fakes import write_train_and_val  # noqa: E402
+from fakes import interrupting_loss, write_train_and_val  # noqa: E402
 
 from plugins import Progress, Sample  # noqa: E402
 from plugins.backends.cic.bins import Q, bin_centers, soft_encode  # noqa: E402
@@ -166,17 +165,9 @@ def test_train_interrupt_resume_matches_and_rejects_a_prior(photos, tmp_path, mo
     rows = (straight / "log.csv").read_text().splitlines()
     assert len(rows) == 5 and rows[-1].split(",")[-3:] != ["", "", ""]
 
-    calls = {"n": 0}
-
-    def interrupted_after_two_steps(pred, target):
-        calls["n"] += 1
-        if calls["n"] == 2:  # Ctrl-C during step 2: it finishes the step, saves and stops
-            signal.raise_signal(signal.SIGINT)
-        return losses.smooth_l1(pred, target)
-
     resumed = tmp_path / "resumed"
     with monkeypatch.context() as m:
-        m.setitem(train_module.LOSSES, "smooth_l1", interrupted_after_two_steps)
+        m.setitem(train_module.LOSSES, "smooth_l1", interrupting_loss(losses.smooth_l1))  # Ctrl-C in step 2
         assert training_main(_train_args(photos, resumed)) == 130
     assert checkpoint.load(resumed / "last.pt")["step"] == 2
     assert training_main(_train_args(photos, resumed, "--resume")) == 0

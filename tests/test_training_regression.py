@@ -6,7 +6,6 @@ Training runs use a few tiny synthetic photos written to tmp_path, so the file s
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 import torch
 from PIL import Image
 
-from fakes import synthetic_color_photo
+from fakes import interrupting_loss, synthetic_color_photo
 from plugins.backbones import EfficientNetLite0, load_pretrained_weights
 from plugins.backends.regression.model import RegressionConfig, RegressionModel, predict_ab
 from training import checkpoint, losses
@@ -139,17 +138,9 @@ def test_interrupt_saves_and_resume_matches_uninterrupted_run(photos, tmp_path, 
     straight = tmp_path / "straight"
     assert training_main(_train_args(photos, straight)) == 0
 
-    calls = {"n": 0}
-
-    def interrupted_after_two_steps(pred, target):
-        calls["n"] += 1
-        if calls["n"] == 2:  # Ctrl-C during step 2: it finishes the step, saves and stops
-            signal.raise_signal(signal.SIGINT)
-        return losses.l2(pred, target)
-
     resumed = tmp_path / "resumed"
     with monkeypatch.context() as m:
-        m.setitem(train_module.LOSSES, "l2", interrupted_after_two_steps)
+        m.setitem(train_module.LOSSES, "l2", interrupting_loss(losses.l2))  # Ctrl-C in step 2
         assert training_main(_train_args(photos, resumed)) == 130
     assert checkpoint.load(resumed / "last.pt")["step"] == 2
     assert training_main(_train_args(photos, resumed, "--resume")) == 0
