@@ -46,6 +46,11 @@ class Report:
     truth_colorfulness: float = 0.0
 
 
+def photo_paths(folder: Path) -> list[Path]:
+    """The photos under ``folder`` (recursive), sorted by path."""
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES)
+
+
 def load_eval_image(path: Path, size: int = 256) -> np.ndarray:
     """Short side to ``size`` px (bilinear, antialiased), then a ``size``×``size`` center crop: ``uint8 (size, size, 3)``."""
     with Image.open(path) as image:
@@ -80,8 +85,13 @@ def finish(report: Report, per_sample: list[list[np.ndarray]], truths: list[np.n
     return report
 
 
+def grayscale_of(truth: np.ndarray) -> np.ndarray:
+    """The black-and-white version of an 8-bit sRGB photo (ab = 0), ``uint8 (H, W, 3)``."""
+    return to_uint8(np.repeat(lightness_to_gray(srgb_to_lightness(truth / 255.0))[..., None], 3, -1))
+
+
 def evaluate_grayscale(truths: list[np.ndarray]) -> Report:
-    results = [to_uint8(np.repeat(lightness_to_gray(srgb_to_lightness(t / 255.0))[..., None], 3, -1)) for t in truths]
+    results = [grayscale_of(t) for t in truths]
     return finish(Report("grayscale", len(truths)), [results], truths)
 
 
@@ -140,7 +150,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    paths = sorted(p for p in args.data.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES)[: args.limit]
+    paths = photo_paths(args.data)[: args.limit]
     if not paths:
         print(f"error: {args.data}: no photos found", file=sys.stderr)
         return 2

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from plugins.color import lightness_to_gray, srgb_to_lightness
+from plugins.color import srgb_to_lightness
 from plugins.host import PluginHost, build_options
 from plugins.host.pipeline import MergedSample, colorize_lightness
-from training.evaluate import PHOTO_SUFFIXES, load_eval_image, to_uint8
+from training.evaluate import grayscale_of, load_eval_image, photo_paths, to_uint8
 
 TILE, GAP, LABEL_H = 256, 4, 18
 
@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def pick_photos(data: Path, names: list[str], count: int) -> list[Path]:
     if names:
         return [data / name for name in names]
-    paths = sorted(p for p in data.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES)
+    paths = photo_paths(data)
     step = max(1, len(paths) // count)
     return paths[::step][:count]
 
@@ -49,10 +49,6 @@ def colorize(host: PluginHost, backend_id: str, truth: np.ndarray, samples: int,
     options, _ = build_options(backend.info, device=backend.device, samples=samples, seed=seed)
     lightness = srgb_to_lightness(truth / 255.0)
     return [to_uint8(e.rgb) for e in colorize_lightness(backend, lightness, options) if isinstance(e, MergedSample)]
-
-
-def gray_of(truth: np.ndarray) -> np.ndarray:
-    return to_uint8(np.repeat(lightness_to_gray(srgb_to_lightness(truth / 255.0))[..., None], 3, -1))
 
 
 def grid(rows: list[list[tuple[str, np.ndarray]]]) -> Image.Image:
@@ -81,11 +77,11 @@ def main(args: argparse.Namespace) -> int:
         if args.samples:
             for backend_id in backend_ids:
                 made = colorize(host, backend_id, truth, args.samples, args.seed)
-                rows.append([("gray", gray_of(truth))]
+                rows.append([("gray", grayscale_of(truth))]
                              + [(f"{backend_id} {k}", rgb) for k, rgb in enumerate(made, start=1)]
                              + [("truth", truth)])
         else:
-            rows.append([("gray", gray_of(truth))]
+            rows.append([("gray", grayscale_of(truth))]
                         + [(b, colorize(host, b, truth, 1, args.seed)[0]) for b in backend_ids]
                         + [("truth", truth)])
     args.out.parent.mkdir(parents=True, exist_ok=True)
