@@ -54,7 +54,7 @@ class PixColorColorizer(Colorizer):
         from plugins.backends.pixcolor.sampling import RowSampler
 
         yield Progress(0.0, "reading the photo")
-        model = self.model.float().eval()
+        model = self.model  # float32 and in eval mode since load(): no half-precision path
         small = fit_short_side(lightness, options.working_size)
         param = next(model.parameters())
         x = torch.from_numpy(np.ascontiguousarray(small, dtype=np.float32))[None, None].to(param.device)
