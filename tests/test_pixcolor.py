@@ -22,7 +22,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from fakes import interrupting_loss, write_train_and_val  # noqa: E402
+from fakes import interrupting_loss, run_torchrun, write_train_and_val  # noqa: E402
 
 from plugins import Progress, Sample  # noqa: E402
 from plugins.backends.cic.bins import Q, bin_centers, soft_encode  # noqa: E402
@@ -183,10 +183,7 @@ def test_train_interrupt_resume_matches_and_rejects_a_prior(photos, tmp_path, mo
 def test_ddp_two_processes_on_cpu(photos, tmp_path):
     """Every parameter gets a gradient each step, as DistributedDataParallel requires."""
     out = tmp_path / "ddp"
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "training", *_train_args(photos, out, "--steps", "2", "--threads", "1")]
-    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = run_torchrun(2, ["training", *_train_args(photos, out, "--steps", "2", "--threads", "1")], ROOT)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "2 process(es)" in result.stdout
     assert checkpoint.load(out / "last.pt")["step"] == 2

@@ -5,9 +5,6 @@ Training runs use a few tiny synthetic photos written to tmp_path, so the file s
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from fakes import interrupting_loss, synthetic_color_photo
+from fakes import interrupting_loss, run_torchrun, synthetic_color_photo
 from plugins.backbones import EfficientNetLite0, load_pretrained_weights
 from plugins.backends.regression.model import RegressionConfig, RegressionModel, predict_ab
 from training import checkpoint, losses
@@ -153,10 +150,7 @@ def test_interrupt_saves_and_resume_matches_uninterrupted_run(photos, tmp_path, 
 
 def test_ddp_two_processes_on_cpu(photos, tmp_path):
     out = tmp_path / "ddp"
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "training", *_train_args(photos, out, "--steps", "2", "--threads", "1")]
-    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = run_torchrun(2, ["training", *_train_args(photos, out, "--steps", "2", "--threads", "1")], ROOT)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "2 process(es)" in result.stdout
     assert checkpoint.load(out / "last.pt")["step"] == 2
