@@ -94,19 +94,8 @@ def interrupting_loss(loss, at_call: int = 2):
     return wrapped
 
 
-# torchrun's own start-up (its rendezvous store, the free port it picks and hands to the
-# workers) very rarely fails on a busy machine: about once in 80 runs here, the agent
-# aborted before any training step. Those failures, and only those, get one more try.
-_TORCHRUN_STARTUP_FAILURES = ("SIGABRT", "Signal 6", "EADDRINUSE", "Address already in use", "RendezvousError")
-
-
 def run_torchrun(nproc: int, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     """``python -m torch.distributed.run --standalone --nproc_per_node N -m <args>`` on one thread per process."""
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(cwd))
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc), "-m", *args]
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
-    started = "process(es)" in result.stdout
-    if result.returncode != 0 and not started and any(s in result.stderr for s in _TORCHRUN_STARTUP_FAILURES):
-        print("torchrun failed while starting; trying once more:\n" + result.stderr[-2000:])
-        result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
-    return result
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)

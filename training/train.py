@@ -305,6 +305,10 @@ def main(args) -> int:
                     break
         if main_proc:
             save("last.pt")
+        if world > 1:
+            # Rank 0 still validates and saves after the last step; a rank that tears its
+            # gloo connections down meanwhile can abort the others.
+            dist.barrier()
     except KeyboardInterrupt:
         if main_proc and stop.requested:
             save("last.pt")
