@@ -89,13 +89,18 @@ def test_masks_are_causal_in_raster_order(kernel):
 def test_fast_sampling_equals_naive_full_recompute():
     net = tiny_pixelcnn()
     cond = torch.randn(1, 8, 4, 5, generator=torch.Generator().manual_seed(1))
-    naive = sampling.sample_naive(net, cond, 3, temperature=1.0, seed=11)
-    sampler = sampling.RowSampler(net, cond, 3, temperature=1.0, seed=11, keep_logits=True)
+    naive = sampling.sample_naive(net, cond, 3, temperature=0.7, seed=11)
+    centers = torch.from_numpy(bin_centers())
+    sampler = sampling.RowSampler(net, cond, 3, temperature=0.7, seed=11, keep_logits=True, centers=centers)
     fractions = list(sampler)
     assert fractions == [0.25, 0.5, 0.75, 1.0]
     assert torch.equal(sampler.bins, naive)
     with torch.no_grad():  # every cell was drawn from exactly the logits a full pass gives
         torch.testing.assert_close(sampler.logits, net(sampler.bins, cond), atol=1e-4, rtol=1e-4)
+    # The expected chroma is each cell's mean ab under its untempered distribution, not the drawn bin's center.
+    expected = torch.einsum("nqhw,qc->nchw", torch.softmax(sampler.logits, dim=1), centers)
+    torch.testing.assert_close(sampler.expected, expected, atol=1e-3, rtol=1e-4)
+    assert (sampler.expected - centers[sampler.bins].permute(0, 3, 1, 2)).abs().max() > 1.0
     assert len({tuple(b.flatten().tolist()) for b in naive}) == 3  # the samples differ
 
 

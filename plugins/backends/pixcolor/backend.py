@@ -28,7 +28,7 @@ class PixColorColorizer(Colorizer):
         weights=(SHIPPED.weights,),
         default_working_size=int(SHIPPED.config.get("working_size", 224)),  # the size it was trained at
         has_temperature=True,
-        default_temperature=0.8,  # chosen on validation: colorfulness closest to the truth (37.4 vs 36.3)
+        default_temperature=0.9,  # chosen on validation: colorfulness closest to the truth (35.8 vs 36.3)
     )
 
     def __init__(self) -> None:
@@ -61,14 +61,13 @@ class PixColorColorizer(Colorizer):
         n = options.samples
         with torch.no_grad():
             encoded = model.encode(x)
-        sampler = RowSampler(model.pixelcnn, encoded.cond, n, options.temperature, options.seed)
+        sampler = RowSampler(model.pixelcnn, encoded.cond, n, options.temperature, options.seed, centers=model.centers)
         rows = sampler.gh
         for row, fraction in enumerate(sampler, start=1):
             yield Progress(SAMPLING_SHARE * fraction, f"sampling colors: row {row} of {rows}")
         for index in range(n):
             with torch.no_grad():
-                chroma = model.chroma_of_bins(sampler.bins[index : index + 1])
-                ab = model.refine(encoded.features, encoded.pooled, x, chroma)
+                ab = model.refine(encoded.features, encoded.pooled, x, sampler.expected[index : index + 1])
             yield Sample(index, ab[0].permute(1, 2, 0).float().cpu().numpy().astype(np.float32))
             yield Progress(SAMPLING_SHARE + (1 - SAMPLING_SHARE) * (index + 1) / n, f"sample {index + 1} of {n}")
 

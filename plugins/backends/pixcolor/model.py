@@ -35,7 +35,9 @@ Everything low-resolution lives on the **grid**, the encoder's stride-8 map:
    residual on the bilinearly upsampled chroma, then upsampled to the input
    size. In training it gets the ground truth's grid chroma quantized to bin
    centers, with a few cells swapped for draws from the PixelCNN's own
-   distribution and a little Gaussian noise, so it accepts sampled chroma.
+   distribution and a little Gaussian noise, so it accepts sampled chroma. At
+   inference it gets each grid cell's expected chroma given the cells drawn
+   before it (:class:`~.sampling.RowSampler`'s ``expected``).
 """
 
 from __future__ import annotations
