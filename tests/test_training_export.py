@@ -58,6 +58,18 @@ def test_export_writes_fp16_safetensors_with_config_and_cards(exported):
     assert card["sha256"] in markdown and card["training"]["command"] in markdown
 
 
+def test_exporting_the_same_checkpoint_twice_gives_the_same_bytes(exported, tmp_path):
+    from training import checkpoint, export
+
+    ckpt = checkpoint.load(exported.parent.parent / "run" / "last.pt")
+    first = export.write_weights(ckpt, tmp_path / "a.safetensors")
+    again = [export.write_weights(ckpt, tmp_path / f"b{i}.safetensors") for i in range(4)]
+    assert again == [first] * 4  # the metadata map no longer comes out in a random order
+    with safe_open(str(tmp_path / "a.safetensors"), "pt") as f, safe_open(str(exported.with_suffix(".safetensors")), "pt") as g:
+        assert f.metadata() == g.metadata() and sorted(f.keys()) == sorted(g.keys())
+        assert all(f.get_tensor(k).equal(g.get_tensor(k)) for k in f.keys())
+
+
 def test_the_backend_loads_exported_weights_and_colorizes(exported, monkeypatch):
     monkeypatch.setattr(shipped, "model_path", lambda name: exported.parent / name)
     model = shipped.shipped_model("regression")

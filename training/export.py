@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import save
 
 from training import checkpoint
 
@@ -72,12 +72,26 @@ def half_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}
 
 
+def canonical_safetensors(data: bytes) -> bytes:
+    """The same safetensors file with its JSON header's keys sorted, so equal weights give equal bytes.
+
+    safetensors writes its metadata map in no fixed order, so exporting one
+    checkpoint twice gave two sha256s. The file is an 8-byte little-endian header
+    length, the JSON header (space-padded to a multiple of 8), then the tensor data,
+    whose offsets count from the data's start: the header can be rewritten alone.
+    """
+    length = int.from_bytes(data[:8], "little")
+    header = json.dumps(json.loads(data[8 : 8 + length]), sort_keys=True, separators=(",", ":")).encode()
+    header += b" " * (-len(header) % 8)
+    return len(header).to_bytes(8, "little") + header + data[8 + length :]
+
+
 def write_weights(ckpt: dict, path: Path) -> str:
     """Save fp16 safetensors with the config in the metadata; returns the sha256."""
     model_args = ckpt["model_args"]
     metadata = {"backend": model_args["backend"], "config": json.dumps(model_args["config"])}
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(half_state_dict(ckpt["model"]), str(path), metadata=metadata)
+    path.write_bytes(canonical_safetensors(save(half_state_dict(ckpt["model"]), metadata=metadata)))
     if path.stat().st_size > MAX_BYTES:
         raise SystemExit(f"error: {path} is {path.stat().st_size / 2**20:.1f} MB, over the 25 MB budget")
     return hashlib.sha256(path.read_bytes()).hexdigest()
