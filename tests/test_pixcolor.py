@@ -91,7 +91,7 @@ def test_fast_sampling_equals_naive_full_recompute():
     cond = torch.randn(1, 8, 4, 5, generator=torch.Generator().manual_seed(1))
     naive = sampling.sample_naive(net, cond, 3, temperature=0.7, seed=11)
     centers = torch.from_numpy(bin_centers())
-    sampler = sampling.RowSampler(net, cond, 3, temperature=0.7, seed=11, keep_logits=True, centers=centers)
+    sampler = sampling.RowSampler(net, cond, 3, temperature=0.7, seed=11, keep_logits=True)
     fractions = list(sampler)
     assert fractions == [0.25, 0.5, 0.75, 1.0]
     assert torch.equal(sampler.bins, naive)

@@ -61,7 +61,7 @@ class PixColorColorizer(Colorizer):
         n = options.samples
         with torch.no_grad():
             encoded = model.encode(x)
-        sampler = RowSampler(model.pixelcnn, encoded.cond, n, options.temperature, options.seed, centers=model.centers)
+        sampler = RowSampler(model.pixelcnn, encoded.cond, n, options.temperature, options.seed)
         rows = sampler.gh
         for row, fraction in enumerate(sampler, start=1):
             yield Progress(SAMPLING_SHARE * fraction, f"sampling colors: row {row} of {rows}")

@@ -27,8 +27,7 @@ So every layer's output at every cell is computed exactly once, as in one full
 pass, and the cost per cell is a few small matrix products per layer, with N
 samples as the batch.
 
-Given the bins' ab ``centers``, the sampler also keeps each cell's **expected
-chroma**: the mean ab of the (untempered) distribution the cell was drawn from,
+The sampler also keeps each cell's **expected chroma**: the mean ab of the (untempered) distribution the cell was drawn from,
 given the cells already drawn. The drawn bins decide what color things are (the
 history every later cell is conditioned on); the expected chroma is what the
 refinement gets. It carries the same choices without the bins' 10-unit
@@ -44,6 +43,7 @@ from typing import Iterator
 import torch
 import torch.nn.functional as F
 
+from plugins.backends.cic.bins import expected_ab
 from plugins.backends.pixcolor.model import GatedPixelCNN, gate
 
 DEFAULT_TEMPERATURE = 1.0
@@ -79,14 +79,13 @@ class RowSampler:
     """Draw ``n`` samples for one photo's ``cond (1, C, gh, gw)``; iterate to run it, one row per step.
 
     Iterating yields the finished fraction after each row; then ``bins``
-    (``int64 (n, gh, gw)``) holds the samples and, when the bins' ab ``centers``
-    ``(Q, 2)`` were given, ``expected`` (``float32 (n, 2, gh, gw)``) each cell's
-    expected chroma. ``keep_logits`` also keeps the logits every cell was drawn
-    from, ``(n, Q, gh, gw)`` in ``logits`` (tests).
+    (``int64 (n, gh, gw)``) holds the samples and ``expected`` (``float32 (n, 2,
+    gh, gw)``) each cell's expected chroma. ``keep_logits`` also keeps the logits
+    every cell was drawn from, ``(n, Q, gh, gw)`` in ``logits`` (tests).
     """
 
     def __init__(self, net: GatedPixelCNN, cond: torch.Tensor, n: int, temperature: float = DEFAULT_TEMPERATURE,
-                 seed: int = 0, keep_logits: bool = False, centers: torch.Tensor | None = None):
+                 seed: int = 0, keep_logits: bool = False):
         if cond.shape[0] != 1:
             raise ValueError("the sampler takes the conditioning of one photo, (1, C, gh, gw)")
         self.net, self.n, self.temperature = net, n, temperature
@@ -97,8 +96,8 @@ class RowSampler:
         self.noise = gumbel_noise(n, self.gh * self.gw, q, seed).to(self.device)
         self.bins = torch.zeros(n, self.gh, self.gw, dtype=torch.long, device=self.device)
         self.logits = torch.zeros(n, q, self.gh, self.gw) if keep_logits else None
-        self.centers = None if centers is None else centers.to(self.device, torch.float32)
-        self.expected = None if centers is None else torch.zeros(n, 2, self.gh, self.gw, device=self.device)
+        self.expected = torch.zeros(n, 2, self.gh, self.gw, device=self.device)
+        self.row_logits = torch.zeros(n, q, self.gw, device=self.device)  # the current row's, for `expected`
         with torch.no_grad():
             self.conds = net.layer_conditions(cond.to(self.dtype))  # (1, layers, 2, 2h, gh, gw)
         self._prepare()
@@ -161,13 +160,14 @@ class RowSampler:
                 h_in[l + 1][:, j + c] = out
             hidden_out = F.relu(F.linear(F.relu(h_in[-1][:, j + c]), w1, b1))
             logits = F.linear(hidden_out, w2, b2)
-            if self.logits is not None:
-                self.logits[:, :, i, j] = logits.float().cpu()
-            if self.expected is not None:
-                self.expected[:, :, i, j] = torch.softmax(logits.float(), dim=-1) @ self.centers
+            self.row_logits[:, :, j] = logits
             chosen = choose(logits, noise[:, i * gw + j], self.temperature)
             self.bins[:, i, j] = chosen
             h_in[0][:, j + c] = self.embedding[chosen]
+        probs = torch.softmax(self.row_logits, dim=1)[:, :, None]  # (n, Q, 1, gw)
+        self.expected[:, :, i] = expected_ab(probs)[:, :, 0]
+        if self.logits is not None:
+            self.logits[:, :, i] = self.row_logits.cpu()
         # The finished row joins the first layer's vertical input.
         self.v_in[0][:, :, i + c, c : c + gw] = h_in[0][:, c:].permute(0, 2, 1)
 
