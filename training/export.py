@@ -90,11 +90,12 @@ def write_weights(ckpt: dict, path: Path) -> str:
     """Save fp16 safetensors with the config in the metadata; returns the sha256."""
     model_args = ckpt["model_args"]
     metadata = {"backend": model_args["backend"], "config": json.dumps(model_args["config"])}
+    data = canonical_safetensors(save(half_state_dict(ckpt["model"]), metadata=metadata))
+    if len(data) > MAX_BYTES:
+        raise SystemExit(f"error: {path} would be {len(data) / 2**20:.1f} MB, over the 25 MB budget")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(canonical_safetensors(save(half_state_dict(ckpt["model"]), metadata=metadata)))
-    if path.stat().st_size > MAX_BYTES:
-        raise SystemExit(f"error: {path} is {path.stat().st_size / 2**20:.1f} MB, over the 25 MB budget")
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    path.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def evaluate(backend: str, data: Path, samples: int) -> list[dict]:
