@@ -43,29 +43,38 @@ def make_photo(path: Path, width: int = 4000, height: int = 3000) -> Path:
     return path
 
 
-def run_once(photo: Path, backend_id: str, samples: int, fmt: str, repeats: int) -> dict:
+def timed(once, repeats: int) -> dict:
+    """Median wall time of ``once(out_dir, repeat)`` over ``repeats`` runs after one uncounted warm-up
+    (backend loading, caches), and this process's peak resident memory; ``once`` returns samples made."""
+    times, made = [], 0
+    with tempfile.TemporaryDirectory() as out:
+        for repeat in range(repeats + 1):
+            start = time.perf_counter()
+            made = once(Path(out), repeat)
+            if repeat:
+                times.append(time.perf_counter() - start)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"samples": made, "median_s": statistics.median(times), "times": times, "peak_mb": peak_mb}
+
+
+def run_cli(photo: Path, backend_id: str, samples: int, fmt: str, repeats: int) -> dict:
     from plugins.host import PluginHost, build_options
     from plugins.host.pipeline import colorize_to_files
     from plugins.imageio import read_photo
 
-    host = PluginHost.discover()
-    backend = host.loaded(backend_id, "cpu")
+    backend = PluginHost.discover().loaded(backend_id, "cpu")
     options, _ = build_options(backend.info, device="cpu", samples=samples, seed=0)
-    times = []
-    with tempfile.TemporaryDirectory() as out:
-        for repeat in range(repeats + 1):  # the first run warms up caches and is not counted
-            start = time.perf_counter()
-            photo_data = read_photo(photo)
-            targets = [Path(out) / f"r{repeat}.{index}.{fmt}" for index in range(options.samples)]
-            for _ in colorize_to_files(backend, photo_data, options, targets, fmt, 90):  # what `tinct colorize` does
-                pass
-            if repeat:
-                times.append(time.perf_counter() - start)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"samples": options.samples, "median_s": statistics.median(times), "times": times, "peak_mb": peak_mb}
+
+    def once(out: Path, repeat: int) -> int:  # what `tinct colorize` does
+        targets = [out / f"r{repeat}.{index}.{fmt}" for index in range(options.samples)]
+        for _ in colorize_to_files(backend, read_photo(photo), options, targets, fmt, 90):
+            pass
+        return options.samples
+
+    return timed(once, repeats)
 
 
-def run_app_once(photo: Path, backend_id: str, samples: int, fmt: str, repeats: int) -> dict:
+def run_app(photo: Path, backend_id: str, samples: int, fmt: str, repeats: int) -> dict:
     from desktop.messages import Chroma, SampleMade, SaveRequest
     from desktop.state.settings import ColorizeSettings
     from desktop.worker import colorize_job, save_job
@@ -73,19 +82,14 @@ def run_app_once(photo: Path, backend_id: str, samples: int, fmt: str, repeats: 
 
     host = PluginHost.discover()
     settings = ColorizeSettings(backend_id=backend_id, samples=samples, device="cpu")
-    times, made = [], 0
-    with tempfile.TemporaryDirectory() as out:
-        for repeat in range(repeats + 1):  # the first run loads the backend and warms caches: not counted
-            start = time.perf_counter()
-            shown = [m for m in colorize_job(host, photo, settings) if isinstance(m, SampleMade)]
-            request = SaveRequest(photo, ((Path(out) / f"r{repeat}.{fmt}", Chroma(ab=shown[0].ab)),), fmt, 90)
-            for _ in save_job(request):
-                pass
-            if repeat:
-                times.append(time.perf_counter() - start)
-            made = len(shown)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"samples": made, "median_s": statistics.median(times), "times": times, "peak_mb": peak_mb}
+
+    def once(out: Path, repeat: int) -> int:  # the app's jobs: previews of every sample, then save the chosen one
+        shown = [m for m in colorize_job(host, photo, settings) if isinstance(m, SampleMade)]
+        for _ in save_job(SaveRequest(photo, ((out / f"r{repeat}.{fmt}", Chroma(ab=shown[0].ab)),), fmt, 90)):
+            pass
+        return len(shown)
+
+    return timed(once, repeats)
 
 
 def main() -> int:
@@ -98,7 +102,7 @@ def main() -> int:
     parser.add_argument("--child", nargs=2, metavar=("PHOTO", "SAMPLES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        run = run_app_once if args.workflow == "app" else run_once
+        run = run_app if args.workflow == "app" else run_cli
         print(json.dumps(run(Path(args.child[0]), args.backend, int(args.child[1]), args.format, args.repeats)))
         return 0
     from plugins.host import PluginHost
