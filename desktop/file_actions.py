@@ -43,10 +43,10 @@ def save_result(window, target: Path | None = None) -> bool:
     overwrite = False
     if target is None:
         suggested = saving.default_result_path(doc, run, window.store.state.output_format)
-        target = saving.ask_save_path(window, suggested)
-        if target is None:
+        chosen = saving.ask_save_path(window, suggested)
+        if chosen is None:
             return False
-        overwrite = True  # the dialog has asked before replacing a file
+        target, overwrite = chosen
     window.store.state.output_format = saving.SUFFIX_FORMATS.get(target.suffix.lower(), "png")
     window.queue.save(saving.result_request(doc, run, Path(target), overwrite))
     return True

@@ -60,12 +60,20 @@ def sheet_request(doc: PhotoDoc, run: Run, target: Path) -> SheetRequest:
     return SheetRequest(doc.path, target, tuple(tiles))
 
 
-def ask_save_path(parent: QWidget, suggested: Path) -> Path | None:
+def ask_save_path(parent: QWidget, suggested: Path) -> tuple[Path, bool] | None:
+    """The path the user chose, and whether replacing a file there was confirmed.
+
+    The dialog confirms replacing only the name it returns; when that name has
+    no image suffix and ``.png`` is added, a file of the new name was never
+    confirmed, so the save must not replace it.
+    """
     path, _filter = QFileDialog.getSaveFileName(parent, "Save colorized photo", str(suggested), FORMAT_FILTERS)
     if not path:
         return None
     path = Path(path)
-    return path if path.suffix.lower() in SUFFIX_FORMATS else path.with_suffix(".png")
+    if path.suffix.lower() in SUFFIX_FORMATS:
+        return path, True
+    return path.with_name(path.name + ".png"), False
 
 
 def ask_folder(parent: QWidget, title: str, start: Path) -> Path | None:

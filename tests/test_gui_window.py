@@ -232,6 +232,25 @@ def test_saving_the_chosen_sample_and_all_samples_and_a_comparison_sheet(qtbot, 
     assert doc.path.read_bytes() == original
 
 
+def test_save_as_never_replaces_a_file_the_dialog_did_not_ask_about(qtbot, make_window, gray_photo, monkeypatch):
+    """The user types "other"; the dialog confirms nothing (no file is called that), and .png is added."""
+    window = make_window(samples=1)
+    (doc,) = open_and_wait(qtbot, window, [gray_photo()])
+    colorize_and_wait(qtbot, window, 1)
+    other = doc.path.with_name("other.png")
+    other.write_bytes(b"keep me")
+    monkeypatch.setattr(file_actions.saving.QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *args, **kwargs: (str(doc.path.with_name("other")), "")))
+    with qtbot.waitSignal(window.queue.save_failed, timeout=10_000) as failed:
+        assert file_actions.save_result(window)
+    assert "already exists" in failed.args[0] and other.read_bytes() == b"keep me"
+    monkeypatch.setattr(file_actions.saving.QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *args, **kwargs: (str(other), "")))  # named in full: the dialog asked
+    with qtbot.waitSignal(window.queue.saved, timeout=10_000):
+        assert file_actions.save_result(window)
+    assert other.read_bytes().startswith(b"\x89PNG")
+
+
 def test_batch_dialog_colorizes_a_folder_and_lists_the_bad_file(qtbot, make_window, gray_photo, tmp_path):
     window = make_window(samples=1)
     folder = tmp_path / "album"
