@@ -251,7 +251,8 @@ def batch_job(host: PluginHost, request: BatchRequest):
             events = colorize_lightness(backend, photo.lightness, options)
             try:
                 for event in events:
-                    if isinstance(event, MergedSample):
+                    # A target that exists is an earlier (perhaps cancelled) batch's result: it is kept.
+                    if isinstance(event, MergedSample) and not targets[event.index].exists():
                         target = targets[event.index]
                         result.written.append(save_photo(event.rgb, photo, target, request.fmt, request.quality))
                     yield None

@@ -203,6 +203,20 @@ def test_batch_skips_and_lists_a_bad_photo(qtbot, queue, gray_photo, tmp_path):
     ]  # fmt: skip
 
 
+def test_batch_keeps_an_earlier_partial_result_and_writes_the_rest(qtbot, queue, gray_photo, tmp_path):
+    queue.set_host(host_with())
+    photo = gray_photo("a.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.testbackend.1.png").write_bytes(b"left by a cancelled batch")
+    request = BatchRequest((photo,), TEST_SETTINGS.with_changes(samples=2), out, "png")
+    with qtbot.waitSignal(queue.batch_finished, timeout=20_000) as finished:
+        queue.batch(request)
+    result = finished.args[0]
+    assert result.failed == [] and [p.name for p in result.written] == ["a.testbackend.2.png"]
+    assert (out / "a.testbackend.1.png").read_bytes() == b"left by a cancelled batch"
+
+
 def test_save_writes_full_resolution_and_never_over_the_original(qtbot, queue, gray_photo, tmp_path):
     photo = gray_photo(size=(300, 200))
     ab = np.zeros((32, 48, 2), np.float32)

@@ -137,7 +137,7 @@ def _check_target(target: Path, source: Path, overwrite: bool) -> None:
     if _same_file(target, source):
         raise ImageError("would overwrite the input photo; choose another name or folder")
     if (target.exists() or target.is_symlink()) and not overwrite:
-        raise ImageError("already exists (use --overwrite to replace it)")
+        raise ImageError("already exists")
     folder = target.parent
     if not folder.is_dir():
         problem = "it is not a folder" if folder.exists() else "no such folder"
