@@ -96,7 +96,9 @@ def test_quit_stops_at_the_next_yield_and_runs_finally(qtbot):
     task.yielded.connect(lambda _value: (task.quit(), gate.set()))
     with qtbot.waitSignals([task.aborted, task.finished], order="strict", timeout=5000):
         task.start()
-    assert state["closed"] and state["yields"] == 2
+    # The worker sees the quit before asking for value 2, or right after it (a race with the GUI thread);
+    # a job that was not stopped would go on yielding without end once the gate is open.
+    assert state["closed"] and state["yields"] <= 2
 
 
 # -- colorize through the queue --------------------------------------------------------------------
