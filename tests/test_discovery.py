@@ -56,6 +56,15 @@ def test_a_plugin_that_fails_to_import_is_reported_and_isolated(site):
     assert "needs libfoo 9" in failure.message
 
 
+def test_a_plugin_that_calls_sys_exit_on_import_fails_alone(site):
+    install_fake_distribution(site, "tinct-sepia", "fake_sepia", GOOD_PLUGIN)
+    install_fake_distribution(site, "tinct-quitter", "fake_quitter", "import sys\nsys.exit('no GPU, bye')\n")
+    host = PluginHost.discover()
+    assert "sepia" in host.ids()
+    [failure] = host.failures
+    assert (failure.name, failure.stage) == ("fake_quitter", "import") and "SystemExit" in failure.message
+
+
 def test_a_plugin_with_an_unknown_hook_is_reported(site):
     typo = "from plugins import hookimpl\n\n@hookimpl\ndef register_colorizer():\n    return []\n"
     install_fake_distribution(site, "tinct-typo", "fake_typo", typo)

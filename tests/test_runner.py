@@ -44,6 +44,7 @@ def garbage(value):
         (np.full((48, 32, 2), np.nan, np.float32), "NaN"),
         (np.full((48, 32, 2), 1e9, np.float32), "far outside"),
         (np.zeros((32, 48, 2), np.float32), "aspect ratio"),
+        (np.zeros((1, 100_000, 2), np.float32), "aspect ratio"),
     ],
 )
 def test_garbage_chroma_is_a_plugin_error(value, message):
@@ -120,3 +121,40 @@ def test_build_options_clamps_samples_and_params_and_checks_size():
         build_options(FlatColorizer.info, device="cpu", params={"nope": 1})
     with pytest.raises(TinctError, match="working size"):
         build_options(FlatColorizer.info, device="cpu", working_size=5)
+
+
+def test_a_backend_cannot_change_the_photo_it_is_given():
+    photo = LIGHTNESS.copy()
+
+    def colorize(self, lightness, options):
+        lightness /= 100  # the host merges onto this array afterwards
+        yield from flat_samples(0.0)(self, lightness, options)
+
+    host = PluginHost.discover([make_plugin("p", backend_class("b", colorize))], entry_points=False)
+    backend = host.loaded("b", "cpu")
+    options, _ = build_options(backend.info, device="cpu", samples=1)
+    with pytest.raises(PluginError, match="^b failed: ValueError"):
+        list(backend.colorize(photo, options))
+    assert np.array_equal(photo, LIGHTNESS)
+
+
+@pytest.mark.parametrize("where", ["load", "colorize"])
+def test_a_backend_calling_sys_exit_fails_alone(where):
+    def exits(*args):
+        raise SystemExit(3)
+
+    def colorize(self, lightness, options):
+        yield Progress(0.1)
+        exits()
+
+    with pytest.raises(PluginError, match="SystemExit"):
+        run(colorize if where == "colorize" else flat_samples(0.0), samples=1, load=exits if where == "load" else None)
+
+
+@pytest.mark.parametrize("fraction", ["half", None, float("nan")])
+def test_progress_that_is_not_a_number_is_a_plugin_error(fraction):
+    def colorize(self, lightness, options):
+        yield Progress(fraction)
+
+    with pytest.raises(PluginError, match="reported progress"):
+        run(colorize, samples=1)

@@ -58,6 +58,10 @@ def make_plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
+PLUGIN_FAILURES = (Exception, SystemExit, KeyboardInterrupt)
+"""What a plugin's code may raise and still fail only itself: a ``sys.exit()`` in a plugin must not end the app."""
+
+
 def describe(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     first = text[0] if text else ""
@@ -84,12 +88,12 @@ def load_entry_points(
             continue
         try:
             plugin = entry_point.load()
-        except Exception as error:
+        except PLUGIN_FAILURES as error:
             failures.append(PluginFailure(entry_point.name, distribution, "import", describe(error)))
             continue
         try:
             pm.register(plugin, name=entry_point.name)
-        except Exception as error:
+        except PLUGIN_FAILURES as error:
             failures.append(PluginFailure(entry_point.name, distribution, "register", describe(error)))
             continue
         origins[entry_point.name] = distribution
@@ -124,7 +128,7 @@ def collect_backends(
         try:
             returned = impl.function()
             classes = list(itertools.chain(returned or ()))
-        except Exception as error:
+        except PLUGIN_FAILURES as error:
             failures.append(PluginFailure(name, distribution, "register", describe(error)))
             continue
         for cls in classes:
@@ -168,7 +172,7 @@ def discover(
             continue
         try:
             pm.register(plugin, name=name)
-        except Exception as error:
+        except PLUGIN_FAILURES as error:
             failures.append(PluginFailure(name, "(registered directly)", "register", describe(error)))
     backends, register_failures = collect_backends(pm, origins, disabled)
     return pm, backends, failures + register_failures

@@ -15,7 +15,7 @@ import numpy as np
 
 from plugins.errors import PluginError, TinctError
 from plugins.host.devices import resolve_device
-from plugins.host.discovery import BackendEntry, describe
+from plugins.host.discovery import PLUGIN_FAILURES, BackendEntry, describe
 from plugins.types import ColorizeOptions, ColorizerInfo, Event, Progress, Sample
 from plugins.weights import verify
 
@@ -89,7 +89,7 @@ class LoadedBackend:
                 instance.load(device)
             except TinctError:
                 raise
-            except Exception as error:
+            except PLUGIN_FAILURES as error:
                 raise PluginError(f"{self.info.id} failed to load: {describe(error)}") from error
             self._instance, self.device = instance, device
             return device
@@ -109,10 +109,11 @@ class LoadedBackend:
         if self._instance is None:
             raise PluginError(f"{self.info.id} is not loaded")
         backend_id = self.info.id
+        lightness = read_only(lightness)  # the host merges onto this very array afterwards
         try:
             events = self._instance.colorize(lightness, options)
             iterator = iter(events)
-        except Exception as error:
+        except PLUGIN_FAILURES as error:
             raise PluginError(f"{backend_id} failed: {describe(error)}") from error
         produced = 0
         try:
@@ -122,10 +123,10 @@ class LoadedBackend:
                         event = next(iterator)
                 except StopIteration:
                     break
-                except Exception as error:
+                except PLUGIN_FAILURES as error:
                     raise PluginError(f"{backend_id} failed: {describe(error)}") from error
                 if isinstance(event, Progress):
-                    yield Progress(min(max(float(event.fraction), 0.0), 1.0), str(event.message))
+                    yield check_progress(backend_id, event)
                 elif isinstance(event, Sample):
                     if produced >= options.samples:
                         raise PluginError(f"{backend_id} returned more than the {options.samples} sample(s) asked for")
@@ -140,6 +141,24 @@ class LoadedBackend:
                     close()
         if produced < options.samples:
             raise PluginError(f"{backend_id} stopped after {produced} of {options.samples} sample(s)")
+
+
+def read_only(array: np.ndarray) -> np.ndarray:
+    """A view of ``array`` that raises on writes, so a backend cannot change the photo in place."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+def check_progress(backend_id: str, event: Progress) -> Progress:
+    """``event`` with its fraction clamped to 0..1, or PluginError if it is not a number."""
+    try:
+        fraction = float(event.fraction)
+    except (TypeError, ValueError) as error:
+        raise PluginError(f"{backend_id} reported progress {event.fraction!r}, not a number") from error
+    if fraction != fraction:  # NaN
+        raise PluginError(f"{backend_id} reported progress NaN, not a number")
+    return Progress(min(max(fraction, 0.0), 1.0), str(event.message))
 
 
 def check_ab(backend_id: str, ab: object, full_shape: tuple[int, ...]) -> np.ndarray:
@@ -158,7 +177,10 @@ def check_ab(backend_id: str, ab: object, full_shape: tuple[int, ...]) -> np.nda
         raise PluginError(f"{backend_id} returned chroma far outside the Lab range (|ab| up to {np.abs(ab).max():.3g})")
     full_h, full_w = full_shape[:2]
     h, w = ab.shape[:2]
-    if abs(h / w - full_h / full_w) > 0.05 * (full_h / full_w) + 2.0 / min(h, w):
+    # Each side predicted from the other, allowing 5 % and 2 px of rounding: a sliver of chroma cannot pass.
+    width_off = abs(w - h * full_w / full_h) > 0.05 * w + 2.0
+    height_off = abs(h - w * full_h / full_w) > 0.05 * h + 2.0
+    if width_off and height_off:
         raise PluginError(f"{backend_id} returned chroma of {w}×{h}, not the photo's aspect ratio ({full_w}×{full_h})")
     return ab
 

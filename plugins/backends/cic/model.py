@@ -56,7 +56,7 @@ def predict_logits(model: CICModel, lightness_small: np.ndarray) -> torch.Tensor
     dtype, so that seeded sampling gives the same samples on every device.
     """
     param = next(model.parameters())
-    x = torch.from_numpy(np.ascontiguousarray(lightness_small, dtype=np.float32))[None, None]
+    x = torch.tensor(lightness_small, dtype=torch.float32)[None, None]  # a copy: the photo is read-only
     model.eval()
     with torch.no_grad():
         logits = model(x.to(device=param.device, dtype=param.dtype))

@@ -57,7 +57,7 @@ class PixColorColorizer(Colorizer):
         model = self.model  # float32 and in eval mode since load(): no half-precision path
         small = fit_short_side(lightness, options.working_size)
         param = next(model.parameters())
-        x = torch.from_numpy(np.ascontiguousarray(small, dtype=np.float32))[None, None].to(param.device)
+        x = torch.tensor(small, dtype=torch.float32)[None, None].to(param.device)  # a copy: the photo is read-only
         n = options.samples
         with torch.no_grad():
             encoded = model.encode(x)

@@ -49,7 +49,7 @@ class RegressionModel(nn.Module):
 def predict_ab(model: RegressionModel, lightness_small: np.ndarray) -> np.ndarray:
     """L* ``float32 (h, w)`` in 0..100, already at working size → ab ``float32 (h, w, 2)`` in Lab units."""
     param = next(model.parameters())
-    x = torch.from_numpy(np.ascontiguousarray(lightness_small, dtype=np.float32))[None, None]
+    x = torch.tensor(lightness_small, dtype=torch.float32)[None, None]  # a copy: the photo is read-only
     model.eval()
     with torch.no_grad():
         ab = model(x.to(device=param.device, dtype=param.dtype))
