@@ -12,11 +12,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms, ImageOps, TiffImagePlugin
 
 from plugins import color
 from plugins.errors import ImageError
-from plugins.imageio import DEFAULT_MAX_PIXELS, Photo, encoders, icc, read_photo
+from plugins.imageio import DEFAULT_MAX_PIXELS, Photo, encoders, icc, read_photo, save_photo
 
 RNG = np.random.default_rng(7)
 
@@ -488,6 +488,20 @@ def test_dpi_is_kept(tmp_path):
     path = save(tmp_path, "a.png", Image.fromarray(gray8()), dpi=(600, 600))
     assert read_photo(path).dpi == pytest.approx((600, 600), abs=0.1)
     assert read_photo(save(tmp_path, "b.png", Image.fromarray(gray8()))).dpi is None
+
+
+@pytest.mark.parametrize("resolution", [float("inf"), 1e300])
+def test_a_resolution_no_encoder_can_write_is_dropped_and_the_photo_saves(tmp_path, resolution):
+    tags = TiffImagePlugin.ImageFileDirectory_v2()
+    tags[282], tags[283], tags[296] = resolution, resolution, 2  # x and y resolution, in inches
+    tags.tagtype[282] = tags.tagtype[283] = 12  # double, so the value survives
+    path = tmp_path / "odd.tif"
+    Image.fromarray(gray8()).save(path, tiffinfo=tags)
+    photo = read_photo(path)
+    assert photo.dpi is None
+    rgb = np.full(photo.lightness.shape + (3,), 0.5, np.float32)
+    for fmt in ("png", "jpg"):
+        assert save_photo(rgb, photo, tmp_path / f"out.{fmt}", fmt).exists()
 
 
 def test_profile_helpers_tell_srgb_from_other_profiles():

@@ -247,11 +247,14 @@ def _exif(image: Image.Image, notes: list[str]) -> tuple[bytes | None, int]:
         return None, orientation
 
 
+MAX_DPI = 65535.0  # PNG stores pixels per metre in 32 bits, JPEG dots per inch in 16
+
+
 def _dpi(value: object, orientation: int) -> tuple[float, float] | None:
     try:
         x, y = (float(v) for v in value)  # type: ignore[union-attr]
     except (TypeError, ValueError):
         return None
-    if not (x > 0 and y > 0):
+    if not (0 < x <= MAX_DPI and 0 < y <= MAX_DPI):  # also drops NaN and infinity, which no encoder takes
         return None
     return (y, x) if metadata.swaps_axes(orientation) else (x, y)

@@ -103,7 +103,7 @@ def save_photo(
         if error.errno == errno.ENOSPC:
             raise ImageError("cannot write: the disk is full") from error
         raise ImageError(f"cannot write: {error.strerror or error}") from error
-    except (ValueError, struct.error, cv2.error) as error:
+    except (ValueError, OverflowError, struct.error, cv2.error) as error:
         raise ImageError(f"cannot encode {spec.name}: {error}") from error
     return target
 
