@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import desktop.qt_compat  # noqa: F401  (first: guards against a PySide6 6.12 bug)
 
+import os
 import sys
 from typing import Callable, Sequence
 
@@ -11,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from desktop import theme
+from desktop import theme, worker
 from desktop.state.settings import SettingsStore, default_settings_path
 from plugins.host import PluginHost
 
@@ -51,4 +52,11 @@ def main(files: Sequence[str] = (), host_factory: Callable[[], PluginHost] = Plu
          colorize: bool = False) -> int:
     app = make_application()
     window = open_window(files, SettingsStore(default_settings_path()), host_factory, colorize)  # noqa: F841
-    return app.exec()
+    code = app.exec()
+    if worker.live_workers():
+        # A backend stuck without yielding outlived the window's wait for it; its thread cannot be
+        # stopped, and Python would wait for it at exit. Settings and saves are done by now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

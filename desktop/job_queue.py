@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from desktop import worker
 from desktop.messages import (
@@ -32,6 +32,10 @@ from desktop.state.session import CANCELLED, DONE, FAILED, RUNNING, ColorSample,
 from desktop.state.settings import ColorizeSettings
 from plugins.errors import TinctError
 from plugins.host import PluginHost
+
+
+UNRESPONSIVE_AFTER_MS = 10_000
+"""A backend still running this long after it was asked to stop is reported as not responding."""
 
 
 @dataclass(eq=False)
@@ -63,6 +67,7 @@ class JobQueue(QObject):
         self._current_worker: worker.GeneratorWorker | None = None
         self._renders: dict[int, worker.GeneratorWorker] = {}
         self._side_workers: set[worker.GeneratorWorker] = set()
+        self._writes: set[worker.GeneratorWorker] = set()  # saves and exports, among the side workers
         session.combine_changed.connect(self._combine_changed)
 
     # -- the backend lane -----------------------------------------------------------
@@ -103,8 +108,28 @@ class JobQueue(QObject):
                 self.lane_changed.emit()
                 return
         running = self.current.run if isinstance(self.current, _Colorize) else None
-        if self._current_worker is not None and (run is None or run is running):
-            self._current_worker.quit()
+        job = self._current_worker
+        if job is not None and (run is None or run is running) and not job.abort_requested:
+            job.quit()
+            QTimer.singleShot(UNRESPONSIVE_AFTER_MS, self, lambda: self._check_stopped(job))
+
+    def _check_stopped(self, job: worker.GeneratorWorker) -> None:
+        """A backend only stops at its next yield; one that never yields again holds the lane, so say so."""
+        if job is not self._current_worker:
+            return
+        what = self.current.run.settings.backend_id if isinstance(self.current, _Colorize) else "The batch"
+        self.notices.warning(
+            f"{what} is not responding",
+            f"It was asked to stop {UNRESPONSIVE_AFTER_MS // 1000} s ago and has not. "
+            "Runs queued after it wait until it returns; quitting Tinct ends it.",
+        )
+
+    def close_photo(self, doc: PhotoDoc) -> None:
+        """Close ``doc``, cancelling its queued and running work first: nobody would see its results."""
+        for run in doc.runs:
+            if run.active:
+                self.cancel(run)
+        self.session.close(doc)
 
     def cancel_all(self) -> None:
         while self.pending:
@@ -214,7 +239,7 @@ class JobQueue(QObject):
             self.notices.error("Could not save", _summary(error), details=_details(error))
             self.save_failed.emit(str(error))
 
-        self._side_job(worker.save_job, request, returned=saved, errored=failed)
+        self._side_job(worker.save_job, request, returned=saved, errored=failed, writes=True)
 
     def export_sheet(self, request: SheetRequest) -> None:
         def failed(error) -> None:
@@ -225,7 +250,7 @@ class JobQueue(QObject):
             self.notices.info(f"Exported {Path(path).name}", str(Path(path).parent))
             self.saved.emit([path])
 
-        self._side_job(worker.comparison_job, request, returned=saved, errored=failed)
+        self._side_job(worker.comparison_job, request, returned=saved, errored=failed, writes=True)
 
     def _combine_changed(self, doc: PhotoDoc, run: Run) -> None:
         if run.combined_preview is not None or not run.has_strokes or doc.preview_lightness is None:
@@ -248,7 +273,9 @@ class JobQueue(QObject):
         job = self._side_job(worker.render_combined_job, doc.preview_lightness, chroma, returned=rendered, finished=done)
         self._renders[run.id] = job
 
-    def _side_job(self, function, *args, returned=None, errored=None, finished=None) -> worker.GeneratorWorker:
+    def _side_job(self, function, *args, returned=None, errored=None, finished=None,
+                  writes: bool = False) -> worker.GeneratorWorker:
+        """Start ``function`` beside the lane; ``writes``: it saves the user's work, so shutdown waits for it."""
         job = worker.GeneratorWorker(function, *args)
         if returned is not None:
             job.returned.connect(returned)
@@ -258,16 +285,31 @@ class JobQueue(QObject):
             job.errored.connect(lambda error: self.notices.error("Background task failed", _summary(error), details=_details(error)))
         self._side_workers.add(job)
         job.finished.connect(lambda: self._side_workers.discard(job))
+        if writes:
+            self._writes.add(job)
+            job.finished.connect(lambda: self._writes.discard(job))
         if finished is not None:
             job.finished.connect(finished)
         return job.start(self.pool)
 
-    def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Stop everything (the window is closing) and wait for the threads."""
+    @property
+    def writing(self) -> bool:
+        """A save or export is under way."""
+        return bool(self._writes)
+
+    def shutdown(self, timeout_ms: int = 5000, writes_timeout_ms: int = 60_000) -> None:
+        """Stop everything (the window is closing) and wait for the threads.
+
+        Saves and exports are not stopped: the user asked for those files, so
+        they get up to ``writes_timeout_ms`` to finish (each write is atomic, so
+        one cut short leaves no partial file).
+        """
         self.cancel_all()
         for job in list(self._side_workers):
-            job.quit()
-        (self.pool or QThreadPool.globalInstance()).waitForDone(timeout_ms)
+            if job not in self._writes:
+                job.quit()
+        pool = self.pool or QThreadPool.globalInstance()
+        pool.waitForDone(max(timeout_ms, writes_timeout_ms) if self.writing else timeout_ms)
 
 
 def _done_message(run: Run) -> str:

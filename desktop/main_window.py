@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         self.combine.clear_requested.connect(self.clear_strokes)
         self.viewer.stroke_finished.connect(self._stroke_finished)
         self.viewer.zoom_changed.connect(lambda zoom: self.zoom_label.setText(("Fit · " if self.viewer.is_fitted() else "") + f"{zoom:.0%}"))
-        self.filmstrip.close_requested.connect(self.session.close)
+        self.filmstrip.close_requested.connect(self.queue.close_photo)
         self.filmstrip.colorize_requested.connect(lambda doc: self.queue.colorize(doc, self.controls.settings()))
 
     # -- backends ----------------------------------------------------------------------------

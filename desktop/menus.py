@@ -37,7 +37,7 @@ def install(window) -> SimpleNamespace:
     a.save_all = action("Save &All Samples…", partial(file_actions.save_all_samples, window), "Ctrl+Shift+S", "save-all")
     a.sheet = action("&Export Comparison Sheet…", partial(file_actions.export_sheet, window), "Ctrl+E", "sheet")
     a.batch = action("&Batch Colorize Folder…", partial(file_actions.show_batch, window), "Ctrl+B", "batch")
-    a.close_photo = action("&Close Photo", lambda: window.session.current and window.session.close(window.session.current), QKeySequence.Close)
+    a.close_photo = action("&Close Photo", lambda: window.session.current and window.queue.close_photo(window.session.current), QKeySequence.Close)
     a.quit = action("&Quit", window.close, QKeySequence.Quit)
     a.undo = action("&Undo Stroke", window.undo_stroke, QKeySequence.Undo, "undo")
     a.redo = action("&Redo Stroke", window.redo_stroke, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")], "redo")

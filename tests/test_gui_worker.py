@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,13 +16,14 @@ import tinct_testbackend
 from PIL import Image
 
 from desktop import worker
+from desktop import job_queue
 from desktop.job_queue import JobQueue
 from desktop.messages import BatchRequest, Chroma, GpuOutOfMemory, SaveRequest
 from desktop.state import ColorizeSettings, Notices, Session
 from desktop.state.session import CANCELLED, DONE, FAILED, QUEUED
 from fakes import backend_class, make_plugin
 from gui_fixtures import gray_photo, host_with, no_leftover_workers, slow_plugin  # noqa: F401
-from plugins import ColorizerInfo, Sample
+from plugins import ColorizerInfo, Progress, Sample
 from plugins.color import srgb_to_lab
 from plugins.host import runner
 
@@ -217,6 +220,100 @@ def test_batch_keeps_an_earlier_partial_result_and_writes_the_rest(qtbot, queue,
     result = finished.args[0]
     assert result.failed == [] and [p.name for p in result.written] == ["a.testbackend.2.png"]
     assert (out / "a.testbackend.1.png").read_bytes() == b"left by a cancelled batch"
+
+
+def test_closing_a_photo_cancels_its_run_so_the_next_one_starts(qtbot, queue, gray_photo):
+    queue.set_host(host_with(slow_plugin(steps=2000, delay_s=0.005)))
+    first, second = queue.session.open([gray_photo("a.png"), gray_photo("b.png")])
+    settings = ColorizeSettings(backend_id="slow", samples=1, device="cpu")
+    running = queue.colorize(first, settings)
+    qtbot.waitUntil(lambda: running.progress > 0, timeout=10_000)
+    queued = queue.colorize(second, settings)
+    queue.close_photo(first)
+    qtbot.waitUntil(lambda: running.state == CANCELLED, timeout=5000)
+    assert first not in queue.session.photos and queued.state != CANCELLED
+    queue.cancel(queued)
+    qtbot.waitUntil(lambda: not queue.busy, timeout=5000)
+
+
+def test_closing_the_app_right_after_save_still_writes_the_files(qtbot, queue, gray_photo, tmp_path):
+    photo = gray_photo(size=(1200, 800))
+    targets = [tmp_path / f"s{i}.png" for i in range(3)]
+    queue.save(SaveRequest(photo, tuple((t, Chroma(ab=np.full((32, 48, 2), 20, np.float32))) for t in targets)))
+    assert queue.writing
+    queue.shutdown()  # what the window does when it closes
+    assert all(t.exists() for t in targets)
+    qtbot.waitUntil(lambda: not queue.writing, timeout=5000)
+
+
+def test_a_backend_that_ignores_cancel_is_reported_as_not_responding(qtbot, queue, gray_photo, monkeypatch):
+    monkeypatch.setattr(job_queue, "UNRESPONSIVE_AFTER_MS", 100)
+    release = threading.Event()
+
+    def colorize(self, lightness, options):
+        yield Progress(0.1, "started")
+        release.wait(10)  # stuck: no yield, so no cancel point
+        yield Sample(0, np.zeros((8, 8, 2), np.float32))
+
+    queue.set_host(host_with(make_plugin("stuck_plugin", backend_class("stuck", colorize, max_samples=1))))
+    (doc,) = queue.session.open([gray_photo()])
+    run = queue.colorize(doc, ColorizeSettings(backend_id="stuck", samples=1, device="cpu"))
+    qtbot.waitUntil(lambda: run.message == "started", timeout=10_000)
+    with qtbot.waitSignal(queue.notices.posted, timeout=5000) as posted:
+        queue.cancel(run)
+    assert posted.args[0].title == "stuck is not responding"
+    release.set()
+    qtbot.waitUntil(lambda: run.state == CANCELLED and not queue.busy, timeout=5000)
+
+
+def test_the_app_exits_when_a_stuck_backend_outlives_the_window(tmp_path):
+    """Closing the window while a backend never yields again must still end the process."""
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.full((48, 64), 120, np.uint8)).save(photo)
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        sys.path.insert(0, {str(ROOT / 'tests')!r})
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        from desktop import app
+        from fakes import backend_class, make_plugin
+        from gui_fixtures import host_with
+        from plugins import Progress
+
+        def colorize(self, lightness, options):
+            yield Progress(0.1, "started")
+            time.sleep(600)  # stuck, no yield
+            yield Progress(1.0)
+
+        def host():
+            return host_with(make_plugin("stuck_plugin", backend_class("stuck", colorize, max_samples=1)))
+
+        state = {{}}
+
+        def drive():
+            from desktop.main_window import MainWindow
+            from desktop.state import ColorizeSettings
+
+            window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+            doc = window.session.current
+            if "run" not in state and window.queue.host is not None and doc is not None:
+                state["run"] = window.queue.colorize(doc, ColorizeSettings(backend_id="stuck", samples=1, device="cpu"))
+            if "run" in state and state["run"].message == "started":
+                window.close()
+            else:
+                QTimer.singleShot(50, drive)
+
+        app.make_application()  # before the timer: it needs the application's event loop
+        QTimer.singleShot(50, drive)
+        code = app.main([{str(photo)!r}], host_factory=host)
+        print("main returned", code)
+        """
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "main returned" not in done.stdout  # it ended through the hard exit, not by waiting out the backend
 
 
 def test_save_writes_full_resolution_and_never_over_the_original(qtbot, queue, gray_photo, tmp_path):
