@@ -169,7 +169,7 @@ class JobQueue(QObject):
     def _colorize_message(self, item: _Colorize, message) -> None:
         doc, run = item.doc, item.run
         if isinstance(message, PhotoRead):
-            self.session.set_loaded(doc, message.size, message.preview_lightness, message.original_preview, message.notes)
+            self._photo_read(doc, message)
         elif isinstance(message, SampleMade):
             sample = ColorSample(message.index, message.ab, message.preview, message.thumbnail)
             self.session.add_sample(doc, run, sample)
@@ -221,13 +221,23 @@ class JobQueue(QObject):
 
         def loaded(result) -> None:
             _photo, message = result
-            self.session.set_loaded(doc, message.size, message.preview_lightness, message.original_preview, message.notes)
+            self._photo_read(doc, message)
 
         def failed(error) -> None:
             self.session.close(doc)
             self.notices.error(f"Could not open {doc.name}", _summary(error), details=_details(error))
 
         self._side_job(worker.read_for_display, doc.path, returned=loaded, errored=failed)
+
+    def _photo_read(self, doc: PhotoDoc, message: PhotoRead) -> None:
+        """The photo as a job read it. Each run reads it again: the view is reset only if the file changed,
+        and what the reader noticed (a color photo, a dropped profile…) is said once."""
+        first = doc.original_preview is None
+        if first or doc.size != message.size:
+            self.session.set_loaded(doc, message.size, message.preview_lightness, message.original_preview, message.notes)
+        if first and message.notes:
+            text = "; ".join(message.notes)
+            self.notices.info(f"Note on {doc.name}", text[:1].upper() + text[1:])
 
     def save(self, request: SaveRequest) -> None:
         def saved(paths) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -187,6 +188,10 @@ class MainWindow(QMainWindow):
         if doc is None:
             self.notices.info("Open a photo first", "Drop photos on the window or press Ctrl+O.")
             return None
+        if self.host is None:  # the settings name no backend yet
+            self.backends_ready.connect(self.colorize_current, Qt.ConnectionType.SingleShotConnection)
+            self.notices.info("Looking for backends…", f"{doc.name} is colorized as soon as they are found.")
+            return None
         return self.queue.colorize(doc, self.controls.settings())
 
     def colorize_all(self) -> None:
@@ -322,8 +327,12 @@ class MainWindow(QMainWindow):
 
     # -- closing ---------------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
-        self.store.save()
-        self.queue.shutdown()
+        try:
+            self.store.save()
+        except OSError as error:  # the window is going: stderr is all that is left to say it on
+            print(f"tinct: could not save the settings to {self.store.path}: {error.strerror or error}", file=sys.stderr)
+        finally:
+            self.queue.shutdown()
         for dialog in self._dialogs:
             dialog.close()
         super().closeEvent(event)

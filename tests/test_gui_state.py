@@ -128,6 +128,23 @@ def test_an_in_memory_store_writes_nothing_and_a_broken_file_gives_defaults(tmp_
     assert SettingsStore(broken).colorize == ColorizeSettings()
 
 
+@pytest.mark.parametrize("text", ["[]", "null", '"x"', "{", json.dumps({"colorize": [], "recent_files": "a"})])
+def test_a_settings_file_that_is_not_an_object_gives_defaults(tmp_path, text):
+    broken = tmp_path / "gui.json"
+    broken.write_text(text)
+    store = SettingsStore(broken)
+    assert store.colorize == ColorizeSettings() and store.state.recent_files == []
+
+
+def test_each_stored_field_of_the_wrong_type_falls_back_alone(tmp_path):
+    stored = tmp_path / "gui.json"
+    colorize = {"backend_id": "cic", "samples": "4", "seed": 3, "temperature": "hot", "params": [1], "device": True}
+    stored.write_text(json.dumps({"colorize": colorize, "output_format": 5, "recent_files": ["a.jpg", 7]}))
+    store = SettingsStore(stored)
+    assert store.colorize == ColorizeSettings(backend_id="cic", seed=3)
+    assert store.state.output_format == "png" and store.state.recent_files == ["a.jpg"]
+
+
 def test_recent_files_are_newest_first_without_duplicates(tmp_path):
     store = SettingsStore(None)
     for name in ["a", "b", "a"] + [f"x{i}" for i in range(12)]:

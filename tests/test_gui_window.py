@@ -201,6 +201,8 @@ def test_a_combine_stroke_takes_its_colors_from_the_painted_sample(qtbot, make_w
     assert_hue(pixels[:, 100:], sample_hue(seed, 0, 3))  # untouched: the chosen sample's
     preview = run.combined_preview
     assert_hue(preview[:, :20], sample_hue(seed, 2, 3))
+    window.actions_.brush.trigger()  # brush off: the view shows the mix, which is what Save wrote
+    assert not window.session.combining and window._shown_result(run, False) is run.combined_preview
     window.actions_.undo.trigger()
     assert not run.has_strokes and window.actions_.redo.isEnabled()
 
@@ -343,6 +345,45 @@ def test_gui_colorize_opens_the_photos_and_colorizes_them(qtbot, settings_store,
     finally:
         window.close()
         window.deleteLater()
+
+
+def test_colorize_pressed_before_the_backends_are_found_runs_once_they_are(qtbot, settings_store, gray_photo,
+                                                                           no_leftover_workers):
+    from desktop.app import make_application, open_window
+
+    make_application()
+    window = open_window([gray_photo()], settings_store, lambda: host_with(), probe_devices=False)
+    try:
+        assert window.host is None  # discovery answers on the event loop, which has not run yet
+        assert window.colorize_current() is None
+        doc = window.session.current
+        qtbot.waitUntil(lambda: doc.current_run is not None and doc.current_run.state == DONE, timeout=20_000)
+        assert doc.current_run.settings.backend_id == "testbackend" and len(doc.runs) == 1
+        qtbot.waitUntil(lambda: not window.queue.busy, timeout=10_000)
+    finally:
+        window.close()
+        window.deleteLater()
+
+
+def test_colorizing_again_keeps_the_zoom(qtbot, make_window, gray_photo):
+    window = make_window(samples=1)
+    open_and_wait(qtbot, window, [gray_photo(size=(1600, 1200))])
+    colorize_and_wait(qtbot, window, 1)
+    window.viewer.actual_size()
+    colorize_and_wait(qtbot, window, 1)
+    assert not window.viewer.is_fitted() and window.viewer.zoom() == 1.0
+
+
+def test_an_already_colored_photo_is_said_once(qtbot, make_window, tmp_path):
+    photo = tmp_path / "color.png"
+    Image.fromarray(np.dstack([np.full((40, 60), v, np.uint8) for v in (200, 60, 40)])).save(photo)
+    window = make_window(samples=1)
+    posted = []
+    window.notices.posted.connect(posted.append)
+    open_and_wait(qtbot, window, [photo])
+    colorize_and_wait(qtbot, window, 1)
+    notes = [n for n in posted if n.title == "Note on color.png"]
+    assert len(notes) == 1 and notes[0].message.startswith("Already in color")
 
 
 def test_each_backend_starts_at_its_own_default_temperature_and_keeps_the_users(qtbot, make_window):

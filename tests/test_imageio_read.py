@@ -277,7 +277,7 @@ def test_multipage_tiff_note(tmp_path):
 def test_color_photo_is_noted_and_gives_its_lightness(tmp_path):
     rgb = RNG.integers(0, 256, (24, 32, 3), dtype=np.uint8)
     photo = read_photo(save(tmp_path, "c.png", Image.fromarray(rgb)))
-    assert photo.was_color and "color photo: only its lightness is used" in photo.notes
+    assert photo.was_color and "already in color: only its lightness is used, and the result replaces its colors" in photo.notes
     np.testing.assert_allclose(photo.lightness, color.srgb_to_lightness(rgb / 255.0), atol=1e-4)
 
 

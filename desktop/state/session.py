@@ -199,6 +199,9 @@ class Session(QObject):
     def set_combining(self, on: bool) -> None:
         if on != self.combining:
             self.combining = on
+            run = self.current.current_run if self.current is not None else None
+            if not on and run is not None and run.has_strokes:
+                run.viewed = None  # show the mix: it is what Save writes
             self.combining_changed.emit(on)
 
     def mask_for(self, doc: PhotoDoc, run: Run) -> CombineMask | None:

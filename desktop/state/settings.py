@@ -7,6 +7,7 @@ Kept as JSON in the platform's config folder by the app; tests give a path under
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -40,6 +41,35 @@ class StoredState:
     last_folder: str = ""
 
 
+def _typed(raw: dict, name: str, kind: type | tuple[type, ...], default):
+    """``raw[name]`` if it is a ``kind`` (a JSON true/false never counts as a number), else ``default``."""
+    value = raw.get(name, default)
+    if isinstance(value, bool) and kind is not bool:
+        return default
+    return value if isinstance(value, kind) else default
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def colorize_settings_from(raw: object) -> ColorizeSettings:
+    """ColorizeSettings from stored JSON, each field that is missing or of the wrong type at its default."""
+    if not isinstance(raw, dict):
+        return ColorizeSettings()
+    default = ColorizeSettings()
+    temperature, params = raw.get("temperature"), raw.get("params")
+    return ColorizeSettings(
+        backend_id=_typed(raw, "backend_id", str, default.backend_id),
+        samples=_typed(raw, "samples", int, default.samples),
+        seed=_typed(raw, "seed", int, default.seed),
+        working_size=_typed(raw, "working_size", int, default.working_size),
+        device=_typed(raw, "device", str, default.device),
+        temperature=float(temperature) if _finite(temperature) else None,
+        params={str(k): float(v) for k, v in params.items() if _finite(v)} if isinstance(params, dict) else {},
+    )
+
+
 def default_settings_path() -> Path:
     import platformdirs
 
@@ -58,15 +88,18 @@ class SettingsStore:
             return StoredState()
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
-            colorize = ColorizeSettings(**raw.get("colorize", {}))
-            return StoredState(
-                colorize=colorize,
-                output_format=str(raw.get("output_format", "png")),
-                recent_files=[str(p) for p in raw.get("recent_files", [])][:RECENT_LIMIT],
-                last_folder=str(raw.get("last_folder", "")),
-            )
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError):
             return StoredState()  # an unreadable settings file must never stop the app
+        if not isinstance(raw, dict):
+            return StoredState()
+        # Field by field: a value of the wrong type (a hand-edited file, another version) falls back alone.
+        recent = raw.get("recent_files")
+        return StoredState(
+            colorize=colorize_settings_from(raw.get("colorize")),
+            output_format=_typed(raw, "output_format", str, "png"),
+            recent_files=[p for p in recent if isinstance(p, str)][:RECENT_LIMIT] if isinstance(recent, list) else [],
+            last_folder=_typed(raw, "last_folder", str, ""),
+        )
 
     def save(self) -> None:
         if self.path is None:

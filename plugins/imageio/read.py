@@ -111,7 +111,7 @@ def _to_photo(decoded: _Decoded, path: Path) -> Photo:
         decoded.pixels, decoded.alpha, decoded.bit_depth, decoded.icc_profile, notes
     )
     if was_color:
-        notes.append("color photo: only its lightness is used")
+        notes.append("already in color: only its lightness is used, and the result replaces its colors")
     alpha = decoded.alpha
     return Photo(
         path=path,
