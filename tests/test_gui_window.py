@@ -365,6 +365,14 @@ def test_colorize_pressed_before_the_backends_are_found_runs_once_they_are(qtbot
         window.deleteLater()
 
 
+def test_an_unwritable_settings_file_is_reported_and_the_window_still_closes(qtbot, make_window, tmp_path, capfd):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the settings folder should be")
+    window = make_window(store=SettingsStore(blocker / "gui.json"))
+    window.close()
+    assert "could not save the settings" in capfd.readouterr().err and not window.queue.busy
+
+
 def test_colorizing_again_keeps_the_zoom(qtbot, make_window, gray_photo):
     window = make_window(samples=1)
     open_and_wait(qtbot, window, [gray_photo(size=(1600, 1200))])
