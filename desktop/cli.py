@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from typing import Sequence
@@ -43,9 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     colorize.add_argument("--seed", type=int, default=0, metavar="S", help="the same seed gives the same samples")
     colorize.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     colorize.add_argument("--size", type=_positive_int, metavar="PX", help="working size, short side in px")
-    colorize.add_argument("--temperature", type=float, metavar="T", help="sampling temperature, for backends that have one")
+    colorize.add_argument("--temperature", type=_finite_float, metavar="T", help="sampling temperature, for backends that have one")
     colorize.add_argument("--format", choices=sorted(OUTPUT_FORMATS), default="png", dest="fmt")
-    colorize.add_argument("--quality", type=int, default=95, choices=range(1, 101), metavar="Q", help="JPEG quality, 1-100")
+    colorize.add_argument("--quality", type=_quality, default=95, metavar="Q", help="JPEG quality, 1-100")
     colorize.add_argument("--upsampler", choices=("guided", "bilinear"), help="how chroma is brought to full resolution")
     colorize.add_argument("--max-pixels", type=_positive_int, metavar="N", help="refuse photos larger than this")
     colorize.add_argument("--overwrite", action="store_true", help="replace existing results")
@@ -64,6 +65,20 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
+    return value
+
+
+def _quality(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 100, not {value}")
     return value
 
 

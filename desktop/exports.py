@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -24,6 +25,14 @@ def result_name(photo: Path, backend_id: str, label: int | str, fmt: str) -> str
     if isinstance(label, int):
         return output_name(photo.stem, backend_id, label, fmt)
     return f"{photo.stem}.{backend_id}.{label}.{fmt}"
+
+
+def result_stems(sources: list[Path], out_dirs: list[Path]) -> list[str]:
+    """The stem each photo's result names start with: its own, or its whole name where two photos
+    would write the same names into one folder (``x.jpg`` and ``x.png`` → ``x.jpg.…``, ``x.png.…``)."""
+    keys = [(Path(os.path.abspath(d)), source.stem) for source, d in zip(sources, out_dirs)]
+    counts = Counter(keys)
+    return [source.name if counts[key] > 1 else source.stem for source, key in zip(sources, keys)]
 
 
 def unique_path(path: Path) -> Path:

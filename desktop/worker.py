@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from desktop.exports import comparison_sheet, fit_long_side, save_image_atomically, to_uint8
+from desktop.exports import comparison_sheet, fit_long_side, result_stems, save_image_atomically, to_uint8
 from desktop.messages import (
     BackendReady,
     BatchProgress,
@@ -239,10 +239,11 @@ def batch_job(host: PluginHost, request: BatchRequest):
         temperature=settings.temperature,
         params=settings.params,
     )
-    for done, path in enumerate(request.photos):
+    folders = [request.out_dir or path.parent for path in request.photos]
+    stems = result_stems(list(request.photos), folders)
+    for done, (path, folder, stem) in enumerate(zip(request.photos, folders, stems)):
         yield BatchProgress(done, total, path, f"Colorizing {path.name}")
-        folder = request.out_dir or path.parent
-        targets = [folder / output_name(path.stem, backend.info.id, k, request.fmt) for k in range(1, options.samples + 1)]
+        targets = [folder / output_name(stem, backend.info.id, k, request.fmt) for k in range(1, options.samples + 1)]
         if all(t.exists() for t in targets):
             result.skipped.append((path, "already colorized"))
             continue

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from desktop.cli import main
+from desktop.cli import EXIT_USAGE, main
 
 BACKEND = ["--backend", "testbackend"]
 
@@ -71,6 +71,36 @@ def test_formats_and_folders(tmp_path, capsys):
     code, err, _ = run_cli(capsys, "colorize", folder, "-r", "-o", tmp_path / "deep", "--format", "tif", *BACKEND)
     assert code == 0, err
     assert (tmp_path / "deep" / "inner" / "two.testbackend.1.tif").is_file()
+
+
+def test_a_second_run_does_not_colorize_the_first_runs_results(tmp_path, capsys):
+    folder = tmp_path / "album"
+    folder.mkdir()
+    gray_photo(folder / "a.png")
+    assert run_cli(capsys, "colorize", folder, "-o", folder, *BACKEND)[0] == 0  # beside the photos
+    assert run_cli(capsys, "colorize", folder, "-r", "-o", folder / "colorized", *BACKEND)[0] == 0  # inside
+    code, err, _ = run_cli(capsys, "colorize", folder, "-r", "-o", folder / "colorized", "--overwrite", *BACKEND)
+    assert code == 0, err
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.png")) == [
+        "a.png", "a.testbackend.1.png", "colorized/a.testbackend.1.png",
+    ]  # fmt: skip
+
+
+def test_photos_that_share_a_name_get_results_that_do_not(tmp_path, capsys):
+    folder = tmp_path / "same"
+    folder.mkdir()
+    gray_photo(folder / "x.png")
+    gray_photo(folder / "x.jpg")
+    code, err, _ = run_cli(capsys, "colorize", folder, "-o", tmp_path / "out", *BACKEND)
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x.jpg.testbackend.1.png", "x.png.testbackend.1.png"]
+
+
+@pytest.mark.parametrize("option, value", [("--temperature", "nan"), ("--temperature", "inf"), ("--quality", "0")])
+def test_numbers_out_of_range_are_refused_by_the_parser(tmp_path, capsys, option, value):
+    with pytest.raises(SystemExit) as stop:
+        run_cli(capsys, "colorize", gray_photo(tmp_path / "p.png"), "-o", tmp_path / "out", option, value, *BACKEND)
+    assert stop.value.code == EXIT_USAGE and "must be" in capsys.readouterr().err
 
 
 def test_existing_results_are_kept_unless_overwrite(tmp_path, capsys):

@@ -316,6 +316,17 @@ def test_the_app_exits_when_a_stuck_backend_outlives_the_window(tmp_path):
     assert "main returned" not in done.stdout  # it ended through the hard exit, not by waiting out the backend
 
 
+def test_batch_photos_that_share_a_name_both_get_results(qtbot, queue, gray_photo, tmp_path):
+    queue.set_host(host_with())
+    photos = (gray_photo("x.png"), gray_photo("x.jpg"))
+    out = tmp_path / "out"
+    out.mkdir()
+    with qtbot.waitSignal(queue.batch_finished, timeout=20_000) as finished:
+        queue.batch(BatchRequest(photos, TEST_SETTINGS.with_changes(samples=1), out, "png"))
+    assert finished.args[0].skipped == []
+    assert sorted(p.name for p in out.iterdir()) == ["x.jpg.testbackend.1.png", "x.png.testbackend.1.png"]
+
+
 def test_save_writes_full_resolution_and_never_over_the_original(qtbot, queue, gray_photo, tmp_path):
     photo = gray_photo(size=(300, 200))
     ab = np.zeros((32, 48, 2), np.float32)

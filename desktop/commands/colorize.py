@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from dataclasses import dataclass
@@ -10,13 +11,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from desktop.exports import PHOTO_SUFFIXES, is_result_name, result_stems
 from plugins.errors import TinctError
 from plugins.host import PluginHost, build_options
 from plugins.host.merge import DEFAULT_UPSAMPLER
 from plugins.host.pipeline import colorize_to_files, output_name
 from plugins.imageio import read_photo
 
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".gif", ".bmp"}
 EXTENSIONS = {"png": "png", "jpg": "jpg", "tif": "tif"}
 
 
@@ -24,16 +25,31 @@ EXTENSIONS = {"png": "png", "jpg": "jpg", "tif": "tif"}
 class Job:
     source: Path
     out_dir: Path
+    stem: str = ""
+    """What the result names start with (see desktop.exports.result_stems); the source's stem if empty."""
 
 
-def collect_jobs(inputs: list[str], out_dir: Path, recursive: bool) -> tuple[list[Job], list[tuple[str, str]]]:
-    """Expand folders into photos; results of a folder's sub-folders go into matching sub-folders."""
+def collect_jobs(inputs: list[str], out_dir: Path, recursive: bool,
+                 backend_ids=()) -> tuple[list[Job], list[tuple[str, str]]]:
+    """Expand folders into photos; results of a folder's sub-folders go into matching sub-folders.
+
+    A folder's own results (Tinct's names for ``backend_ids``, or anything under an ``out_dir``
+    inside it) are left out, so running the command twice does not colorize the first run's output.
+    """
     jobs, problems = [], []
+    out_abs = Path(os.path.abspath(out_dir))
+
+    def is_photo(p: Path, folder: Path) -> bool:
+        if not p.is_file() or p.suffix.lower() not in PHOTO_SUFFIXES or is_result_name(p, set(backend_ids)):
+            return False
+        # Results written into a sub-folder of the input folder are not inputs of the next run.
+        return not (out_abs != folder and out_abs in Path(os.path.abspath(p)).parents)
+
     for text in inputs:
         path = Path(text)
         if path.is_dir():
             pattern = "**/*" if recursive else "*"
-            found = sorted(p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES)
+            found = sorted(p for p in path.glob(pattern) if is_photo(p, Path(os.path.abspath(path))))
             if not found:
                 problems.append((text, "folder holds no photos" + ("" if recursive else " (use -r for sub-folders)")))
             jobs += [Job(p, out_dir / p.parent.relative_to(path)) for p in found]
@@ -41,7 +57,8 @@ def collect_jobs(inputs: list[str], out_dir: Path, recursive: bool) -> tuple[lis
             jobs.append(Job(path, out_dir))
         else:
             problems.append((text, "no such file or folder"))
-    return jobs, problems
+    stems = result_stems([job.source for job in jobs], [job.out_dir for job in jobs])
+    return [Job(job.source, job.out_dir, stem) for job, stem in zip(jobs, stems)], problems
 
 
 class Reporter:
@@ -67,8 +84,8 @@ class Reporter:
 
 def run_colorize(args: argparse.Namespace) -> int:
     out_dir = Path(args.output)
-    jobs, problems = collect_jobs(args.inputs, out_dir, args.recursive)
     host = PluginHost.discover()
+    jobs, problems = collect_jobs(args.inputs, out_dir, args.recursive, host.ids())
     entry = host.get(args.backend) if args.backend else host.default_backend()
     backend_id = entry.info.id
     reporter = Reporter(0, args.debug)
@@ -111,7 +128,7 @@ def run_colorize(args: argparse.Namespace) -> int:
 
 def _colorize_one(job: Job, backend, options, args, extension: str, reporter: Reporter) -> None:
     targets = [
-        job.out_dir / output_name(job.source.stem, backend.info.id, k, extension)
+        job.out_dir / output_name(job.stem or job.source.stem, backend.info.id, k, extension)
         for k in range(1, options.samples + 1)
     ]
     if not args.overwrite:
