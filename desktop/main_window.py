@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         s.current_changed.connect(self._refresh_all)
         s.photos_changed.connect(self._refresh_all)
         s.photo_loaded.connect(lambda doc: doc is s.current and self._refresh_all())
+        s.photo_loaded.connect(lambda doc: self.store.add_recent(doc.path))  # only photos that did open
         s.run_changed.connect(self._run_changed)
         s.sample_added.connect(self._sample_added)
         s.selection_changed.connect(lambda doc, run: doc is s.current and self._refresh_selection())
@@ -155,14 +156,16 @@ class MainWindow(QMainWindow):
         files = []
         for path in map(Path, paths):
             if path.is_dir():
-                files += photos_in(path, self.host.ids() if self.host else ())
+                found = photos_in(path, self.host.ids() if self.host else ())
+                if not found:
+                    self.notices.info(f"No photos in {path.name}", "Only the photos directly inside a folder are opened, not those in its sub-folders.")
+                files += found
             elif path.exists():
                 files.append(path)
             else:
                 self.notices.error(f"Could not open {path.name}", "no such file")
         docs = self.session.open(files)
         for doc in docs:
-            self.store.add_recent(doc.path)
             if doc.original_preview is None:
                 self.queue.load(doc)
         return docs

@@ -127,6 +127,7 @@ def update_enabled(window) -> None:
 
 def fill_recent(window, menu) -> None:
     menu.clear()
+    window.store.forget_missing()
     recent = window.store.state.recent_files
     for path in recent:
         menu.addAction(path, partial(window.open_paths, [path]))

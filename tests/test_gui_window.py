@@ -319,6 +319,28 @@ def test_recent_files_menu_reopens_a_photo(qtbot, make_window, gray_photo):
         first.trigger()
 
 
+def test_recent_files_list_only_photos_that_opened_and_still_exist(qtbot, make_window, gray_photo, tmp_path):
+    window = make_window()
+    kept, deleted = gray_photo("kept.png"), gray_photo("deleted.png")
+    open_and_wait(qtbot, window, [kept, deleted])
+    text = tmp_path / "notes.txt"
+    text.write_text("not a photo")
+    with qtbot.waitSignal(window.notices.posted, timeout=10_000):
+        window.open_paths([text])  # unreadable: a notice, and not a recent file
+    deleted.unlink()
+    menus.fill_recent(window, window.actions_.recent_menu)
+    listed = [a.text() for a in window.actions_.recent_menu.actions() if a.text().endswith(".png")]
+    assert listed == [str(kept.resolve())]
+
+
+def test_opening_a_folder_without_photos_says_so(qtbot, make_window, tmp_path):
+    window = make_window()
+    (tmp_path / "empty" / "inner").mkdir(parents=True)
+    with qtbot.waitSignal(window.notices.posted, timeout=5000) as posted:
+        assert window.open_paths([tmp_path / "empty"]) == []
+    assert posted.args[0].title == "No photos in empty"
+
+
 def test_tinct_and_tinct_gui_open_the_window(monkeypatch):
     import desktop.app
     from desktop.cli import main

@@ -122,5 +122,9 @@ class SettingsStore:
         self.state.recent_files = [text, *recent][:RECENT_LIMIT]
         self.state.last_folder = str(Path(text).parent)
 
+    def forget_missing(self) -> None:
+        """Drop recent files that were deleted or moved since."""
+        self.state.recent_files = [p for p in self.state.recent_files if Path(p).exists()]
+
     def clear_recent(self) -> None:
         self.state.recent_files = []
