@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -15,9 +16,15 @@ def resources_dir() -> Path:
     return Path(sys.prefix) / "share" / "tinct" / "resources"
 
 
+MODELS_DIR_VARIABLE = "TINCT_MODELS_DIR"
+"""Names a folder to take the built-in backends' weights and cards from instead (``training export`` scores
+the weights it has just written this way)."""
+
+
 def model_path(filename: str) -> Path:
     """A shipped weights file or model card, by file name."""
-    return resources_dir() / "models" / filename
+    override = os.environ.get(MODELS_DIR_VARIABLE)
+    return (Path(override) if override else resources_dir() / "models") / filename
 
 
 def sample_photo(filename: str) -> Path:

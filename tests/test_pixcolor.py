@@ -161,23 +161,25 @@ def _train_args(photos: Path, out: Path, *extra: str) -> list[str]:
 
 
 def test_train_interrupt_resume_matches_and_rejects_a_prior(photos, tmp_path, monkeypatch):
+    """Stopped mid-epoch (4 steps per epoch) with a worker process: the training noise must still match."""
+    photos = write_train_and_val(tmp_path / "photos", seed=2, train=8)
     straight = tmp_path / "straight"
-    assert training_main(_train_args(photos, straight)) == 0
+    assert training_main(_train_args(photos, straight, "--workers", "1", "--steps", "6", "--val-every", "100")) == 0
     ckpt = checkpoint.load(straight / "last.pt")
-    assert ckpt["step"] == 4 and ckpt["model_args"]["backend"] == "pixcolor" and ckpt["args"]["loss"] == "smooth_l1"
+    assert ckpt["step"] == 6 and ckpt["model_args"]["backend"] == "pixcolor" and ckpt["args"]["loss"] == "smooth_l1"
     PixColorModel(PixColorConfig.from_dict(ckpt["model_args"]["config"])).load_state_dict(ckpt["model"])
-    assert (straight / "samples_step0000004.png").exists() and (straight / "best.pt").exists()
+    assert (straight / "samples_step0000006.png").exists() and (straight / "best.pt").exists()
     rows = (straight / "log.csv").read_text().splitlines()
-    assert len(rows) == 5 and rows[-1].split(",")[-3:] != ["", "", ""]
+    assert len(rows) == 7 and rows[-1].split(",")[-3:] != ["", "", ""]
 
     resumed = tmp_path / "resumed"
     with monkeypatch.context() as m:
         m.setitem(train_module.LOSSES, "smooth_l1", interrupting_loss(losses.smooth_l1))  # Ctrl-C in step 2
-        assert training_main(_train_args(photos, resumed)) == 130
+        assert training_main(_train_args(photos, resumed, "--workers", "1", "--steps", "6", "--val-every", "100")) == 130
     assert checkpoint.load(resumed / "last.pt")["step"] == 2
-    assert training_main(_train_args(photos, resumed, "--resume")) == 0
+    assert training_main(_train_args(photos, resumed, "--workers", "1", "--steps", "6", "--val-every", "100", "--resume")) == 0
     a, b = checkpoint.load(straight / "last.pt"), checkpoint.load(resumed / "last.pt")
-    assert b["step"] == 4
+    assert b["step"] == 6
     for key, value in a["model"].items():
         assert torch.equal(value, b["model"][key]), key
 

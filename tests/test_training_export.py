@@ -54,8 +54,39 @@ def test_export_writes_fp16_safetensors_with_config_and_cards(exported):
     assert "torch.float16" in dtypes and "torch.float32" not in dtypes
     assert card["training"]["command"].startswith("python -m training train regression --data ")
     assert card["training"]["steps"] == 2 and card["training"]["hardware"] == "test CPU"
+    assert card["training"]["epochs"] == pytest.approx(1.0)  # 2 steps × batch 3 over 6 photos
+    assert "--no-pretrained" in card["training"]["command"] and not card["training"]["pretrained_encoder"]
     markdown = exported.with_suffix(".md").read_text()
     assert card["sha256"] in markdown and card["training"]["command"] in markdown
+    assert "randomly initialised" in markdown
+
+
+def test_a_run_without_validation_exports_its_last_checkpoint_and_valid_json(tmp_path):
+    data = write_photos(tmp_path / "train", 4)
+    run = tmp_path / "run"
+    assert training_main(["train", "regression", "--data", str(data), "--out", str(run), "--size", "64", "--crop", "48",
+                          "--batch-size", "2", "--steps", "1", "--workers", "0", "--no-pretrained", "--no-progress"]) == 0
+    target = tmp_path / "models" / "regression"
+    assert training_main(["export", str(run), "--to", str(target)]) == 0  # --checkpoint best by default
+    card = json.loads(target.with_suffix(".json").read_text(), parse_constant=pytest.fail)  # no Infinity
+    assert card["training"]["checkpoint"] == "last" and card["training"]["best_val_psnr"] is None
+
+
+def test_export_scores_the_weights_it_wrote_not_the_installed_ones(exported, tmp_path, monkeypatch):
+    from training import export
+
+    seen = {}
+
+    def fake_run(command, **kwargs):
+        seen["models"] = kwargs["env"]["TINCT_MODELS_DIR"]
+        return type("Done", (), {"stdout": "[]"})()
+
+    monkeypatch.setattr(export.subprocess, "run", fake_run)
+    assert export.evaluate("regression", exported.parent, tmp_path, 1) == []
+    assert Path(seen["models"]) == exported.parent.resolve()
+    assert shipped.shipped_model("regression").weights.path.parent != exported.parent
+    monkeypatch.setenv("TINCT_MODELS_DIR", str(exported.parent))
+    assert shipped.shipped_model("regression").weights.path == exported.with_suffix(".safetensors")
 
 
 def test_exporting_the_same_checkpoint_twice_gives_the_same_bytes(exported, tmp_path):
@@ -91,7 +122,7 @@ def test_grayscale_baseline_metrics_behave():
     [report] = [evaluate.evaluate_grayscale([truth])]
     assert report.samples[0].colorfulness == 0.0
     assert report.samples[0].delta_cf == pytest.approx(quality.colorfulness(truth))
-    assert quality.psnr(truth, truth) == float("inf")
+    assert quality.psnr(truth, truth) == quality.MAX_PSNR
     assert quality.auc(truth, truth) == 1.0
     assert 0 < report.samples[0].auc < 1
 
@@ -106,6 +137,18 @@ def test_eval_reports_the_baseline_and_a_backend(tmp_path, capsys):
     assert len(flat["samples"]) == 3 and flat["diversity"] > 10  # flat samples of three different hues
     assert flat["best_of_n_psnr"] >= max(s["psnr"] for s in flat["samples"]) - 1e-9
     assert reports["grayscale"]["samples"][0]["colorfulness"] == 0.0
+
+
+def test_eval_skips_a_broken_file_and_a_gray_photo_scores_finite(tmp_path, capsys):
+    data = write_photos(tmp_path / "test", 2, size=80)
+    (data / "broken.jpg").write_bytes(b"not a photo")
+    (data / "folder.png").mkdir()
+    Image.new("RGB", (80, 80), (90, 90, 90)).save(data / "gray.png")
+    assert training_main(["eval", "--data", str(data), "--backends", "testbackend", "--json"]) == 0
+    captured = capsys.readouterr()
+    reports = json.loads(captured.out, parse_constant=pytest.fail)  # no Infinity or NaN
+    assert reports[0]["images"] == 3 and "skipping" in captured.err and "broken.jpg" in captured.err
+    assert reports[0]["samples"][0]["psnr"] <= quality.MAX_PSNR
 
 
 def test_load_eval_image_scales_the_short_side_and_center_crops(tmp_path):

@@ -5,6 +5,7 @@ Training runs use a few tiny synthetic photos written to tmp_path, so the file s
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -140,12 +141,47 @@ def test_interrupt_saves_and_resume_matches_uninterrupted_run(photos, tmp_path, 
         m.setitem(train_module.LOSSES, "l2", interrupting_loss(losses.l2))  # Ctrl-C in step 2
         assert training_main(_train_args(photos, resumed)) == 130
     assert checkpoint.load(resumed / "last.pt")["step"] == 2
+    # The stopped step still got its log row and validation (--val-every 2).
+    assert (resumed / "samples_step0000002.png").exists()
+    assert (resumed / "log.csv").read_text().splitlines()[2].split(",")[-1] != ""
     assert training_main(_train_args(photos, resumed, "--resume")) == 0
 
     a, b = checkpoint.load(straight / "last.pt"), checkpoint.load(resumed / "last.pt")
     assert b["step"] == 4 and b["epoch"] == a["epoch"]
     for key, value in a["model"].items():
         assert torch.equal(value, b["model"][key]), key
+
+
+def test_the_data_skips_black_and_white_photos(tmp_path):
+    from training.data import PhotoFolder
+
+    Image.fromarray(np.full((40, 40), 128, np.uint8)).save(tmp_path / "a_gray.png")  # mode L: known from the header
+    Image.fromarray(np.full((40, 40), 30000, np.uint16)).save(tmp_path / "b_gray16.png")
+    Image.new("RGB", (40, 40), (90, 90, 90)).save(tmp_path / "c_gray_rgb.png")  # found only when decoded
+    Image.new("RGB", (40, 40), (200, 40, 30)).save(tmp_path / "d_red.png")
+    data = PhotoFolder(tmp_path, size=32, crop=32, train=False)
+    assert [p.name for p in data.files] == ["c_gray_rgb.png", "d_red.png"] and data.skipped == 2
+    _lightness, ab = data[0]  # c is gray: replaced by d
+    assert data.failed == 1 and ab[0].mean() > 20
+
+
+def test_a_second_ctrl_c_stops_at_once_and_keeps_the_last_consistent_checkpoint(photos, tmp_path, monkeypatch):
+    real_step, calls = torch.optim.AdamW.step, []
+
+    def step_then_ctrl_c_twice(self, *args, **kwargs):
+        result = real_step(self, *args, **kwargs)
+        calls.append(1)
+        if len(calls) == 3:  # step 3 has updated the weights, not yet the step count
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)
+        return result
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", step_then_ctrl_c_twice)
+    out = tmp_path / "run"
+    assert training_main(_train_args(photos, out)) == 130
+    saved = checkpoint.load(out / "last.pt")  # from step 2's validation (--val-every 2)
+    assert saved["step"] == 2
+    assert all(int(state["step"]) == 2 for state in saved["optimizer"]["state"].values())
 
 
 def test_ddp_two_processes_on_cpu(photos, tmp_path):

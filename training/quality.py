@@ -21,9 +21,13 @@ from plugins.color import srgb_to_lab
 AUC_THRESHOLDS = np.arange(0, 151, dtype=np.float32)
 
 
+MAX_PSNR = 100.0
+"""dB for identical images (a gray photo against the gray baseline): infinity would swamp every mean."""
+
+
 def psnr(result: np.ndarray, truth: np.ndarray) -> float:
     mse = np.mean((result.astype(np.float64) - truth.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
+    return MAX_PSNR if mse == 0 else min(MAX_PSNR, float(10 * np.log10(255.0**2 / mse)))
 
 
 def ab_of(rgb8: np.ndarray) -> np.ndarray:

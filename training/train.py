@@ -143,6 +143,10 @@ def validate(model, loader, device, n_samples: int, grid_path, decode=lambda pre
     return {f"val_{k}": float(np.mean([r[k] for r in results])) for k in ("psnr", "ab_l2", "auc")}
 
 
+class StopTraining(Exception):
+    """Raised between steps once a stop was asked for: the state is consistent and gets saved."""
+
+
 class StopFlag:
     """The first Ctrl-C or SIGTERM asks to stop after the current step (which then
     saves a consistent checkpoint); a second one interrupts at once, unsaved."""
@@ -199,14 +203,17 @@ def main(args) -> int:
     if steps_per_epoch < 1:
         raise SystemExit(f"{len(train_set)} photos make no batch of {args.batch_size} per process")
     args.total_steps = args.steps or args.epochs * steps_per_epoch
+    # Each new iterator draws its workers' base seed from `generator`: from the global RNG (which the
+    # models' training noise uses) it would make a resumed run's noise differ from the uninterrupted one.
     loader = DataLoader(train_set, args.batch_size, sampler=sampler, num_workers=args.workers,
-                        drop_last=True, worker_init_fn=_ignore_sigint, persistent_workers=args.workers > 0)
+                        drop_last=True, worker_init_fn=_ignore_sigint, persistent_workers=args.workers > 0,
+                        generator=torch.Generator().manual_seed(args.seed))
     val_loader = None
     if args.val and main_proc:
         val_set = PhotoFolder(args.val, args.size, args.size, train=False)
         if args.val_limit:
             val_set.files = val_set.files[: args.val_limit]
-        val_loader = DataLoader(val_set, 8, num_workers=0)
+        val_loader = DataLoader(val_set, 8, num_workers=0, generator=torch.Generator())
 
     model = build_model(args)
     task.init_model(model)
@@ -224,6 +231,7 @@ def main(args) -> int:
         checkpoint.set_rng_state(ckpt["rng"])
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     loss_fn = task.loss
+    args.train_photos, args.world_size = len(train_set), world  # for the model card's epochs
     run_args = {k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool, type(None)))}
 
     def save(name: str) -> None:
@@ -270,37 +278,35 @@ def main(args) -> int:
                 step += 1
                 seen += lightness.shape[0] * world
                 loss_sum, loss_n = loss_sum + loss.item(), loss_n + 1
+                if main_proc:
+                    ips = seen / max(time.time() - t_mark, 1e-9)
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss_sum / loss_n:.5f}", img_s=f"{ips:.1f}", refresh=False)
+                    row = None
+                    if step % args.log_every == 0 or step % args.val_every == 0 or step == args.total_steps:
+                        row = {"step": step, "epoch": epoch, "time_s": round(time.time() - t_start, 1),
+                               "lr": f"{sched.get_last_lr()[0]:.3g}", "train_loss": f"{loss_sum / loss_n:.6f}",
+                               "images_per_s": f"{ips:.2f}"}
+                        t_mark, seen, loss_sum, loss_n = time.time(), 0, 0.0, 0
+                    if val_loader and (step % args.val_every == 0 or step == args.total_steps):
+                        result = validate(model, val_loader, device, args.samples, out / f"samples_step{step:07d}.png",
+                                          task.decode, task.inputs)
+                        row.update({k: f"{v:.4f}" for k, v in result.items()})
+                        bar.write(f"step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.items()))
+                        if result["val_psnr"] > best:
+                            best = result["val_psnr"]
+                            save("best.pt")
+                        save("last.pt")
+                        t_saved = time.time()
+                    if row:
+                        writer.writerow(row)
+                        log_file.flush()
+                    if time.time() - t_saved > args.save_every_min * 60:
+                        save("last.pt")
+                        t_saved = time.time()
+                # Only now, after this step's log row, validation and checkpoints: a stop loses none of them.
                 if stop_requested(stop, world, device):
-                    raise KeyboardInterrupt
-                if not main_proc:
-                    if step >= args.total_steps:
-                        break
-                    continue
-                ips = seen / max(time.time() - t_mark, 1e-9)
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss_sum / loss_n:.5f}", img_s=f"{ips:.1f}", refresh=False)
-                row = None
-                if step % args.log_every == 0 or step % args.val_every == 0 or step == args.total_steps:
-                    row = {"step": step, "epoch": epoch, "time_s": round(time.time() - t_start, 1),
-                           "lr": f"{sched.get_last_lr()[0]:.3g}", "train_loss": f"{loss_sum / loss_n:.6f}",
-                           "images_per_s": f"{ips:.2f}"}
-                    t_mark, seen, loss_sum, loss_n = time.time(), 0, 0.0, 0
-                if val_loader and (step % args.val_every == 0 or step == args.total_steps):
-                    result = validate(model, val_loader, device, args.samples, out / f"samples_step{step:07d}.png",
-                                      task.decode, task.inputs)
-                    row.update({k: f"{v:.4f}" for k, v in result.items()})
-                    bar.write(f"step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.items()))
-                    if result["val_psnr"] > best:
-                        best = result["val_psnr"]
-                        save("best.pt")
-                    save("last.pt")
-                    t_saved = time.time()
-                if row:
-                    writer.writerow(row)
-                    log_file.flush()
-                if time.time() - t_saved > args.save_every_min * 60:
-                    save("last.pt")
-                    t_saved = time.time()
+                    raise StopTraining
                 if step >= args.total_steps:
                     break
         if main_proc:
@@ -309,10 +315,14 @@ def main(args) -> int:
             # Rank 0 still validates and saves after the last step; a rank that tears its
             # gloo connections down meanwhile can abort the others.
             dist.barrier()
-    except KeyboardInterrupt:
-        if main_proc and stop.requested:
+    except StopTraining:
+        if main_proc:
             save("last.pt")
             print(f"\nstopped: saved {out / 'last.pt'} at step {step}", flush=True)
+        return 130
+    except KeyboardInterrupt:  # a second Ctrl-C: at once, leaving the last consistent checkpoint as it was
+        if main_proc:
+            print(f"\ninterrupted: not saved; {out / 'last.pt'} holds the last consistent checkpoint", flush=True)
         return 130
     finally:
         stop.restore()
