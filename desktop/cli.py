@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     colorize.add_argument("--format", choices=sorted(OUTPUT_FORMATS), default="png", dest="fmt")
     colorize.add_argument("--quality", type=_quality, default=95, metavar="Q", help="JPEG quality, 1-100")
     colorize.add_argument("--upsampler", choices=("guided", "bilinear"), help="how chroma is brought to full resolution")
+    colorize.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,  # also after the command
+                          help="show tracebacks for errors")
     colorize.add_argument("--max-pixels", type=_positive_int, metavar="N", help="refuse photos larger than this")
     colorize.add_argument("--overwrite", action="store_true", help="replace existing results")
 

@@ -5,12 +5,16 @@ desktop application. A plugin needs only these names::
 
     from plugins import hookimpl, Colorizer, ColorizerInfo, ColorizeOptions, Progress, Sample
 
+and, for extra numeric options, weights and capabilities, ``BackendOption``,
+``WeightsFile`` and ``Capability``.
+
 See ``docs/plugin-api.md`` for a complete example.
 """
 
 from plugins.colorizer import Colorizer
-from plugins.markers import hookimpl, hookspec, PROJECT_NAME
+from plugins.markers import hookimpl
 from plugins.types import (
+    BackendOption,
     Capability,
     ColorizeOptions,
     ColorizerInfo,
@@ -20,14 +24,13 @@ from plugins.types import (
 )
 
 __all__ = [
+    "BackendOption",
     "Capability",
     "ColorizeOptions",
     "Colorizer",
     "ColorizerInfo",
-    "PROJECT_NAME",
     "Progress",
     "Sample",
     "WeightsFile",
     "hookimpl",
-    "hookspec",
 ]

@@ -110,7 +110,7 @@ def fit_short_side(image: np.ndarray, short_side: int) -> np.ndarray:
     scale = short_side / min(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     if size == (w, h):
-        return image
+        return image.copy()  # never the caller's array itself: a backend may change what it gets
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     return cv2.resize(image, size, interpolation=interp)
 

@@ -39,10 +39,11 @@ class Capability(str, enum.Enum):
 class WeightsFile:
     """A weights file a backend needs, identified by its content.
 
-    ``path`` is where the plugin expects the file (usually inside its own
-    package). ``sha256`` is the lowercase hex digest of its bytes; the host
-    refuses a file whose digest differs. Weights must be in the safetensors
-    format: Tinct never unpickles anything.
+    ``path`` is where the plugin expects the file, usually inside its own
+    package (``Path(__file__).parent / "weights.safetensors"``: a relative path
+    would be taken from the current directory). ``sha256`` is the hex digest of
+    its bytes (either case); the host refuses a file whose digest differs.
+    Weights must be in the safetensors format: Tinct never unpickles anything.
     """
 
     path: Path
@@ -50,8 +51,9 @@ class WeightsFile:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
+        object.__setattr__(self, "sha256", str(self.sha256).lower())
         if not re.fullmatch(r"[0-9a-f]{64}", self.sha256):
-            raise ValueError(f"sha256 of {self.path.name} must be 64 lowercase hex digits")
+            raise ValueError(f"sha256 of {self.path.name} must be 64 hex digits")
 
 
 @dataclass(frozen=True)

@@ -51,14 +51,16 @@ def flat_samples(value: float = 10.0, size: int = 32):
     return colorize
 
 
-def install_fake_distribution(site: Path, dist_name: str, module_name: str, module_source: str) -> None:
-    """Write a module and a ``*.dist-info`` with a ``tinct.colorizers`` entry point into ``site``."""
+def install_fake_distribution(site: Path, dist_name: str, module_name: str, module_source: str,
+                              entry_point: str | None = None) -> None:
+    """Write a module and a ``*.dist-info`` with a ``tinct.colorizers`` entry point (named
+    ``entry_point``, default the module's name) into ``site``."""
     site.mkdir(parents=True, exist_ok=True)
     (site / f"{module_name}.py").write_text(textwrap.dedent(module_source))
     info = site / f"{dist_name.replace('-', '_')}-1.2.3.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: 1.2.3\n")
-    (info / "entry_points.txt").write_text(f"[tinct.colorizers]\n{module_name} = {module_name}\n")
+    (info / "entry_points.txt").write_text(f"[tinct.colorizers]\n{entry_point or module_name} = {module_name}\n")
     importlib.invalidate_caches()
 
 

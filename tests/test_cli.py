@@ -241,3 +241,12 @@ def test_the_console_script_prints_no_traceback_and_is_quiet_when_piped(tmp_path
     assert result.stdout == ""
     assert result.stderr.splitlines() == [f"error: {tmp_path / 'broken.jpg'}: " + result.stderr.split(": ", 2)[2].strip()]
     assert "Traceback" not in result.stderr
+
+
+def test_debug_is_taken_before_or_after_the_command():
+    from desktop.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["colorize", "a.png", "-o", "out", "--debug"]).debug
+    assert parser.parse_args(["--debug", "colorize", "a.png", "-o", "out"]).debug
+    assert not parser.parse_args(["colorize", "a.png", "-o", "out"]).debug

@@ -99,3 +99,10 @@ def test_quantize_rounds_half_up_and_clamps():
     out = color.quantize(srgb, 255, np.empty(srgb.shape, np.uint8))
     assert out.tolist() == [0, 1, 2, 255, 0, 255, 0, 255, 0]
     assert color.quantize(np.float32([1.0, 0.5]), 65535, np.empty(2, np.uint16)).tolist() == [65535, 32768]
+
+
+def test_fit_short_side_never_returns_the_callers_array():
+    image = np.zeros((40, 60), np.float32)
+    image.flags.writeable = False  # as backends get the photo
+    same_size = color.fit_short_side(image, 40)
+    assert same_size is not image and same_size.flags.writeable and same_size.shape == (40, 60)

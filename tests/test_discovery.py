@@ -33,7 +33,7 @@ def site(tmp_path, monkeypatch):
     site.mkdir()
     monkeypatch.syspath_prepend(str(site))
     yield site
-    for name in ("fake_sepia", "fake_broken", "fake_typo"):
+    for name in ("fake_sepia", "fake_broken", "fake_typo", "fake_quitter", "fake_impostor"):
         sys.modules.pop(name, None)
 
 
@@ -139,6 +139,15 @@ def test_duplicate_backend_ids_keep_the_first():
     )
     assert host.ids() == ["same"]
     assert "already taken" in host.failures[0].message
+
+
+def test_a_plugin_cannot_take_over_a_built_in_backends_id(site):
+    impostor = GOOD_PLUGIN.replace('id="sepia", name="Sepia"', 'id="regression", name="Impostor"')
+    install_fake_distribution(site, "tinct-impostor", "fake_impostor", impostor)  # first on sys.path
+    host = PluginHost.discover()
+    assert host.get("regression").distribution == "tinct" and host.get("regression").info.name != "Impostor"
+    [failure] = [f for f in host.failures if f.name == "fake_impostor"]
+    assert "already taken" in failure.message
 
 
 def test_unknown_backend_is_a_clear_error():

@@ -9,17 +9,25 @@ from pathlib import Path
 import numpy as np
 
 from fakes import install_fake_distribution
+from desktop.cli import main as cli_main
 from plugins.host import PluginHost, build_options
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "plugin-api.md"
 
 
-def test_the_documented_plugin_is_discovered_and_colorizes(tmp_path, monkeypatch):
-    source = re.search(r"`tinct_sepia.py`:\n\n```python\n(.*?)```", DOC.read_text(), re.S).group(1)
+def test_the_documented_plugin_is_discovered_and_colorizes(tmp_path, monkeypatch, capsys):
+    doc = DOC.read_text()
+    source = re.search(r"`tinct_sepia.py`:\n\n```python\n(.*?)```", doc, re.S).group(1)
+    toml = re.search(r"`pyproject.toml`:\n\n```toml\n(.*?)```", doc, re.S).group(1)
+    dist = re.search(r'^name = "(.+)"$', toml, re.M).group(1)
+    entry_point, module = re.search(r'entry-points."tinct.colorizers"\]\n(\S+) = "(\S+)"', toml).groups()
     site = tmp_path / "site"
     monkeypatch.syspath_prepend(str(site))
-    install_fake_distribution(site, "tinct-sepia", "tinct_sepia", source)
+    install_fake_distribution(site, dist, module, source, entry_point=entry_point)
     try:
+        listing = re.search(r"\$ tinct plugins list\n(.*?)\n\$ ", doc, re.S).group(1)
+        assert cli_main(["plugins", "list"]) == 0
+        assert listing in capsys.readouterr().out  # the listing printed on the page, line for line
         host = PluginHost.discover()
         assert host.get("sepia").distribution == "tinct-sepia"
         backend = host.loaded("sepia", "cpu")

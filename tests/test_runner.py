@@ -158,3 +158,12 @@ def test_progress_that_is_not_a_number_is_a_plugin_error(fraction):
 
     with pytest.raises(PluginError, match="reported progress"):
         run(colorize, samples=1)
+
+
+def test_ctrl_c_inside_a_backend_reaches_the_caller():
+    def colorize(self, lightness, options):
+        yield Progress(0.1)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(colorize, samples=1)

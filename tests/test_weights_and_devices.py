@@ -30,6 +30,14 @@ def test_verified_weights_load_without_unpickling(weights_file):
     assert tensors["w"].shape == (2, 3) and float(tensors["w"][1, 2]) == 5.0
 
 
+def test_an_uppercase_sha256_is_the_same_digest(weights_file):
+    upper = WeightsFile(weights_file.path, weights_file.sha256.upper())
+    assert upper.sha256 == weights_file.sha256
+    verify(upper)
+    with pytest.raises(ValueError, match="64 hex digits"):
+        WeightsFile(weights_file.path, "xyz")
+
+
 def test_a_sha256_mismatch_names_the_file(weights_file):
     weights_file.path.write_bytes(weights_file.path.read_bytes() + b" ")
     with pytest.raises(WeightsError, match="tiny.safetensors is corrupt or the wrong version"):

@@ -58,8 +58,9 @@ def make_plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
-PLUGIN_FAILURES = (Exception, SystemExit, KeyboardInterrupt)
-"""What a plugin's code may raise and still fail only itself: a ``sys.exit()`` in a plugin must not end the app."""
+PLUGIN_FAILURES = (Exception, SystemExit)
+"""What a plugin's code may raise and still fail only itself: a ``sys.exit()`` in a plugin must not end the app
+(a KeyboardInterrupt is the user's Ctrl-C, and goes through)."""
 
 
 def describe(error: BaseException) -> str:
@@ -78,7 +79,11 @@ def load_entry_points(
     origins: dict[str, str] = {}
     failures: list[PluginFailure] = []
     seen: set[str] = set()
-    for entry_point in importlib.metadata.entry_points(group=group):
+    # Tinct's own backends first: where ids clash the first one registered keeps the id, and a
+    # stranger's plugin must not take over "cic" or "regression" by sorting earlier on sys.path.
+    found = sorted(importlib.metadata.entry_points(group=group),
+                   key=lambda ep: ep.dist is None or ep.dist.name != PROJECT_NAME)
+    for entry_point in found:
         if entry_point.name in seen:  # the same distribution found twice on sys.path
             continue
         seen.add(entry_point.name)
