@@ -13,6 +13,7 @@ from typing import Sequence
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from plugins.host.devices import DEVICE_CHOICES
+from plugins.host.runner import MAX_SEED
 from plugins.imageio import OUTPUT_FORMATS
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 1, 2
@@ -41,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     colorize.add_argument("-r", "--recursive", action="store_true", help="look into sub-folders too")
     colorize.add_argument("--backend", metavar="ID", help="backend id (default: the best installed)")
     colorize.add_argument("--samples", type=_positive_int, default=1, metavar="N", help="colorizations per photo")
-    colorize.add_argument("--seed", type=int, default=0, metavar="S", help="the same seed gives the same samples")
+    colorize.add_argument("--seed", type=_seed, default=0, metavar="S", help="the same seed gives the same samples")
     colorize.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     colorize.add_argument("--size", type=_positive_int, metavar="PX", help="working size, short side in px")
     colorize.add_argument("--temperature", type=_finite_float, metavar="T", help="sampling temperature, for backends that have one")
@@ -74,6 +75,13 @@ def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SEED}, not {value}")
     return value
 
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop import theme
 from desktop.state.settings import ColorizeSettings
 from plugins.host.discovery import BackendEntry
+from plugins.host.runner import MAX_WORKING_SIZE
 
 DEVICE_LABELS = {"auto": "Automatic", "cpu": "CPU", "cuda": "CUDA (NVIDIA GPU)", "mps": "MPS (Apple GPU)"}
 SLIDER_STEPS = 1000
@@ -98,7 +99,7 @@ class ControlsPanel(QWidget):
         self.shuffle.setIcon(theme.icon("dice"))
         self.shuffle.setToolTip("New random seed")
         self.working_size = QSpinBox()
-        self.working_size.setRange(0, 4096)
+        self.working_size.setRange(0, MAX_WORKING_SIZE)
         self.working_size.setSingleStep(32)
         self.working_size.setSuffix(" px")
         self.device = QComboBox()

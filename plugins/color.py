@@ -104,6 +104,22 @@ def join_lab(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
     return np.concatenate([lightness[..., None], ab], axis=-1).astype(np.float32)
 
 
+MAX_WORKING_ASPECT = 4
+"""A backend's input is at most this many working sizes long: a 16:1 strip is worked on at a quarter of
+the working size across, not at 16 times the pixels (the host upsamples the chroma anyway)."""
+MIN_WORKING_SIDE = 32
+
+
+def fit_working_size(image: np.ndarray, working_size: int) -> np.ndarray:
+    """What a backend works on: the short side ``working_size`` px, but the long side at most
+    ``MAX_WORKING_ASPECT × working_size`` (the short side then gets smaller, down to ``MIN_WORKING_SIDE``)."""
+    h, w = image.shape[:2]
+    short = working_size
+    if max(h, w) > MAX_WORKING_ASPECT * min(h, w):
+        short = max(MIN_WORKING_SIDE, round(MAX_WORKING_ASPECT * working_size * min(h, w) / max(h, w)))
+    return fit_short_side(image, min(short, working_size))
+
+
 def fit_short_side(image: np.ndarray, short_side: int) -> np.ndarray:
     """Resize so the shorter side is ``short_side`` px, keeping the aspect ratio (area filter when shrinking)."""
     h, w = image.shape[:2]

@@ -40,7 +40,7 @@ class Colorizer(abc.ABC):
         ``lightness`` is the photo's full-resolution L*, ``float32 (H, W)`` in
         ``0..100``, read-only (the host merges your chroma onto it; copy it to
         change it); resize it to ``options.working_size`` yourself (see
-        :func:`plugins.color.fit_short_side`). Yield :class:`plugins.Progress`
+        :func:`plugins.color.fit_working_size`). Yield :class:`plugins.Progress`
         events as you go and one :class:`plugins.Sample` per sample, in order,
         ``options.samples`` of them. Each sample's ``ab`` may have any
         resolution with the photo's aspect ratio: the host resizes it.

@@ -96,7 +96,8 @@ def test_photos_that_share_a_name_get_results_that_do_not(tmp_path, capsys):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x.jpg.testbackend.1.png", "x.png.testbackend.1.png"]
 
 
-@pytest.mark.parametrize("option, value", [("--temperature", "nan"), ("--temperature", "inf"), ("--quality", "0")])
+@pytest.mark.parametrize("option, value", [("--temperature", "nan"), ("--temperature", "inf"), ("--quality", "0"),
+                                           ("--seed", "-1"), ("--seed", str(2**32))])
 def test_numbers_out_of_range_are_refused_by_the_parser(tmp_path, capsys, option, value):
     with pytest.raises(SystemExit) as stop:
         run_cli(capsys, "colorize", gray_photo(tmp_path / "p.png"), "-o", tmp_path / "out", option, value, *BACKEND)

@@ -106,3 +106,9 @@ def test_fit_short_side_never_returns_the_callers_array():
     image.flags.writeable = False  # as backends get the photo
     same_size = color.fit_short_side(image, 40)
     assert same_size is not image and same_size.flags.writeable and same_size.shape == (40, 60)
+
+
+@pytest.mark.parametrize("shape, expected", [((300, 400), (256, 341)), ((48, 768), (64, 1024)),
+                                             ((16, 800), (32, 1600)), ((256, 256), (256, 256))])
+def test_fit_working_size_bounds_the_long_side_of_a_strip(shape, expected):
+    assert color.fit_working_size(np.zeros(shape, np.float32), 256).shape == expected

@@ -167,3 +167,24 @@ def test_ctrl_c_inside_a_backend_reaches_the_caller():
 
     with pytest.raises(KeyboardInterrupt):
         run(colorize, samples=1)
+
+
+@pytest.mark.parametrize("changes, message", [({"seed": -1}, "seed"), ({"seed": 2**32}, "seed"),
+                                              ({"temperature": -0.5}, "temperature"),
+                                              ({"temperature": float("nan")}, "temperature")])
+def test_options_out_of_range_are_refused(changes, message):
+    host = PluginHost.discover([make_plugin("p", backend_class("b", flat_samples()))], entry_points=False)
+    with pytest.raises(TinctError, match=message):
+        build_options(host.get("b").info, device="cpu", **changes)
+
+
+def test_one_backend_runs_one_photo_at_a_time():
+    host = PluginHost.discover([make_plugin("p", backend_class("b", flat_samples()))], entry_points=False)
+    backend = host.loaded("b", "cpu")
+    options, _ = build_options(backend.info, device="cpu", samples=2)
+    first = backend.colorize(LIGHTNESS, options)
+    next(first)  # under way
+    with pytest.raises(TinctError, match="busy"):
+        next(backend.colorize(LIGHTNESS, options))
+    first.close()
+    assert len([e for e in backend.colorize(LIGHTNESS, options) if isinstance(e, Sample)]) == 2

@@ -7,6 +7,7 @@ either valid events or a :class:`PluginError` with a one-line message.
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 import threading
 from typing import Iterator
@@ -21,7 +22,8 @@ from plugins.weights import verify
 
 MAX_ABS_CHROMA = 200.0
 """Beyond this the sample is garbage rather than a saturated color (sRGB stays within about ±128)."""
-MIN_WORKING_SIZE, MAX_WORKING_SIZE = 32, 4096
+MIN_WORKING_SIZE, MAX_WORKING_SIZE = 32, 2048  # at 2048 a 4:3 photo already takes a few GB on the CPU
+MAX_SEED = 2**32 - 1  # what seeded generators keep of a seed: beyond it two seeds would give the same samples
 
 
 def build_options(
@@ -38,6 +40,10 @@ def build_options(
     notes = []
     if samples < 1:
         raise TinctError("the number of samples must be at least 1")
+    if not 0 <= seed <= MAX_SEED:
+        raise TinctError(f"the seed must be between 0 and {MAX_SEED}")
+    if temperature is not None and not (math.isfinite(temperature) and temperature >= 0):
+        raise TinctError("the temperature must be a number of at least 0")
     if samples > info.max_samples:
         notes.append(f"{info.id} makes at most {info.max_samples} sample(s); making {info.max_samples}")
         samples = info.max_samples
@@ -70,6 +76,7 @@ class LoadedBackend:
         self.device: str | None = None
         self._instance = None
         self._lock = threading.Lock()
+        self._running = threading.Lock()  # held while a colorize call is under way
 
     @property
     def info(self) -> ColorizerInfo:
@@ -109,7 +116,16 @@ class LoadedBackend:
         if self._instance is None:
             raise PluginError(f"{self.info.id} is not loaded")
         backend_id = self.info.id
-        lightness = read_only(lightness)  # the host merges onto this very array afterwards
+        # Backends may keep state between steps: one call at a time per instance, as the API promises.
+        if not self._running.acquire(blocking=False):
+            raise TinctError(f"{backend_id} is busy with another photo; runs of one backend go one at a time")
+        try:
+            yield from self._colorize_checked(read_only(lightness), options)
+        finally:
+            self._running.release()
+
+    def _colorize_checked(self, lightness: np.ndarray, options: ColorizeOptions) -> Iterator[Event]:
+        backend_id = self.info.id
         try:
             events = self._instance.colorize(lightness, options)
             iterator = iter(events)

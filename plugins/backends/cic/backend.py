@@ -8,7 +8,7 @@ import numpy as np
 
 from plugins import Capability, ColorizeOptions, Colorizer, ColorizerInfo, Progress, Sample, hookimpl
 from plugins.backends.common.shipped import shipped_model
-from plugins.color import fit_short_side
+from plugins.color import fit_working_size
 from plugins.types import BackendOption
 
 SHIPPED = shipped_model("cic")
@@ -62,7 +62,7 @@ class CICColorizer(Colorizer):
 
         yield Progress(0.0, "predicting color distributions")
         model = self.model.half() if options.half else self.model.float()
-        small = fit_short_side(lightness, options.working_size)
+        small = fit_working_size(lightness, options.working_size)
         logits = predict_logits(model, small)
         diversity = options.params.get("diversity", DEFAULT_DIVERSITY)
         n = options.samples

@@ -8,7 +8,7 @@ import numpy as np
 
 from plugins import Capability, ColorizeOptions, Colorizer, ColorizerInfo, Progress, Sample, hookimpl
 from plugins.backends.common.shipped import shipped_model
-from plugins.color import fit_short_side
+from plugins.color import fit_working_size
 
 SHIPPED = shipped_model("pixcolor")
 SAMPLING_SHARE = 0.85  # of the progress bar: the autoregressive sampling; the rest is refinement
@@ -55,7 +55,7 @@ class PixColorColorizer(Colorizer):
 
         yield Progress(0.0, "reading the photo")
         model = self.model  # float32 and in eval mode since load(): no half-precision path
-        small = fit_short_side(lightness, options.working_size)
+        small = fit_working_size(lightness, options.working_size)
         param = next(model.parameters())
         x = torch.tensor(small, dtype=torch.float32)[None, None].to(param.device)  # a copy: the photo is read-only
         n = options.samples

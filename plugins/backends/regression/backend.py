@@ -8,7 +8,7 @@ import numpy as np
 
 from plugins import ColorizeOptions, Colorizer, ColorizerInfo, Progress, Sample, hookimpl
 from plugins.backends.common.shipped import shipped_model
-from plugins.color import fit_short_side
+from plugins.color import fit_working_size
 
 SHIPPED = shipped_model("regression")
 
@@ -49,7 +49,7 @@ class RegressionColorizer(Colorizer):
 
         yield Progress(0.0, "predicting colors")
         model = self.model.half() if options.half else self.model.float()
-        ab = predict_ab(model, fit_short_side(lightness, options.working_size))
+        ab = predict_ab(model, fit_working_size(lightness, options.working_size))
         yield Sample(0, ab)
         yield Progress(1.0, "done")
 

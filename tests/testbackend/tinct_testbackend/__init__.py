@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from plugins import ColorizeOptions, Colorizer, ColorizerInfo, Progress, Sample, hookimpl
-from plugins.color import fit_short_side
+from plugins.color import fit_working_size
 from plugins.types import BackendOption, Capability
 
 GOLDEN = 0.6180339887
@@ -46,7 +46,7 @@ class FlatColorizer(Colorizer):
         self.device = device
 
     def colorize(self, lightness: np.ndarray, options: ColorizeOptions):
-        small = fit_short_side(lightness, options.working_size)
+        small = fit_working_size(lightness, options.working_size)
         chroma = options.params.get("chroma", 30.0)
         for index in range(options.samples):
             yield Progress(index / options.samples, f"sample {index + 1} of {options.samples}")
