@@ -1,24 +1,43 @@
-"""Where Tinct's shipped files are: ``resources/`` beside the source, or ``<prefix>/share/tinct``."""
+"""Where Tinct's shipped files are: ``resources/`` of a source checkout, or where pip put the wheel's data files."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import sys
 from functools import lru_cache
 from pathlib import Path
 
-
-@lru_cache(maxsize=1)
-def resources_dir() -> Path:
-    source_checkout = Path(__file__).resolve().parents[1] / "resources"
-    if source_checkout.is_dir():
-        return source_checkout
-    return Path(sys.prefix) / "share" / "tinct" / "resources"
-
+DISTRIBUTION = "tinct"
+DATA_FILES = "share/tinct/resources"  # where pyproject.toml's data-files put resources/, under the install prefix
 
 MODELS_DIR_VARIABLE = "TINCT_MODELS_DIR"
 """Names a folder to take the built-in backends' weights and cards from instead (``training export`` scores
 the weights it has just written this way)."""
+
+
+@lru_cache(maxsize=1)
+def resources_dir() -> Path:
+    checkout = Path(__file__).resolve().parents[1]
+    # Only a real checkout: an unrelated top-level resources/ beside an installed copy must not count.
+    if (checkout / "pyproject.toml").is_file() and (checkout / "resources" / "models").is_dir():
+        return checkout / "resources"
+    return installed_resources() or Path(sys.prefix) / DATA_FILES
+
+
+def installed_resources(distribution: str = DISTRIBUTION) -> Path | None:
+    """The data-files folder as the installed distribution records it: under ``sys.prefix`` for a
+    virtualenv, under the user base for ``pip install --user``, under ``--prefix`` for that."""
+    try:
+        dist = importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for file in dist.files or ():
+        text = file.as_posix()
+        at = text.find(DATA_FILES + "/")
+        if at >= 0:
+            return Path(os.path.normpath(dist.locate_file(text[: at + len(DATA_FILES)])))
+    return None
 
 
 def model_path(filename: str) -> Path:

@@ -86,3 +86,22 @@ def test_an_explicit_device_that_is_missing_is_an_error(monkeypatch):
 
 def test_the_cpu_is_always_listed():
     assert devices.available_devices()[-1].id == "cpu"
+
+
+def test_an_installed_copy_finds_its_data_files_where_pip_put_them(tmp_path, monkeypatch):
+    """pip install --user or --prefix puts share/tinct under another base than sys.prefix."""
+    import importlib
+
+    from plugins.resources import installed_resources
+
+    base = tmp_path / "userbase"
+    site = base / "lib" / "python3" / "site-packages"
+    info = site / "tinct_fake-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tinct-fake\nVersion: 1.0\n")
+    card = "../../../share/tinct/resources/models/regression.json"
+    (info / "RECORD").write_text(f"{card},,\ntinct_fake-1.0.dist-info/METADATA,,\n")
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    assert installed_resources("tinct-fake") == base / "share" / "tinct" / "resources"
+    assert installed_resources("no-such-distribution") is None
