@@ -26,10 +26,17 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=positive_int, default=3, help="counted runs (at least 1)")
     parser.add_argument("--size", type=int, default=224, help="working size (short side, px)")
     parser.add_argument("--aspect", type=float, default=4 / 3, help="the photo is stretched to this width/height")
     parser.add_argument("--samples", type=int, nargs="+", default=[1, 4, 8])

@@ -126,12 +126,14 @@ def tune(photos: list[tuple[np.ndarray, np.ndarray]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", nargs="?", type=Path, default=REPO / ".." / "shared" / "data" / "bench")
+    parser.add_argument("folder", nargs="?", type=Path, default=REPO / ".." / "shared" / "data" / "bench",
+                        help="color photos (PNG or JPEG) to measure on (default: ../shared/data/bench, the Kodak "
+                             "and McMaster crops beside the repository)")
     parser.add_argument("--tune", action="store_true", help=f"grid-search radius/eps on {TUNE_PHOTOS} photos")
     args = parser.parse_args()
-    paths = sorted(args.folder.glob("*.png"))
+    paths = sorted(p for p in args.folder.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
     if not paths:
-        raise SystemExit(f"no PNG files in {args.folder}")
+        raise SystemExit(f"no PNG or JPEG photos in {args.folder} (give a folder of color photos)")
     if args.tune:
         # Every 7th photo of 42, so the tuning set covers both of the bench's sources.
         tune([load_lab(path) for path in paths[:: max(1, len(paths) // TUNE_PHOTOS)][:TUNE_PHOTOS]])
