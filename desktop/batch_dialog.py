@@ -93,7 +93,7 @@ class BatchDialog(QDialog):
         layout.addLayout(buttons)
 
         self.start.clicked.connect(lambda: self.run())
-        self.cancel.clicked.connect(queue.cancel)
+        self.cancel.clicked.connect(lambda: queue.cancel_batch())  # clicked(bool) must not reach cancel(run)
         close.clicked.connect(self.close)
         self.folder.textChanged.connect(self._describe)
         queue.batch_progressed.connect(self._progressed)
@@ -131,7 +131,11 @@ class BatchDialog(QDialog):
             return False
         target = Path(self.out_dir.text()).expanduser() if self.into.isChecked() and self.out_dir.text() else None
         if target is not None:
-            target.mkdir(parents=True, exist_ok=True)
+            try:
+                target.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                self.current.setText(f"Cannot write to {target}: {error.strerror or error}")
+                return False
         self.result = None
         self.report.clear()
         self.progress.setValue(0)

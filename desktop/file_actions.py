@@ -78,9 +78,14 @@ def export_sheet(window, target: Path | None = None) -> bool:
 
 
 def show_batch(window) -> BatchDialog:
-    dialog = BatchDialog(window.queue, window.controls.settings, _start_folder(window), window)
-    window._dialogs.append(dialog)
+    """The one batch dialog: it follows the batch there is, so a second one would show someone else's."""
+    dialog = next((d for d in window._dialogs if isinstance(d, BatchDialog)), None)
+    if dialog is None:
+        dialog = BatchDialog(window.queue, window.controls.settings, _start_folder(window), window)
+        window._dialogs.append(dialog)
     dialog.show()
+    dialog.raise_()
+    dialog.activateWindow()
     return dialog
 
 

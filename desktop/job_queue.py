@@ -124,6 +124,15 @@ class JobQueue(QObject):
             "Runs queued after it wait until it returns; quitting Tinct ends it.",
         )
 
+    def cancel_batch(self) -> None:
+        """Cancel the batch, queued or running (and no colorize run that happens to be running)."""
+        for item in [i for i in self.pending if isinstance(i, _Batch)]:
+            self.pending.remove(item)
+            self.batch_finished.emit(None)
+            self.lane_changed.emit()
+        if isinstance(self.current, _Batch):
+            self.cancel()
+
     def close_photo(self, doc: PhotoDoc) -> None:
         """Close ``doc``, cancelling its queued and running work first: nobody would see its results."""
         for run in doc.runs:

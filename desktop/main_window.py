@@ -21,6 +21,7 @@ from desktop.sample_grid import SampleGrid
 from desktop.state import ColorizeSettings, Notices, Session, SettingsStore
 from desktop.state.session import PhotoDoc, Run
 from desktop.viewer import PhotoViewer
+from plugins.errors import TinctError
 from plugins.host import PluginHost
 
 SIDE_PANEL_WIDTH = 340
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
         s.combine_changed.connect(lambda doc, run: doc is s.current and self._refresh_selection())
         s.combining_changed.connect(lambda _on: self._refresh_selection())
         self.queue.lane_changed.connect(self._refresh_progress)
+        self.queue.lane_changed.connect(lambda: menus.update_enabled(self))  # Cancel follows the lane
         self.notices.posted.connect(lambda notice: self.statusBar().showMessage(notice.title, 8000))
         self.controls.colorize_requested.connect(self.colorize_current)
         self.controls.cancel_requested.connect(self.cancel)
@@ -136,8 +138,7 @@ class MainWindow(QMainWindow):
         remembered = self.store.colorize  # before the controls announce their own defaults
         states = {entry.info.id: host.weights_status(entry).state for entry in host.backends}
         if remembered.backend_id not in host.ids():
-            default = host.default_backend().info.id if host.backends else ""
-            remembered = ColorizeSettings(backend_id=default)
+            remembered = ColorizeSettings(backend_id=self._default_backend(host))
         self.controls.set_backends(host.backends, states, remembered.backend_id)
         self.controls.set_settings(remembered)
         if devices is not None:
@@ -146,6 +147,14 @@ class MainWindow(QMainWindow):
             self.notices.warning(f"Plugin {failure.name} is broken", f"{failure.stage} failed: {failure.message}", details=f"from {failure.distribution}")
         self.queue.set_host(host)
         self.backends_ready.emit()
+
+    def _default_backend(self, host: PluginHost) -> str:
+        try:
+            return host.default_backend().info.id if host.backends else ""
+        except TinctError as error:  # e.g. TINCT_BACKEND names a backend that is not installed
+            fallback = host.ids()[0]
+            self.notices.warning("Default backend not found", f"{error}; using {fallback}")
+            return fallback
 
     def _settings_changed(self, settings) -> None:
         self.store.set_colorize(settings)
@@ -314,6 +323,8 @@ class MainWindow(QMainWindow):
             if run is doc.current_run and self.samples.run() is not run:
                 self._refresh_runs()
                 self._refresh_selection()
+            elif self.samples.run() is run:
+                self.samples.viewport().update()  # tiles of samples never made stop saying "making…"
             self._refresh_progress()
             menus.update_enabled(self)
 

@@ -126,6 +126,7 @@ class NotificationArea(QWidget):
         card = NotificationCard(notice, self.notices, self)
         self._cards[notice.id] = card
         self._layout.addWidget(card)
+        card.show()  # before _place sizes the area: a hidden card adds no height, and the cards get squashed
         while len(self._cards) > MAX_CARDS:
             oldest = next(iter(self._cards.values()))
             self.notices.dismiss(oldest.notice)

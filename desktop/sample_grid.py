@@ -111,6 +111,11 @@ class SampleGrid(QListWidget):
         self.doItemsLayout()
 
 
+def missing_sample_caption(run: Run | None) -> str:
+    """What a tile without its sample says: it is on its way, or the run ended (failed, cancelled) without it."""
+    return "making…" if run is not None and run.active else "not made"
+
+
 class _TileDelegate(QStyledItemDelegate):
     def sizeHint(self, option, index) -> QSize:
         return self.parent().iconSize()
@@ -132,7 +137,7 @@ class _TileDelegate(QStyledItemDelegate):
             painter.setBrush(QColor("#222327"))
             painter.drawRoundedRect(picture, 5, 5)
             painter.setPen(QColor(theme.MUTED))
-            painter.drawText(picture, Qt.AlignCenter, "making…")
+            painter.drawText(picture, Qt.AlignCenter, missing_sample_caption(self.parent().run()))
         else:
             target = _fit(pixmap.size(), picture)
             clip = QPainterPath()

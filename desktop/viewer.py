@@ -96,7 +96,10 @@ class PhotoViewer(QWidget):
             return 1.0
         if self._zoom is None:
             margin = 0.96
-            return margin * min(self.width() / self._photo_size.width(), self.height() / self._photo_size.height())
+            fit = margin * min(self.width() / self._photo_size.width(), self.height() / self._photo_size.height())
+            # Within the zoom limits, so that Zoom In from a fitted tiny photo never zooms out.
+            dpr = self.devicePixelRatioF()
+            return min(max(fit, MIN_ZOOM / dpr), MAX_ZOOM / dpr)
         return self._zoom / self.devicePixelRatioF()
 
     def image_rect(self) -> QRectF:

@@ -12,9 +12,10 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from desktop import file_actions, menus
+from desktop.sample_grid import PIXMAP, missing_sample_caption
 from desktop.state import SettingsStore
 from desktop.state.session import CANCELLED, DONE, FAILED
-from fakes import make_plugin
+from fakes import backend_class, make_plugin
 from gui_fixtures import (  # noqa: F401
     gray_photo,
     host_with,
@@ -24,7 +25,7 @@ from gui_fixtures import (  # noqa: F401
     settings_store,
     slow_plugin,
 )
-from plugins import hookimpl
+from plugins import Sample, hookimpl
 from plugins.color import srgb_to_lab
 
 
@@ -269,6 +270,68 @@ def test_batch_dialog_colorizes_a_folder_and_lists_the_bad_file(qtbot, make_wind
     assert "bad.png" in dialog.report.toPlainText() and "1 failed" in dialog.current.text()
     assert any(n.level == "warning" and "failed" in n.title for n in window.notices.history)
     dialog.close()
+
+
+def test_the_batch_dialogs_cancel_stops_the_batch_and_there_is_one_dialog(qtbot, make_window, gray_photo, tmp_path):
+    window = make_window(slow_plugin(steps=400, delay_s=0.01), samples=1)
+    window.controls.backend.setCurrentIndex(window.controls.backend.findData("slow"))
+    folder = tmp_path / "album"
+    folder.mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        (folder / name).write_bytes(gray_photo(name).read_bytes())
+    dialog = file_actions.show_batch(window)
+    assert file_actions.show_batch(window) is dialog  # Ctrl+B again: the same dialog
+    assert dialog.run(folder, tmp_path / "out")
+    qtbot.waitUntil(lambda: window.queue.batch_running, timeout=10_000)
+    assert window.actions_.cancel.isEnabled()
+    with qtbot.waitSignal(window.queue.batch_finished, timeout=10_000) as finished:
+        dialog.cancel.click()
+    assert finished.args[0] is None and dialog.current.text() == "Stopped."
+    qtbot.waitUntil(lambda: not window.queue.busy, timeout=5000)
+    assert len(list((tmp_path / "out").iterdir())) < 3 and not window.actions_.cancel.isEnabled()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert not dialog.run(folder, blocker / "sub")
+    assert dialog.current.text().startswith("Cannot write to")
+    dialog.close()
+
+
+def test_notification_cards_are_not_squashed(qtbot, make_window):
+    window = make_window()
+    window.notices.error("Could not colorize photo.png", "a reason that is long enough to wrap over two lines " * 2,
+                         details="traceback")
+    window.notices.info("Second", "short")
+    cards = window.notifications.cards()
+    assert len(cards) == 2 and all(card.height() >= card.minimumSizeHint().height() for card in cards)
+
+
+def test_tiles_of_samples_a_failed_run_never_made_say_so(qtbot, make_window, gray_photo):
+    def colorize(self, lightness, options):
+        yield Sample(0, np.zeros((8, 8, 2), np.float32))
+        raise RuntimeError("out of ideas")
+
+    window = make_window(make_plugin("halfway_plugin", backend_class("halfway", colorize, max_samples=4)), samples=3)
+    window.controls.backend.setCurrentIndex(window.controls.backend.findData("halfway"))
+    open_and_wait(qtbot, window, [gray_photo()])
+    run = window.colorize_current()
+    qtbot.waitUntil(lambda: run.state == FAILED and not window.queue.busy, timeout=10_000)
+    assert missing_sample_caption(window.samples.run()) == "not made"  # tiles 2 and 3, no longer "making…"
+    assert [window.samples.item(i).data(PIXMAP) is not None for i in range(3)] == [True, False, False]
+
+
+def test_a_default_backend_that_is_not_installed_falls_back_with_a_warning(qtbot, make_window, monkeypatch):
+    monkeypatch.setenv("TINCT_BACKEND", "no-such-backend")
+    window = make_window()  # backends_ready arrives: the app is not stuck
+    assert window.controls.settings().backend_id == "testbackend"
+    assert any(n.title == "Default backend not found" for n in window.notices.history)
+
+
+def test_zoom_in_on_a_fitted_tiny_photo_does_not_zoom_out(qtbot, make_window, gray_photo):
+    window = make_window()
+    open_and_wait(qtbot, window, [gray_photo(size=(40, 30))])  # fits at over 1600 %
+    fitted = window.viewer.zoom()
+    window.viewer.zoom_by(1.25)
+    assert window.viewer.zoom() >= fitted
 
 
 # -- the viewer and the window's memory -------------------------------------------------------------------
