@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from desktop import worker
@@ -239,10 +240,11 @@ class JobQueue(QObject):
         self._side_job(worker.read_for_display, doc.path, returned=loaded, errored=failed)
 
     def _photo_read(self, doc: PhotoDoc, message: PhotoRead) -> None:
-        """The photo as a job read it. Each run reads it again: the view is reset only if the file changed,
-        and what the reader noticed (a color photo, a dropped profile…) is said once."""
+        """The photo as a job read it. Each run reads it again: the view is reset only if the file changed
+        (edited elsewhere meanwhile), and what the reader noticed (a color photo, a dropped profile…) is said once."""
         first = doc.original_preview is None
-        if first or doc.size != message.size:
+        changed = first or doc.size != message.size or not np.array_equal(doc.preview_lightness, message.preview_lightness)
+        if changed:
             self.session.set_loaded(doc, message.size, message.preview_lightness, message.original_preview, message.notes)
         if first and message.notes:
             text = "; ".join(message.notes)

@@ -43,6 +43,7 @@ class MainWindow(QMainWindow):
         self.host: PluginHost | None = None
         self._shown: tuple[PhotoDoc | None, object] = (None, None)
         self._dialogs: list[QWidget] = []
+        self._waiting_for_backends: list[PhotoDoc] = []  # asked to colorize before the backends were found
         self._build()
         self.actions_ = menus.install(self)
         self._connect()
@@ -129,7 +130,7 @@ class MainWindow(QMainWindow):
         self.viewer.stroke_finished.connect(self._stroke_finished)
         self.viewer.zoom_changed.connect(lambda zoom: self.zoom_label.setText(("Fit · " if self.viewer.is_fitted() else "") + f"{zoom:.0%}"))
         self.filmstrip.close_requested.connect(self.queue.close_photo)
-        self.filmstrip.colorize_requested.connect(lambda doc: self.queue.colorize(doc, self.controls.settings()))
+        self.filmstrip.colorize_requested.connect(self.colorize_doc)
 
     # -- backends ----------------------------------------------------------------------------
     def _discovered(self, result) -> None:
@@ -146,6 +147,10 @@ class MainWindow(QMainWindow):
         for failure in host.failures:
             self.notices.warning(f"Plugin {failure.name} is broken", f"{failure.stage} failed: {failure.message}", details=f"from {failure.distribution}")
         self.queue.set_host(host)
+        waiting, self._waiting_for_backends = self._waiting_for_backends, []
+        for doc in waiting:
+            if doc in self.session.photos:
+                self.queue.colorize(doc, self.controls.settings())
         self.backends_ready.emit()
 
     def _default_backend(self, host: PluginHost) -> str:
@@ -200,16 +205,21 @@ class MainWindow(QMainWindow):
         if doc is None:
             self.notices.info("Open a photo first", "Drop photos on the window or press Ctrl+O.")
             return None
-        if self.host is None:  # the settings name no backend yet
-            self.backends_ready.connect(self.colorize_current, Qt.ConnectionType.SingleShotConnection)
-            self.notices.info("Looking for backends…", f"{doc.name} is colorized as soon as they are found.")
+        return self.colorize_doc(doc)
+
+    def colorize_doc(self, doc: PhotoDoc) -> Run | None:
+        """Queue a run of ``doc``; before the backends are found (the settings name none yet), once they are."""
+        if self.host is None:
+            if doc not in self._waiting_for_backends:
+                self._waiting_for_backends.append(doc)
+                self.notices.info("Looking for backends…", f"{doc.name} is colorized as soon as they are found.")
             return None
         return self.queue.colorize(doc, self.controls.settings())
 
     def colorize_all(self) -> None:
         for doc in self.session.photos:
             if not doc.busy:
-                self.queue.colorize(doc, self.controls.settings())
+                self.colorize_doc(doc)
 
     def cancel(self) -> None:
         _doc, run = self.current_run()

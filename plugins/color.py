@@ -6,6 +6,8 @@ arrays. RGB values are in ``0..1``; L* in ``0..100``; a*, b* in Lab units.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -116,7 +118,7 @@ def fit_working_size(image: np.ndarray, working_size: int) -> np.ndarray:
     h, w = image.shape[:2]
     short = working_size
     if max(h, w) > MAX_WORKING_ASPECT * min(h, w):
-        short = max(MIN_WORKING_SIDE, round(MAX_WORKING_ASPECT * working_size * min(h, w) / max(h, w)))
+        short = max(MIN_WORKING_SIDE, math.floor(MAX_WORKING_ASPECT * working_size * min(h, w) / max(h, w)))
     return fit_short_side(image, min(short, working_size))
 
 

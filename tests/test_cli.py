@@ -86,6 +86,16 @@ def test_a_second_run_does_not_colorize_the_first_runs_results(tmp_path, capsys)
     ]  # fmt: skip
 
 
+def test_an_output_folder_above_the_input_folder_keeps_every_photo(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "album"
+    folder.mkdir()
+    gray_photo(folder / "a.png")
+    monkeypatch.chdir(folder)
+    code, err, _ = run_cli(capsys, "colorize", ".", "-r", "-o", "..", *BACKEND)
+    assert code == 0, err
+    assert (tmp_path / "a.testbackend.1.png").is_file()
+
+
 def test_photos_that_share_a_name_get_results_that_do_not(tmp_path, capsys):
     folder = tmp_path / "same"
     folder.mkdir()

@@ -150,6 +150,14 @@ def test_a_plugin_cannot_take_over_a_built_in_backends_id(site):
     assert "already taken" in failure.message
 
 
+def test_an_entry_point_named_like_a_built_in_one_is_reported(site):
+    install_fake_distribution(site, "tinct-impostor", "fake_impostor", GOOD_PLUGIN, entry_point="regression")
+    host = PluginHost.discover()
+    assert host.get("regression").distribution == "tinct" and "sepia" not in host.ids()
+    [failure] = [f for f in host.failures if f.distribution == "tinct-impostor"]
+    assert "taken by tinct" in failure.message
+
+
 def test_unknown_backend_is_a_clear_error():
     host = PluginHost.discover([make_plugin("p", backend_class("only", flat_samples()))], entry_points=False)
     with pytest.raises(BackendNotFound, match="no backend 'nope' is installed \\(installed: only\\)"):

@@ -138,7 +138,8 @@ def test_a_settings_file_that_is_not_an_object_gives_defaults(tmp_path, text):
 
 def test_each_stored_field_of_the_wrong_type_falls_back_alone(tmp_path):
     stored = tmp_path / "gui.json"
-    colorize = {"backend_id": "cic", "samples": "4", "seed": 3, "temperature": "hot", "params": [1], "device": True}
+    colorize = {"backend_id": "cic", "samples": "4", "seed": 3, "temperature": "hot", "params": [1], "device": True,
+                "working_size": 3_000_000_000}  # more than a Qt spin box holds
     stored.write_text(json.dumps({"colorize": colorize, "output_format": 5, "recent_files": ["a.jpg", 7]}))
     store = SettingsStore(stored)
     assert store.colorize == ColorizeSettings(backend_id="cic", seed=3)

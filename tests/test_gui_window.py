@@ -441,6 +441,8 @@ def test_colorize_pressed_before_the_backends_are_found_runs_once_they_are(qtbot
     try:
         assert window.host is None  # discovery answers on the event loop, which has not run yet
         assert window.colorize_current() is None
+        window.colorize_current()  # pressed again, and the filmstrip's "colorize all": still one run
+        window.colorize_all()
         doc = window.session.current
         qtbot.waitUntil(lambda: doc.current_run is not None and doc.current_run.state == DONE, timeout=20_000)
         assert doc.current_run.settings.backend_id == "testbackend" and len(doc.runs) == 1

@@ -327,6 +327,19 @@ def test_batch_photos_that_share_a_name_both_get_results(qtbot, queue, gray_phot
     assert sorted(p.name for p in out.iterdir()) == ["x.jpg.testbackend.1.png", "x.png.testbackend.1.png"]
 
 
+def test_a_photo_edited_elsewhere_between_runs_is_shown_as_it_is_now(qtbot, queue, gray_photo):
+    queue.set_host(host_with())
+    photo = gray_photo()
+    (doc,) = queue.session.open([photo])
+    run = queue.colorize(doc, TEST_SETTINGS.with_changes(samples=1))
+    qtbot.waitUntil(lambda: run.state == DONE and not queue.busy, timeout=10_000)
+    before = doc.preview_lightness.copy()
+    Image.fromarray(np.full((120, 160), 30, np.uint8), "L").save(photo)  # same size, new content
+    again = queue.colorize(doc, TEST_SETTINGS.with_changes(samples=1))
+    qtbot.waitUntil(lambda: again.state == DONE and not queue.busy, timeout=10_000)
+    assert doc.preview_lightness.mean() < before.mean() - 20
+
+
 def test_save_writes_full_resolution_and_never_over_the_original(qtbot, queue, gray_photo, tmp_path):
     photo = gray_photo(size=(300, 200))
     ab = np.zeros((32, 48, 2), np.float32)

@@ -43,7 +43,7 @@ def collect_jobs(inputs: list[str], out_dir: Path, recursive: bool,
         if not p.is_file() or p.suffix.lower() not in PHOTO_SUFFIXES or is_result_name(p, set(backend_ids)):
             return False
         # Results written into a sub-folder of the input folder are not inputs of the next run.
-        return not (out_abs != folder and out_abs in Path(os.path.abspath(p)).parents)
+        return not (folder in out_abs.parents and out_abs in Path(os.path.abspath(p)).parents)
 
     for text in inputs:
         path = Path(text)

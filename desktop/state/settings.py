@@ -49,6 +49,12 @@ def _typed(raw: dict, name: str, kind: type | tuple[type, ...], default):
     return value if isinstance(value, kind) else default
 
 
+def _count(raw: dict, name: str, default: int) -> int:
+    """A non-negative int that a Qt spin box can hold, else ``default`` (a larger one would raise in Qt)."""
+    value = _typed(raw, name, int, default)
+    return value if 0 <= value <= 2**31 - 1 else default
+
+
 def _finite(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -61,9 +67,9 @@ def colorize_settings_from(raw: object) -> ColorizeSettings:
     temperature, params = raw.get("temperature"), raw.get("params")
     return ColorizeSettings(
         backend_id=_typed(raw, "backend_id", str, default.backend_id),
-        samples=_typed(raw, "samples", int, default.samples),
-        seed=_typed(raw, "seed", int, default.seed),
-        working_size=_typed(raw, "working_size", int, default.working_size),
+        samples=_count(raw, "samples", default.samples),
+        seed=_count(raw, "seed", default.seed),
+        working_size=_count(raw, "working_size", default.working_size),
         device=_typed(raw, "device", str, default.device),
         temperature=float(temperature) if _finite(temperature) else None,
         params={str(k): float(v) for k, v in params.items() if _finite(v)} if isinstance(params, dict) else {},

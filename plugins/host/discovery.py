@@ -78,16 +78,19 @@ def load_entry_points(
     """
     origins: dict[str, str] = {}
     failures: list[PluginFailure] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # entry-point name → its distribution
     # Tinct's own backends first: where ids clash the first one registered keeps the id, and a
     # stranger's plugin must not take over "cic" or "regression" by sorting earlier on sys.path.
     found = sorted(importlib.metadata.entry_points(group=group),
                    key=lambda ep: ep.dist is None or ep.dist.name != PROJECT_NAME)
     for entry_point in found:
-        if entry_point.name in seen:  # the same distribution found twice on sys.path
-            continue
-        seen.add(entry_point.name)
         distribution = entry_point.dist.name if entry_point.dist else "?"
+        if entry_point.name in seen:
+            if seen[entry_point.name] != distribution:  # not just one distribution found twice on sys.path
+                failures.append(PluginFailure(entry_point.name, distribution, "import",
+                                              f"the name {entry_point.name!r} is taken by {seen[entry_point.name]}"))
+            continue
+        seen[entry_point.name] = distribution
         if entry_point.name in disabled:
             pm.set_blocked(entry_point.name)
             continue
