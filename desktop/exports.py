@@ -50,13 +50,14 @@ def is_result_name(path: Path, backend_ids) -> bool:
     return len(parts) >= 4 and parts[-3] in backend_ids and (parts[-2].isdigit() or parts[-2] == "combined")
 
 
+def is_input_photo(path: Path, backend_ids=()) -> bool:
+    """A photo file to colorize: an image by its suffix, and not one of Tinct's own results."""
+    return path.is_file() and path.suffix.lower() in PHOTO_SUFFIXES and not is_result_name(path, set(backend_ids))
+
+
 def photos_in(folder: Path, backend_ids=()) -> list[Path]:
     """The photos directly inside ``folder``, sorted, leaving out Tinct's own results."""
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES and not is_result_name(p, set(backend_ids))
-    )
+    return sorted(p for p in folder.iterdir() if is_input_photo(p, backend_ids))
 
 
 def fit_long_side(image: np.ndarray, long_side: int) -> np.ndarray:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from desktop.exports import PHOTO_SUFFIXES, is_result_name, result_stems
+from desktop.exports import is_input_photo, result_stems
 from plugins.errors import TinctError
 from plugins.host import PluginHost, build_options
 from plugins.host.merge import DEFAULT_UPSAMPLER
@@ -40,7 +40,7 @@ def collect_jobs(inputs: list[str], out_dir: Path, recursive: bool,
     out_abs = Path(os.path.abspath(out_dir))
 
     def is_photo(p: Path, folder: Path) -> bool:
-        if not p.is_file() or p.suffix.lower() not in PHOTO_SUFFIXES or is_result_name(p, set(backend_ids)):
+        if not is_input_photo(p, backend_ids):
             return False
         # Results written into a sub-folder of the input folder are not inputs of the next run.
         return not (folder in out_abs.parents and out_abs in Path(os.path.abspath(p)).parents)
