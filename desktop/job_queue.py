@@ -69,6 +69,8 @@ class JobQueue(QObject):
         self._renders: dict[int, worker.GeneratorWorker] = {}
         self._side_workers: set[worker.GeneratorWorker] = set()
         self._writes: set[worker.GeneratorWorker] = set()  # saves and exports, among the side workers
+        self._unopened: list[tuple[str, str]] = []  # photos that could not be read, while their notice is open
+        self._unopened_notice = None
         session.combine_changed.connect(self._combine_changed)
 
     # -- the backend lane -----------------------------------------------------------
@@ -235,9 +237,23 @@ class JobQueue(QObject):
 
         def failed(error) -> None:
             self.session.close(doc)
-            self.notices.error(f"Could not open {doc.name}", _summary(error), details=_details(error))
+            self._could_not_open(doc.name, error)
 
         self._side_job(worker.read_for_display, doc.path, returned=loaded, errored=failed)
+
+    def _could_not_open(self, name: str, error: BaseException) -> None:
+        """One notice for all the photos that could not be read (a folder of 30 broken files is one card, not 30)."""
+        if self._unopened_notice not in self.notices.open:
+            self._unopened = []  # the user closed the last one: start afresh
+        else:
+            self.notices.dismiss(self._unopened_notice)
+        self._unopened.append((name, _summary(error)))
+        if len(self._unopened) == 1:
+            self._unopened_notice = self.notices.error(f"Could not open {name}", _summary(error), details=_details(error))
+        else:
+            names = ", ".join(n for n, _reason in self._unopened[:3]) + (", …" if len(self._unopened) > 3 else "")
+            details = "\n".join(f"{n}: {reason}" for n, reason in self._unopened)
+            self._unopened_notice = self.notices.error(f"Could not open {len(self._unopened)} photos", names, details=details)
 
     def _photo_read(self, doc: PhotoDoc, message: PhotoRead) -> None:
         """The photo as a job read it. Each run reads it again: the view is reset only if the file changed

@@ -296,6 +296,18 @@ def test_the_batch_dialogs_cancel_stops_the_batch_and_there_is_one_dialog(qtbot,
     dialog.close()
 
 
+def test_many_unreadable_photos_make_one_notice_that_lists_them_all(qtbot, make_window, tmp_path):
+    window = make_window()
+    broken = []
+    for i in range(6):
+        broken.append(tmp_path / f"broken{i}.png")
+        broken[-1].write_bytes(b"\x89PNG not really")
+    window.open_paths(broken)
+    qtbot.waitUntil(lambda: not window.session.photos, timeout=10_000)
+    [card] = [n for n in window.notices.open if n.title.startswith("Could not open")]
+    assert card.title == "Could not open 6 photos" and all(f"broken{i}.png" in card.details for i in range(6))
+
+
 def test_notification_cards_are_not_squashed(qtbot, make_window):
     window = make_window()
     window.notices.error("Could not colorize photo.png", "a reason that is long enough to wrap over two lines " * 2,
