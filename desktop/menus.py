@@ -150,6 +150,7 @@ def show_shortcuts(window) -> None:
         if keys and not item.text().startswith("View Sample"):
             QTreeWidgetItem(tree, [item.text().replace("&", ""), keys])
     QTreeWidgetItem(tree, ["View sample 1…8", "1 … 8"])
+    QTreeWidgetItem(tree, ["Move the before/after split (photo focused)", "Left, Right (Shift: faster), Home, End"])
     tree.resizeColumnToContents(0)
     buttons = QDialogButtonBox(QDialogButtonBox.Close)
     buttons.rejected.connect(dialog.close)

@@ -11,6 +11,7 @@ from desktop import theme
 MIN_ZOOM, MAX_ZOOM = 0.02, 16.0
 WHEEL_STEP = 1.0015  # zoom factor per 1/8 degree of wheel rotation: a notch is ×1.2
 SPLIT_GRAB_PX = 8
+SPLIT_KEY_STEP = 0.02  # of the photo's width, per Left or Right
 
 
 class PhotoViewer(QWidget):
@@ -156,6 +157,15 @@ class PhotoViewer(QWidget):
         super().resizeEvent(event)
         if self._zoom is None:
             self.zoom_changed.emit(self.zoom())
+
+    def keyPressEvent(self, event) -> None:
+        """Left and Right move the before/after split (Shift: in bigger steps), Home and End to either side."""
+        step = SPLIT_KEY_STEP * (4 if event.modifiers() & Qt.ShiftModifier else 1)
+        moves = {Qt.Key_Left: self.split - step, Qt.Key_Right: self.split + step, Qt.Key_Home: 0.0, Qt.Key_End: 1.0}
+        if self._split_active() and event.key() in moves and not event.modifiers() & (Qt.AltModifier | Qt.ControlModifier):
+            self.set_split(moves[event.key()])
+            return
+        super().keyPressEvent(event)
 
     def wheelEvent(self, event) -> None:
         if self.has_photo():

@@ -368,6 +368,13 @@ def test_viewer_zooms_fits_and_drags_the_split(qtbot, make_window, gray_photo):
     QTest.mouseMove(viewer, QPoint(round(target), middle))
     qtbot.mouseRelease(viewer, Qt.LeftButton, pos=QPoint(round(target), middle))
     assert viewer.split == pytest.approx(0.25, abs=0.02)
+    before = viewer.split
+    qtbot.keyClick(viewer, Qt.Key_Right)
+    assert viewer.split == pytest.approx(before + 0.02)
+    qtbot.keyClick(viewer, Qt.Key_Left, Qt.ShiftModifier)
+    assert viewer.split == pytest.approx(before - 0.06)
+    qtbot.keyClick(viewer, Qt.Key_End)
+    assert viewer.split == 1.0
     window.actions_.compare.trigger()
     assert not viewer.compare
 
