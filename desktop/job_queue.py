@@ -69,7 +69,8 @@ class JobQueue(QObject):
         self._renders: dict[int, worker.GeneratorWorker] = {}
         self._side_workers: set[worker.GeneratorWorker] = set()
         self._writes: set[worker.GeneratorWorker] = set()  # saves and exports, among the side workers
-        self._unopened: list[tuple[str, str]] = []  # photos that could not be read, while their notice is open
+        self._reads = 0  # photos being read for display
+        self._unopened: list[tuple[str, str]] = []  # those of the current reads that could not be read
         self._unopened_notice = None
         session.combine_changed.connect(self._combine_changed)
 
@@ -239,14 +240,17 @@ class JobQueue(QObject):
             self.session.close(doc)
             self._could_not_open(doc.name, error)
 
-        self._side_job(worker.read_for_display, doc.path, returned=loaded, errored=failed)
+        def finished() -> None:
+            self._reads -= 1
+
+        if self._reads == 0:  # a new wave of opening: its failures get a notice of their own
+            self._unopened = []
+        self._reads += 1
+        self._side_job(worker.read_for_display, doc.path, returned=loaded, errored=failed, finished=finished)
 
     def _could_not_open(self, name: str, error: BaseException) -> None:
         """One notice for all the photos that could not be read (a folder of 30 broken files is one card, not 30)."""
-        if self._unopened_notice not in self.notices.open:
-            self._unopened = []  # the user closed the last one: start afresh
-        else:
-            self.notices.dismiss(self._unopened_notice)
+        self.notices.dismiss(self._unopened_notice)  # (if still open) replaced by one that names them all
         self._unopened.append((name, _summary(error)))
         if len(self._unopened) == 1:
             self._unopened_notice = self.notices.error(f"Could not open {name}", _summary(error), details=_details(error))

@@ -44,13 +44,14 @@ class MainWindow(QMainWindow):
         self._shown: tuple[PhotoDoc | None, object] = (None, None)
         self._dialogs: list[QWidget] = []
         self._waiting_for_backends: list[PhotoDoc] = []  # asked to colorize before the backends were found
+        self._discovery_error = ""
         self._build()
         self.actions_ = menus.install(self)
         self._connect()
         self._refresh_all()
         discovery = worker.GeneratorWorker(worker.discover_job, host_factory, probe_devices)
         discovery.returned.connect(self._discovered)
-        discovery.errored.connect(lambda error: self.notices.error("Could not look for backends", str(error)))
+        discovery.errored.connect(self._discovery_failed)
         discovery.start()
 
     # -- layout ----------------------------------------------------------------------------
@@ -153,11 +154,16 @@ class MainWindow(QMainWindow):
                 self.queue.colorize(doc, self.controls.settings())
         self.backends_ready.emit()
 
+    def _discovery_failed(self, error: BaseException) -> None:
+        self._discovery_error = str(error)
+        self._waiting_for_backends = []
+        self.notices.error("Could not look for backends", self._discovery_error)
+
     def _default_backend(self, host: PluginHost) -> str:
         try:
             return host.default_backend().info.id if host.backends else ""
         except TinctError as error:  # e.g. TINCT_BACKEND names a backend that is not installed
-            fallback = host.ids()[0]
+            fallback = host.default_backend(from_environment=False).info.id
             self.notices.warning("Default backend not found", f"{error}; using {fallback}")
             return fallback
 
@@ -209,6 +215,9 @@ class MainWindow(QMainWindow):
 
     def colorize_doc(self, doc: PhotoDoc) -> Run | None:
         """Queue a run of ``doc``; before the backends are found (the settings name none yet), once they are."""
+        if self.host is None and self._discovery_error:
+            self.notices.error("No backends to colorize with", self._discovery_error)
+            return None
         if self.host is None:
             if doc not in self._waiting_for_backends:
                 self._waiting_for_backends.append(doc)

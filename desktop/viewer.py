@@ -73,6 +73,8 @@ class PhotoViewer(QWidget):
         self.set_zoom(1.0, anchor)
 
     def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        if factor < 1 and self.zoom() <= MIN_ZOOM:  # fitted below the limit: zooming out must not zoom in
+            return
         self.set_zoom(self.zoom() * factor, anchor)
 
     def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
@@ -98,9 +100,9 @@ class PhotoViewer(QWidget):
         if self._zoom is None:
             margin = 0.96
             fit = margin * min(self.width() / self._photo_size.width(), self.height() / self._photo_size.height())
-            # Within the zoom limits, so that Zoom In from a fitted tiny photo never zooms out.
-            dpr = self.devicePixelRatioF()
-            return min(max(fit, MIN_ZOOM / dpr), MAX_ZOOM / dpr)
+            # No more than the zoom limit, so that Zoom In from a fitted tiny photo never zooms out
+            # (a huge panorama may fit below MIN_ZOOM: it must still fit).
+            return min(fit, MAX_ZOOM / self.devicePixelRatioF())
         return self._zoom / self.devicePixelRatioF()
 
     def image_rect(self) -> QRectF:

@@ -15,7 +15,7 @@ from desktop import file_actions, menus
 from desktop.sample_grid import PIXMAP, missing_sample_caption
 from desktop.state import SettingsStore
 from desktop.state.session import CANCELLED, DONE, FAILED
-from fakes import backend_class, make_plugin
+from fakes import backend_class, flat_samples, make_plugin
 from gui_fixtures import (  # noqa: F401
     gray_photo,
     host_with,
@@ -308,6 +308,56 @@ def test_many_unreadable_photos_make_one_notice_that_lists_them_all(qtbot, make_
     assert card.title == "Could not open 6 photos" and all(f"broken{i}.png" in card.details for i in range(6))
 
 
+def test_the_unread_photos_notice_names_them_all_even_when_other_notices_push_it_out(qtbot, make_window, tmp_path):
+    window = make_window()
+    paths = []
+    for i in range(3):
+        paths.append(tmp_path / f"broken{i}.png")
+        paths[-1].write_bytes(b"\x89PNG not really")
+    for i in range(5):  # each says "Note on …: already in color", more than the cards shown at once
+        paths.append(tmp_path / f"color{i}.png")
+        Image.new("RGB", (40, 30), (200, 40, 30)).save(paths[-1])
+    window.open_paths(paths)
+    qtbot.waitUntil(lambda: len(window.session.photos) == 5 and not window.queue._reads, timeout=10_000)
+    unread = [n for n in window.notices.history if n.title.startswith("Could not open")][-1]
+    assert unread.title == "Could not open 3 photos" and all(f"broken{i}.png" in unread.details for i in range(3))
+
+
+def test_zoom_fits_a_panorama_below_the_zoom_limit_and_zoom_out_does_not_zoom_in(qtbot):
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QImage
+
+    from desktop.viewer import PhotoViewer
+
+    viewer = PhotoViewer()
+    qtbot.addWidget(viewer)
+    viewer.resize(900, 600)
+    viewer.set_photo(QImage(600, 6, QImage.Format_RGB32), None, QSize(60_000, 600))
+    assert viewer.image_rect().width() <= 900
+    fitted = viewer.zoom()
+    viewer.zoom_by(0.8)
+    assert viewer.zoom() == pytest.approx(fitted)
+
+
+def test_colorize_after_discovery_failed_says_why(qtbot, settings_store, gray_photo, no_leftover_workers):
+    from desktop.app import make_application, open_window
+
+    def broken_host():
+        raise RuntimeError("entry points are unreadable")
+
+    make_application()
+    window = open_window([gray_photo()], settings_store, broken_host, probe_devices=False)
+    try:
+        qtbot.waitUntil(lambda: window._discovery_error != "", timeout=10_000)
+        with qtbot.waitSignal(window.notices.posted, timeout=5000) as posted:
+            assert window.colorize_current() is None
+        assert posted.args[0].title == "No backends to colorize with"
+        assert "unreadable" in posted.args[0].message
+    finally:
+        window.close()
+        window.deleteLater()
+
+
 def test_notification_cards_are_not_squashed(qtbot, make_window):
     window = make_window()
     window.notices.error("Could not colorize photo.png", "a reason that is long enough to wrap over two lines " * 2,
@@ -333,8 +383,8 @@ def test_tiles_of_samples_a_failed_run_never_made_say_so(qtbot, make_window, gra
 
 def test_a_default_backend_that_is_not_installed_falls_back_with_a_warning(qtbot, make_window, monkeypatch):
     monkeypatch.setenv("TINCT_BACKEND", "no-such-backend")
-    window = make_window()  # backends_ready arrives: the app is not stuck
-    assert window.controls.settings().backend_id == "testbackend"
+    window = make_window(make_plugin("preferred", backend_class("regression", flat_samples())))  # backends_ready
+    assert window.controls.settings().backend_id == "regression"  # the usual default, not the first found
     assert any(n.title == "Default backend not found" for n in window.notices.history)
 
 

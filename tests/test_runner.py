@@ -188,3 +188,14 @@ def test_one_backend_runs_one_photo_at_a_time():
         next(backend.colorize(LIGHTNESS, options))
     first.close()
     assert len([e for e in backend.colorize(LIGHTNESS, options) if isinstance(e, Sample)]) == 2
+
+
+def test_a_plugins_default_working_size_beyond_the_limits_is_clamped():
+    import dataclasses
+
+    cls = backend_class("big", flat_samples())
+    cls.info = dataclasses.replace(cls.info, default_working_size=3072)
+    options, _ = build_options(cls.info, device="cpu")
+    assert options.working_size == 2048
+    with pytest.raises(TinctError, match="working size"):
+        build_options(cls.info, device="cpu", working_size=3072)

@@ -56,9 +56,10 @@ class PluginHost:
         known = ", ".join(self.ids()) or "none"
         raise BackendNotFound(f"no backend {backend_id!r} is installed (installed: {known})")
 
-    def default_backend(self) -> BackendEntry:
-        """``$TINCT_BACKEND``, else the first preferred built-in present, else the first found."""
-        chosen = os.environ.get(DEFAULT_BACKEND_ENV)
+    def default_backend(self, from_environment: bool = True) -> BackendEntry:
+        """``$TINCT_BACKEND`` (unless ``from_environment`` is False), else the first preferred
+        built-in present, else the first found."""
+        chosen = os.environ.get(DEFAULT_BACKEND_ENV) if from_environment else None
         if chosen:
             return self.get(chosen)
         if not self.backends:

@@ -47,7 +47,7 @@ def build_options(
     if samples > info.max_samples:
         notes.append(f"{info.id} makes at most {info.max_samples} sample(s); making {info.max_samples}")
         samples = info.max_samples
-    size = working_size or info.default_working_size
+    size = working_size or min(max(info.default_working_size, MIN_WORKING_SIZE), MAX_WORKING_SIZE)
     if not MIN_WORKING_SIZE <= size <= MAX_WORKING_SIZE:
         raise TinctError(f"working size must be between {MIN_WORKING_SIZE} and {MAX_WORKING_SIZE} px")
     values = {option.name: option.default for option in info.params}
