@@ -296,13 +296,16 @@ def test_the_batch_dialogs_cancel_stops_the_batch_and_there_is_one_dialog(qtbot,
     dialog.close()
 
 
+def broken_photos(folder, count: int) -> list:
+    paths = [folder / f"broken{i}.png" for i in range(count)]
+    for path in paths:
+        path.write_bytes(b"\x89PNG not really")
+    return paths
+
+
 def test_many_unreadable_photos_make_one_notice_that_lists_them_all(qtbot, make_window, tmp_path):
     window = make_window()
-    broken = []
-    for i in range(6):
-        broken.append(tmp_path / f"broken{i}.png")
-        broken[-1].write_bytes(b"\x89PNG not really")
-    window.open_paths(broken)
+    window.open_paths(broken_photos(tmp_path, 6))
     qtbot.waitUntil(lambda: not window.session.photos, timeout=10_000)
     [card] = [n for n in window.notices.open if n.title.startswith("Could not open")]
     assert card.title == "Could not open 6 photos" and all(f"broken{i}.png" in card.details for i in range(6))
@@ -310,10 +313,7 @@ def test_many_unreadable_photos_make_one_notice_that_lists_them_all(qtbot, make_
 
 def test_the_unread_photos_notice_names_them_all_even_when_other_notices_push_it_out(qtbot, make_window, tmp_path):
     window = make_window()
-    paths = []
-    for i in range(3):
-        paths.append(tmp_path / f"broken{i}.png")
-        paths[-1].write_bytes(b"\x89PNG not really")
+    paths = broken_photos(tmp_path, 3)
     for i in range(5):  # each says "Note on …: already in color", more than the cards shown at once
         paths.append(tmp_path / f"color{i}.png")
         Image.new("RGB", (40, 30), (200, 40, 30)).save(paths[-1])
