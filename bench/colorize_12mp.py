@@ -92,14 +92,9 @@ def run_app(photo: Path, backend_id: str, samples: int, fmt: str, repeats: int) 
     return timed(once, repeats)
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
 def main() -> int:
+    from desktop.cli import positive_int
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", help="default: the default backend")
     parser.add_argument("--repeats", type=positive_int, default=5)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from typing import Sequence
@@ -13,7 +12,8 @@ from typing import Sequence
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from plugins.host.devices import DEVICE_CHOICES
-from plugins.host.runner import MAX_SEED
+from plugins.errors import TinctError
+from plugins.host.runner import check_seed, check_temperature
 from plugins.imageio import OUTPUT_FORMATS
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 1, 2
@@ -41,17 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
     colorize.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the results")
     colorize.add_argument("-r", "--recursive", action="store_true", help="look into sub-folders too")
     colorize.add_argument("--backend", metavar="ID", help="backend id (default: the best installed)")
-    colorize.add_argument("--samples", type=_positive_int, default=1, metavar="N", help="colorizations per photo")
-    colorize.add_argument("--seed", type=_seed, default=0, metavar="S", help="the same seed gives the same samples")
+    colorize.add_argument("--samples", type=positive_int, default=1, metavar="N", help="colorizations per photo")
+    colorize.add_argument("--seed", type=_checked(int, check_seed), default=0, metavar="S", help="the same seed gives the same samples")
     colorize.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
-    colorize.add_argument("--size", type=_positive_int, metavar="PX", help="working size, short side in px")
-    colorize.add_argument("--temperature", type=_finite_float, metavar="T", help="sampling temperature, for backends that have one")
+    colorize.add_argument("--size", type=positive_int, metavar="PX", help="working size, short side in px")
+    colorize.add_argument("--temperature", type=_checked(float, check_temperature), metavar="T", help="sampling temperature, for backends that have one")
     colorize.add_argument("--format", choices=sorted(OUTPUT_FORMATS), default="png", dest="fmt")
     colorize.add_argument("--quality", type=_quality, default=95, metavar="Q", help="JPEG quality, 1-100")
     colorize.add_argument("--upsampler", choices=("guided", "bilinear"), help="how chroma is brought to full resolution")
     colorize.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,  # also after the command
                           help="show tracebacks for errors")
-    colorize.add_argument("--max-pixels", type=_positive_int, metavar="N", help="refuse photos larger than this")
+    colorize.add_argument("--max-pixels", type=positive_int, metavar="N", help="refuse photos larger than this")
     colorize.add_argument("--overwrite", action="store_true", help="replace existing results")
 
     plugin_commands = commands.add_parser("plugins", help="installed backends").add_subparsers(
@@ -64,25 +64,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
-    return value
+def _checked(convert, check):
+    """An argparse type: ``convert`` the text, then the host's own ``check`` (one rule, a usage error here)."""
 
+    def parse(text: str):
+        try:
+            return check(convert(text))
+        except TinctError as error:
+            raise argparse.ArgumentTypeError(f"{error}, not {text}") from error
 
-def _seed(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SEED}, not {value}")
-    return value
+    return parse
 
 
 def _quality(text: str) -> int:

@@ -26,6 +26,20 @@ MIN_WORKING_SIZE, MAX_WORKING_SIZE = 32, 2048  # at 2048 a 4:3 photo already tak
 MAX_SEED = 2**32 - 1  # what seeded generators keep of a seed: beyond it two seeds would give the same samples
 
 
+def check_seed(seed: int) -> int:
+    """``seed``, or TinctError if seeded generators could not tell it from another."""
+    if not 0 <= seed <= MAX_SEED:
+        raise TinctError(f"the seed must be between 0 and {MAX_SEED}")
+    return seed
+
+
+def check_temperature(temperature: float) -> float:
+    """``temperature``, or TinctError unless it is a finite number of at least 0."""
+    if not (math.isfinite(temperature) and temperature >= 0):
+        raise TinctError("the temperature must be a number of at least 0")
+    return temperature
+
+
 def build_options(
     info: ColorizerInfo,
     *,
@@ -40,10 +54,9 @@ def build_options(
     notes = []
     if samples < 1:
         raise TinctError("the number of samples must be at least 1")
-    if not 0 <= seed <= MAX_SEED:
-        raise TinctError(f"the seed must be between 0 and {MAX_SEED}")
-    if temperature is not None and not (math.isfinite(temperature) and temperature >= 0):
-        raise TinctError("the temperature must be a number of at least 0")
+    check_seed(seed)
+    if temperature is not None:
+        check_temperature(temperature)
     if samples > info.max_samples:
         notes.append(f"{info.id} makes at most {info.max_samples} sample(s); making {info.max_samples}")
         samples = info.max_samples
