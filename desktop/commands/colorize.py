@@ -25,8 +25,8 @@ EXTENSIONS = {"png": "png", "jpg": "jpg", "tif": "tif"}
 class Job:
     source: Path
     out_dir: Path
-    stem: str = ""
-    """What the result names start with (see desktop.exports.result_stems); the source's stem if empty."""
+    stem: str
+    """What the result names start with (see desktop.exports.result_stems)."""
 
 
 def collect_jobs(inputs: list[str], out_dir: Path, recursive: bool,
@@ -36,7 +36,8 @@ def collect_jobs(inputs: list[str], out_dir: Path, recursive: bool,
     A folder's own results (Tinct's names for ``backend_ids``, or anything under an ``out_dir``
     inside it) are left out, so running the command twice does not colorize the first run's output.
     """
-    jobs, problems = [], []
+    found_photos: list[tuple[Path, Path]] = []  # (photo, its output folder)
+    problems = []
     out_abs = Path(os.path.abspath(out_dir))
 
     def is_photo(p: Path, folder: Path) -> bool:
@@ -52,13 +53,13 @@ def collect_jobs(inputs: list[str], out_dir: Path, recursive: bool,
             found = sorted(p for p in path.glob(pattern) if is_photo(p, Path(os.path.abspath(path))))
             if not found:
                 problems.append((text, "folder holds no photos" + ("" if recursive else " (use -r for sub-folders)")))
-            jobs += [Job(p, out_dir / p.parent.relative_to(path)) for p in found]
+            found_photos += [(p, out_dir / p.parent.relative_to(path)) for p in found]
         elif path.exists() or path.is_symlink():
-            jobs.append(Job(path, out_dir))
+            found_photos.append((path, out_dir))
         else:
             problems.append((text, "no such file or folder"))
-    stems = result_stems([job.source for job in jobs], [job.out_dir for job in jobs])
-    return [Job(job.source, job.out_dir, stem) for job, stem in zip(jobs, stems)], problems
+    stems = result_stems([photo for photo, _ in found_photos], [folder for _, folder in found_photos])
+    return [Job(photo, folder, stem) for (photo, folder), stem in zip(found_photos, stems)], problems
 
 
 class Reporter:
@@ -128,7 +129,7 @@ def run_colorize(args: argparse.Namespace) -> int:
 
 def _colorize_one(job: Job, backend, options, args, extension: str, reporter: Reporter) -> None:
     targets = [
-        job.out_dir / output_name(job.stem or job.source.stem, backend.info.id, k, extension)
+        job.out_dir / output_name(job.stem, backend.info.id, k, extension)
         for k in range(1, options.samples + 1)
     ]
     if not args.overwrite:
