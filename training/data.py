@@ -37,11 +37,16 @@ class NotAColorPhoto(ValueError):
     pass
 
 
+def check_color_mode(im: Image.Image) -> None:
+    """NotAColorPhoto if the file's mode (known from its header) holds no color."""
+    if im.mode in GRAY_MODES:
+        raise NotAColorPhoto(f"not a color photo (mode {im.mode})")
+
+
 def load_rgb(path: Path) -> np.ndarray:
     """sRGB ``float32 (H, W, 3)`` in 0..1; NotAColorPhoto for a gray one (modes L, I;16, F… or gray RGB)."""
     with Image.open(path) as im:
-        if im.mode in GRAY_MODES:
-            raise NotAColorPhoto(f"not a color photo (mode {im.mode})")
+        check_color_mode(im)
         rgb = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
     if float(np.max(rgb.max(axis=-1) - rgb.min(axis=-1))) < MIN_CHROMA:
         raise NotAColorPhoto("not a color photo (its channels are equal)")
@@ -71,8 +76,7 @@ class PhotoFolder(Dataset):
         for path in find_images(root):
             try:
                 with Image.open(path) as im:
-                    if im.mode in GRAY_MODES:  # known from the header alone
-                        raise NotAColorPhoto(f"not a color photo (mode {im.mode})")
+                    check_color_mode(im)
                 self.files.append(path)
             except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped
                 self.skipped += 1
