@@ -13,7 +13,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from plugins.host.devices import DEVICE_CHOICES
 from plugins.errors import TinctError
-from plugins.host.runner import check_seed, check_temperature
+from plugins.host.runner import check_seed, check_temperature, parse_param
 from plugins.imageio import OUTPUT_FORMATS
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 1, 2
@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     colorize.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     colorize.add_argument("--size", type=positive_int, metavar="PX", help="working size, short side in px")
     colorize.add_argument("--temperature", type=_checked(float, check_temperature), metavar="T", help="sampling temperature, for backends that have one")
+    colorize.add_argument("--param", action="append", default=[], type=_checked(str, parse_param), metavar="NAME=VALUE",
+                          help="one of the backend's own options (see `tinct plugins list`), e.g. smoothing=0.5; repeatable")
     colorize.add_argument("--format", choices=sorted(OUTPUT_FORMATS), default="png", dest="fmt")
     colorize.add_argument("--quality", type=_quality, default=95, metavar="Q", help="JPEG quality, 1-100")
     colorize.add_argument("--upsampler", choices=("guided", "bilinear"), help="how chroma is brought to full resolution")

@@ -215,7 +215,7 @@ def test_the_plugin_colorizes_through_the_host(tmp_path, monkeypatch):
     info = cic_backend.CICColorizer.info
     monkeypatch.setattr(cic_backend.CICColorizer, "info", replace(info, weights=(shipped.weights,)))
     assert info.max_samples == 8 and info.has_temperature and info.default_temperature == 0.38
-    assert [p.name for p in info.params] == ["diversity"]
+    assert [p.name for p in info.params] == ["diversity", "smoothing"]
 
     host = PluginHost.discover([cic_backend], entry_points=False)
     backend = host.loaded("cic", "cpu")
@@ -229,4 +229,13 @@ def test_the_plugin_colorizes_through_the_host(tmp_path, monkeypatch):
     assert len(first) == 3 and all(ab.shape == (64, 80, 2) and ab.dtype == np.float32 for ab in first)
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
     assert not np.array_equal(first[1], first[2])
+
+    def roughness(ab):
+        return np.abs(np.diff(ab, axis=1)).mean()
+
+    options = replace(options, params={**options.params, "smoothing": 0.0})
+    raw = run()
+    options = replace(options, params={**options.params, "smoothing": 1.0})
+    smooth = run()
+    assert all(roughness(s) < 0.8 * roughness(r) for s, r in zip(smooth, raw))
     host.unload_all()

@@ -261,3 +261,17 @@ def test_debug_is_taken_before_or_after_the_command():
     assert parser.parse_args(["colorize", "a.png", "-o", "out", "--debug"]).debug
     assert parser.parse_args(["--debug", "colorize", "a.png", "-o", "out"]).debug
     assert not parser.parse_args(["colorize", "a.png", "-o", "out"]).debug
+
+
+def test_param_sets_a_backend_option_and_a_bad_one_is_refused(tmp_path, capsys):
+    photo = gray_photo(tmp_path / "p.png")
+    assert run_cli(capsys, "colorize", photo, "-o", tmp_path / "gray", "--param", "chroma=0", *BACKEND)[0] == 0
+    assert run_cli(capsys, "colorize", photo, "-o", tmp_path / "vivid", "--param", "chroma=60", *BACKEND)[0] == 0
+    with Image.open(tmp_path / "gray" / "p.testbackend.1.png") as gray, Image.open(tmp_path / "vivid" / "p.testbackend.1.png") as vivid:
+        gray_rgb, vivid_rgb = np.asarray(gray, np.int16), np.asarray(vivid, np.int16)
+    assert np.ptp(gray_rgb, axis=-1).max() <= 1 and np.ptp(vivid_rgb, axis=-1).max() > 20
+    code, err, _ = run_cli(capsys, "colorize", photo, "-o", tmp_path / "x", "--param", "nope=1", *BACKEND)
+    assert code == 2 and err == ["error: testbackend has no option 'nope'"]
+    with pytest.raises(SystemExit) as stop:
+        run_cli(capsys, "colorize", photo, "-o", tmp_path / "x", "--param", "chroma=lots", *BACKEND)
+    assert stop.value.code == EXIT_USAGE and "NAME=NUMBER" in capsys.readouterr().err

@@ -181,3 +181,26 @@ def test_figure_lays_out_gray_backends_and_truth(tmp_path):
         pixels = np.asarray(samples.convert("RGB"))[LABEL_H:].astype(float)
         gray_tile, sample_tile = pixels[:, :TILE], pixels[:, TILE + GAP: 2 * TILE + GAP]
         assert np.ptp(gray_tile.mean(axis=(0, 1))) < 1 and np.ptp(sample_tile.mean(axis=(0, 1))) > 10
+
+
+def test_the_card_lists_its_runs_and_the_log_travels_beside_it(exported):
+    card = json.loads(exported.with_suffix(".json").read_text())
+    (run,) = card["training"]["runs"]
+    assert (run["start_step"], run["end_step"], run["images"]) == (0, 2, 6)
+    assert run["command"].startswith("python -m training train regression --data ") and run["hours"] >= 0
+    assert card["training"]["steps"] == 2 and card["training"]["images"] == 6
+    markdown = exported.with_suffix(".md").read_text()
+    assert "| 1 | `python -m training train regression" in markdown and "do not edit by hand" in markdown
+    rows = exported.with_suffix(".log.csv").read_text().splitlines()
+    assert rows[0].startswith("source,step,") and len(rows) == 2 and rows[-1].startswith("run,2,")  # log every 50: the last step only
+
+
+def test_a_card_from_before_runs_were_recorded_becomes_one_run():
+    from training.runs import runs_of_card, totals
+
+    card = {"training": {"command": "python -m training train cic", "steps": 2500, "batch_size": 16, "time_h": 0.7,
+                         "hardware": "CPU"}}
+    (record,) = runs_of_card(card)
+    assert record["from_card"] and (record["end_step"], record["images"], record["hours"]) == (2500, 40000, 0.7)
+    assert totals([record, {**record, "start_step": 100, "end_step": 300, "images": 3200, "hours": 0.3}]) == {
+        "steps": 2700, "images": 43200, "hours": pytest.approx(1.0)}

@@ -190,3 +190,54 @@ def test_ddp_two_processes_on_cpu(photos, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "2 process(es)" in result.stdout
     assert checkpoint.load(out / "last.pt")["step"] == 2
+
+
+# ---- several folders, starting from shipped weights, and the runs' record ------------------
+
+
+def test_data_from_several_folders_adds_them_up(photos):
+    from training.data import PhotoFolder, find_images
+
+    both = PhotoFolder([photos / "train", photos / "val"], 64, 48)
+    assert len(both) == len(PhotoFolder(photos / "train", 64, 48)) + len(PhotoFolder(photos / "val", 64, 48)) == 11
+    assert find_images([photos / "val", photos / "train"])[0].parent.name in ("val", "nested")
+
+
+def test_init_from_starts_at_those_weights_and_carries_their_runs(photos, tmp_path):
+    from safetensors.torch import load_file
+
+    first = tmp_path / "first"
+    assert training_main(_train_args(photos, first, "--steps", "2")) == 0
+    models = tmp_path / "models" / "regression"
+    assert training_main(["export", str(first), "--to", str(models), "--checkpoint", "last"]) == 0
+    weights = models.with_suffix(".safetensors")
+
+    second = tmp_path / "second"
+    # --resume with no run folder yet starts from --init-from; the same command later resumes.
+    start = ["--lr", "0", "--resume", "--init-from", str(weights)]
+    assert training_main(_train_args(photos, second, "--steps", "1", *start)) == 0
+    shipped = load_file(str(weights))
+    started = checkpoint.load(second / "last.pt")
+    parameters = [k for k in shipped if "running_" not in k and "num_batches" not in k]  # BN statistics still move
+    assert len(parameters) > 100
+    for key in parameters:  # lr 0: the weights are still exactly the ones started from
+        assert torch.equal(started["model"][key].half(), shipped[key]), key
+    assert training_main(_train_args(photos, second, "--steps", "3", *start)) == 0
+
+    records = checkpoint.load(second / "last.pt")["runs"]
+    assert [(r["start_step"], r["end_step"]) for r in records] == [(0, 2), (0, 1), (1, 3)]
+    assert records[0]["init_from"] is None and records[2]["init_from"] is None
+    assert records[1]["init_from"]["file"] == weights.name
+    assert all(r["images"] == (r["end_step"] - r["start_step"]) * 4 for r in records)  # batch 4
+    assert "--init-from" in records[1]["command"] and "--steps 3" in records[2]["command"]
+
+
+def test_init_from_weights_of_another_shape_is_a_one_line_error(photos, tmp_path):
+    from safetensors.torch import save_file
+
+    wrong = tmp_path / "wrong.safetensors"
+    save_file({"trunk.decoder.head.weight": torch.zeros(3, 3)}, str(wrong))
+    with pytest.raises(SystemExit, match="--init-from does not fit this model"):
+        training_main(_train_args(photos, tmp_path / "run", "--init-from", str(wrong)))
+    with pytest.raises(SystemExit, match="no .*last.pt to resume"):
+        training_main(_train_args(photos, tmp_path / "none", "--resume"))

@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         module.add_arguments(sub.add_parser(name, help=help_text, description=module.__doc__.splitlines()[0]))
         sub.choices[name].set_defaults(_module=module)
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # as typed, for the model card's record of runs
     return args._module.main(args)
 
 

@@ -22,8 +22,14 @@ log = logging.getLogger(__name__)
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
-def find_images(root: str | Path) -> list[Path]:
-    return sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
+def find_images(roots) -> list[Path]:
+    """The photos under one folder or a list of folders (recursive), each folder's sorted by path."""
+    if isinstance(roots, (str, Path)):
+        roots = [roots]
+    found = []
+    for root in roots:
+        found += sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
+    return found
 
 
 MIN_CHROMA = 2.0 / 255.0
@@ -70,10 +76,10 @@ class PhotoFolder(Dataset):
     warning, and counted in ``self.failed`` (per worker process).
     """
 
-    def __init__(self, root, size: int = 256, crop: int = 224, train: bool = True, scale=(0.8, 1.25)):
+    def __init__(self, roots, size: int = 256, crop: int = 224, train: bool = True, scale=(0.8, 1.25)):
         self.size, self.crop, self.train, self.scale = size, crop, train, scale
         self.files, self.skipped, self.failed = [], 0, 0
-        for path in find_images(root):
+        for path in find_images(roots):
             try:
                 with Image.open(path) as im:
                     check_color_mode(im)
@@ -82,7 +88,7 @@ class PhotoFolder(Dataset):
                 self.skipped += 1
                 log.warning("skipping %s: %s", path, exc)
         if not self.files:
-            raise ValueError(f"no readable photos under {root}")
+            raise ValueError(f"no readable photos under {roots}")
 
     def __len__(self) -> int:
         return len(self.files)

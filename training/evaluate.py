@@ -21,7 +21,9 @@ from tqdm import tqdm
 
 from plugins.color import lightness_to_gray, srgb_to_lightness
 from plugins.host import PluginHost, build_options
+from plugins.errors import TinctError
 from plugins.host.pipeline import MergedSample, colorize_lightness
+from plugins.host.runner import parse_param
 from training import quality as metrics
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"}
@@ -96,9 +98,10 @@ def evaluate_grayscale(truths: list[np.ndarray]) -> Report:
 
 
 def evaluate_backend(host: PluginHost, backend_id: str, truths: list[np.ndarray], samples: int, seed: int, device: str,
-                     temperature: float | None = None) -> Report:
+                     temperature: float | None = None, params: dict[str, float] | None = None) -> Report:
     backend = host.loaded(backend_id, device)
-    options, _ = build_options(backend.info, device=backend.device, samples=samples, seed=seed, temperature=temperature)
+    options, _ = build_options(backend.info, device=backend.device, samples=samples, seed=seed, temperature=temperature,
+                               params=params)
     per_sample: list[list[np.ndarray]] = [[] for _ in range(options.samples)]
     diversity, seconds = [], []
     for truth in tqdm(truths, desc=backend_id, disable=not sys.stderr.isatty(), leave=False):
@@ -138,12 +141,21 @@ def markdown_table(reports: list[Report]) -> str:
     return "\n".join(lines)
 
 
+def param_value(text: str) -> tuple[str, float]:
+    try:
+        return parse_param(text)
+    except TinctError as error:
+        raise argparse.ArgumentTypeError(f"{error}, not {text}") from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, type=Path, help="folder of color photos (recursive)")
     parser.add_argument("--backends", nargs="*", help="backend ids (default: every installed backend with weights)")
     parser.add_argument("--samples", type=int, default=1, help="samples per photo for backends that make several")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--temperature", type=float, help="sampling temperature (default: each backend's own)")
+    parser.add_argument("--param", action="append", default=[], type=param_value, metavar="NAME=VALUE",
+                        help="a backend option, e.g. smoothing=0.5 (repeatable; every backend evaluated must have it)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--limit", type=int, help="only the first N photos (sorted by name)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a markdown table")
@@ -170,7 +182,8 @@ def main(args: argparse.Namespace) -> int:
         e.info.id for e in host.backends if e.info.weights and host.weights_status(e).ok
     ]
     reports = [evaluate_grayscale(truths)]
-    reports += [evaluate_backend(host, b, truths, args.samples, args.seed, args.device, args.temperature)
+    params = dict(args.param)
+    reports += [evaluate_backend(host, b, truths, args.samples, args.seed, args.device, args.temperature, params)
                 for b in backend_ids]
     print(json.dumps([asdict(r) for r in reports], indent=2, allow_nan=False) if args.json else markdown_table(reports))
     return 0

@@ -4,9 +4,11 @@
         --eval-data ../shared/data/test
 
 writes ``regression.safetensors`` (fp16, the model config in its metadata),
-``regression.json`` (sha256, config, how it was trained, metrics) and
-``regression.md`` (the same for people). With ``--eval-data`` it then scores
-the exported weights through ``python -m training eval`` and adds the table.
+``regression.json`` (sha256, config, every run that built the weights, metrics),
+``regression.md`` (the same for people, generated: never edit it by hand) and
+``regression.log.csv`` (the training and validation log of those runs). With
+``--eval-data`` it then scores the exported weights through ``python -m training eval``
+and adds the table.
 """
 
 from __future__ import annotations
@@ -26,14 +28,9 @@ import torch
 from safetensors.torch import save
 
 from plugins.resources import MODELS_DIR_VARIABLE
-from training import checkpoint
+from training import checkpoint, runs
 
 MAX_BYTES = 25 * 1024 * 1024
-# Flags of `training train` that a card's command line repeats, in this order.
-COMMAND_FLAGS = ("data", "val", "out", "size", "crop", "batch_size", "steps", "epochs", "lr", "encoder_lr_mult",
-                 "weight_decay", "warmup", "loss", "encoder", "finetune_from", "no_pretrained", "seed", "prior")
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, help="a training run directory")
     parser.add_argument("--to", required=True, type=Path, help="output path without extension, e.g. resources/models/regression")
@@ -44,15 +41,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--notes", default="", help="free text for the card, e.g. the other losses' scores")
 
 
-def training_command(args: dict) -> str:
-    parts = ["python -m training train", str(args["backend"])]
-    for key in COMMAND_FLAGS:
-        value = args.get(key)
-        if value is None or value is False:
-            continue
-        flag = f"--{key.replace('_', '-')}"
-        parts.append(flag if value is True else f"{flag} {value}")
-    return " ".join(parts)
+def recorded_runs(ckpt: dict, run_dir: Path, hardware: str | None) -> list[dict]:
+    """The checkpoint's runs; for a checkpoint from before they were recorded, one run rebuilt from its arguments."""
+    if "runs" in ckpt:
+        records = [dict(r) for r in ckpt["runs"]]
+    else:
+        seconds = training_time(run_dir)
+        args = ckpt["args"]
+        records = [{"command": runs.training_command(args), "start_step": 0, "end_step": ckpt["step"],
+                    "images": ckpt["step"] * args.get("batch_size", 1) * args.get("world_size", 1),
+                    "hours": seconds / 3600 if seconds else 0.0, "hardware": args.get("hardware") or f"{platform.machine()} CPU",
+                    "started": None, "init_from": None}]
+    if hardware:  # the last run's hardware, as the person exporting says
+        records[-1]["hardware"] = hardware
+    return records
 
 
 def training_time(run_dir: Path) -> float | None:
@@ -70,6 +72,28 @@ def training_time(run_dir: Path) -> float | None:
         if after < before:
             total += before
     return total
+
+
+def write_log(run_log: Path, records: list[dict], path: Path) -> None:
+    """The log of the runs behind the weights: the log beside the weights this run directory
+    started from (if still there), then this run directory's own, with a ``source`` column."""
+    rows: list[dict] = []
+    first = next((r["init_from"] for r in reversed(records) if r.get("init_from")), None)
+    earlier = Path(first["path"]).with_suffix(".log.csv") if first and first.get("path") else None
+    for source, log in ((first and first["file"], earlier), (run_log.parent.name, run_log)):
+        if log is None or not log.is_file():
+            continue
+        with open(log, newline="") as f:
+            for row in csv.DictReader(f):
+                rows.append({"source": row.pop("source", None) or source, **row})
+    fields = list(dict.fromkeys(k for row in rows for k in row)) or ["source"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
 
 
 def half_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -115,16 +139,35 @@ def finite_or_none(value) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
+def folders(value) -> str:
+    return " + ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def runs_table(records: list[dict]) -> list[str]:
+    lines = ["| run | command | steps | photos seen | hours | hardware | started |", "|---|---|---|---|---|---|---|"]
+    for i, r in enumerate(records, start=1):
+        source = f" (from {r['init_from']['file']} {r['init_from']['sha256'][:12]})" if r.get("init_from") else ""
+        note = " (as its card recorded it)" if r.get("from_card") else ""
+        lines.append(f"| {i} | `{r['command']}`{source}{note} | {r['start_step']}→{r['end_step']} | {r.get('images') or 0} "
+                     f"| {r.get('hours') or 0:.2f} | {r.get('hardware', '')} | {r.get('started') or ''} |")
+    settings = [(i, r["settings"]) for i, r in enumerate(records, start=1) if r.get("settings")]
+    if settings:
+        lines += ["", "Each run's settings, defaults included:", ""]
+        lines += [f"{i}. `{text}`" for i, text in settings]
+    return lines
+
+
 def card_markdown(card: dict) -> str:
     t = card["training"]
     lines = [
         f"# Model card: `{card['backend']}`",
         "",
+        "<!-- Written by `python -m training export`; do not edit by hand. -->",
+        "",
         f"- Weights: `{card['weights']}` (fp16 safetensors), sha256 `{card['sha256']}`",
-        f"- Trained with: `{t['command']}`",
-        f"- Data: {t['data']} (validation: {t['val']})",
-        f"- Steps: {t['steps']} (batch {t['batch_size']}, about {t['epochs']:.1f} epochs), "
-        f"training time {t['time_h']:.2f} h" if t["time_h"] is not None else f"- Steps: {t['steps']}",
+        f"- Data: {folders(t['data'])} (validation: {folders(t['val'])})",
+        f"- In all: {t['steps']} steps over {len(t['runs'])} run(s), {t['images']} photos seen "
+        f"(about {t['epochs']:.1f} passes over the last run's {t['photos']} photos), training time {t['time_h']:.2f} h",
         f"- Hardware: {t['hardware']}",
         f"- Best validation PSNR during training: {t['best_val_psnr']:.2f} dB" if t["best_val_psnr"] is not None
         else "- Best validation PSNR during training: none (no validation set)",
@@ -136,6 +179,13 @@ def card_markdown(card: dict) -> str:
         "```json",
         json.dumps(card["config"], indent=2),
         "```",
+        "",
+        "## How it was trained",
+        "",
+        "Every run that built these weights, in order (steps count each run's own schedule; "
+        f"the training and validation log is `{Path(card['weights']).with_suffix('.log.csv').name}`):",
+        "",
+        *runs_table(t["runs"]),
     ]
     if card.get("metrics"):
         lines += ["", f"## Scores on `{card['metrics']['data']}` (`python -m training eval`)", "", card["metrics"]["table"]]
@@ -158,21 +208,25 @@ def main(args: argparse.Namespace) -> int:
     weights_path = args.to.with_suffix(".safetensors")
     sha256 = write_weights(ckpt, weights_path)
     photos = run_args.get("train_photos")
-    seconds = training_time(args.run_dir)
+    records = recorded_runs(ckpt, args.run_dir, args.hardware)
+    total = runs.totals(records)
     card = {
         "backend": backend,
         "weights": weights_path.name,
         "sha256": sha256,
         "config": ckpt["model_args"]["config"],
         "training": {
-            "command": training_command(run_args),
+            "command": records[-1]["command"],
+            "runs": records,
             "data": run_args.get("data"),
             "val": run_args.get("val"),
-            "steps": ckpt["step"],
+            "steps": total["steps"],
+            "images": total["images"],
+            "photos": photos,
             "batch_size": run_args.get("batch_size"),
-            "epochs": ckpt["step"] * run_args.get("batch_size", 1) * run_args.get("world_size", 1) / photos if photos else ckpt["epoch"],
-            "time_h": seconds / 3600 if seconds else None,
-            "hardware": args.hardware or run_args.get("hardware") or f"{platform.machine()} CPU",
+            "epochs": total["images"] / photos if photos else ckpt["epoch"],
+            "time_h": total["hours"],
+            "hardware": "; ".join(dict.fromkeys(r.get("hardware", "") for r in records)),
             "best_val_psnr": finite_or_none(ckpt.get("best_psnr")),
             "pretrained_encoder": not run_args.get("no_pretrained", False),
             "checkpoint": path.stem,
@@ -180,6 +234,7 @@ def main(args: argparse.Namespace) -> int:
         "notes": args.notes,
     }
     card_path = args.to.with_suffix(".json")
+    write_log(args.run_dir / "log.csv", records, args.to.with_suffix(".log.csv"))
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     if args.eval_data:
         from training.evaluate import Report, SampleScores, markdown_table

@@ -27,7 +27,24 @@ from training.losses import LOSSES, rebalanced_cross_entropy, soft_cross_entropy
 log = logging.getLogger(__name__)
 
 
-class RegressionTask:
+class Task:
+    """Defaults shared by the tasks."""
+
+    def init_model(self, model) -> None:
+        pass
+
+    def load_init_weights(self, model, state: dict[str, torch.Tensor]) -> None:
+        """``--init-from``: the weights of this same backend, every key present (strict)."""
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as error:
+            raise SystemExit(f"error: --init-from does not fit this model: {str(error).splitlines()[0]}") from error
+
+    def inputs(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple:
+        return (lightness,)
+
+
+class RegressionTask(Task):
     """ab regression: the model already outputs full-resolution ab; the loss is ``--loss`` (default blurred)."""
 
     config_cls, model_cls = RegressionConfig, RegressionModel
@@ -36,12 +53,6 @@ class RegressionTask:
         args.loss = args.loss or "blurred"
         self.loss_fn = LOSSES[args.loss]
 
-    def init_model(self, model: RegressionModel) -> None:
-        pass
-
-    def inputs(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple:
-        return (lightness,)
-
     def loss(self, pred: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
         return self.loss_fn(pred, ab)
 
@@ -49,7 +60,7 @@ class RegressionTask:
         return pred
 
 
-class CICTask:
+class CICTask(Task):
     """Classification over ab bins with the class-rebalanced cross-entropy.
 
     The prior is ``--prior``, or computed from ``--data`` at the start and saved as
@@ -81,9 +92,6 @@ class CICTask:
         target = self.probs * self.weights
         model.trunk.decoder.head.bias.copy_(torch.log(target / target.sum() + 1e-6))
 
-    def inputs(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple:
-        return (lightness,)
-
     def loss(self, pred: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
         return rebalanced_cross_entropy(pred, ab, self.weights)
 
@@ -94,7 +102,7 @@ class CICTask:
         return upsample_ab(annealed_mean(pred.float(), self.temperature), size)
 
 
-class PixColorTask:
+class PixColorTask(Task):
     """PixColor: the PixelCNN's cross-entropy under teacher forcing plus the refinement's ``--loss``.
 
     The model takes the target ab too (teacher forcing). Loss: the cross-entropy of

@@ -7,6 +7,12 @@
     # continue exactly where it stopped (Ctrl-C or SIGTERM saves RUN_DIR/last.pt first):
     python -m training train regression --data … --val … --out runs/regression-blurred --resume
 
+    # several folders; start from shipped weights, or resume the run if its folder is still there
+    # (the same command in every session, so that a model trains for many hours in pieces):
+    python -m training train regression --data ../shared/data/train ../shared/data/train-extra \
+        --val ../shared/data/val-extra --out ~/tinct-runs/regression --resume \
+        --init-from resources/models/regression.safetensors
+
     # several processes (gloo on CPU, nccl on CUDA; --batch-size is per process):
     torchrun --nproc_per_node 2 -m training train regression --data … --out …
 
@@ -19,7 +25,8 @@
 
 RUN_DIR gets log.csv (losses, val PSNR on sRGB 0..255, val ab L2, val AuC),
 samples_stepNNNNNNN.png (gray | prediction | truth) at every validation, and the
-checkpoints last.pt and best.pt (best val PSNR).
+checkpoints last.pt and best.pt (best val PSNR). Each checkpoint lists the runs
+that made its weights (training/runs.py), for the model card.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from plugins.backbones import load_pretrained_weights
-from training import checkpoint, metrics
+from training import checkpoint, metrics, runs
 from training.data import EpochSampler, PhotoFolder
 from training.losses import LOSSES
 from training.tasks import TASKS
@@ -54,8 +61,8 @@ LOG_FIELDS = ["step", "epoch", "time_s", "lr", "train_loss", "images_per_s", "va
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("backend", choices=sorted(BACKENDS))
-    p.add_argument("--data", required=True, help="folder of color photos (searched recursively)")
-    p.add_argument("--val", help="folder of validation photos")
+    p.add_argument("--data", required=True, nargs="+", help="folders of color photos (searched recursively)")
+    p.add_argument("--val", nargs="+", help="folders of validation photos")
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--size", type=int, default=256, help="working size: short side photos are scaled to")
     p.add_argument("--crop", type=int, default=176, help="square training crop (validation: --size)")
@@ -82,7 +89,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--save-every-min", type=float, default=10.0, help="minutes between checkpoints")
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--samples", type=int, default=4, help="photos in the sample grid")
-    p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from RUN_DIR/last.pt (with --init-from: start from those weights when there is none)")
+    p.add_argument("--init-from", metavar="WEIGHTS", help="start from these .safetensors weights (e.g. the shipped ones); "
+                   "their card's runs are carried into this run's record")
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -180,7 +190,13 @@ def stop_requested(stop: StopFlag, world: int, device: torch.device) -> bool:
 def main(args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     out = Path(args.out)
-    ckpt = checkpoint.load(out / "last.pt") if args.resume else None
+    ckpt = None
+    if args.resume and (out / "last.pt").exists():
+        ckpt = checkpoint.load(out / "last.pt")
+    elif args.resume and not args.init_from:
+        raise SystemExit(f"error: --resume: there is no {out / 'last.pt'} to resume")
+    elif args.resume:
+        print(f"resume: no {out / 'last.pt'}; starting from {args.init_from}", flush=True)
     if ckpt:  # the saved run decides everything that changes the numbers
         new_steps = args.steps
         for key in RUN_KEYS:
@@ -217,6 +233,10 @@ def main(args) -> int:
 
     model = build_model(args)
     task.init_model(model)
+    init_from = None
+    if args.init_from and not ckpt:
+        task.load_init_weights(model, runs.load_init_weights(Path(args.init_from)))
+        init_from = runs.weights_identity(Path(args.init_from))
     model = model.to(device)
     opt, sched = make_optimizer(model, args)
     amp = args.amp and device.type == "cuda"
@@ -229,13 +249,20 @@ def main(args) -> int:
         scaler.load_state_dict(ckpt["scaler"])
         step, epoch, best = ckpt["step"], ckpt["epoch"], ckpt["best_psnr"]
         checkpoint.set_rng_state(ckpt["rng"])
+    run_records = ckpt.get("runs", []) if ckpt else (runs.runs_of_card(runs.card_of(args.init_from)) if args.init_from else [])
+    clock = runs.RunClock(runs.new_record(runs.command_line(getattr(args, "argv", None)), step, runs.hardware_name(device, world), init_from))
+    run_records = [*run_records, clock.record]
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     loss_fn = task.loss
     args.train_photos, args.world_size = len(train_set), world  # for the model card's epochs
-    run_args = {k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool, type(None)))}
+    run_args = {k: v for k, v in vars(args).items()
+                if isinstance(v, (int, float, str, bool, type(None))) or (isinstance(v, list) and all(isinstance(x, str) for x in v))}
+    clock.record["settings"] = runs.training_command(run_args)  # the defaults it ran with, spelled out
 
     def save(name: str) -> None:
+        clock.update(step, args.batch_size * world)
         checkpoint.save(out / name, {
+            "runs": run_records,
             "model_args": {"backend": args.backend, "config": model.config.to_dict()},
             "args": run_args, "model": model.state_dict(), "optimizer": opt.state_dict(),
             "scheduler": sched.state_dict(), "scaler": scaler.state_dict(), "step": step,

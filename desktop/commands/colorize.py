@@ -108,6 +108,7 @@ def run_colorize(args: argparse.Namespace) -> int:
         seed=args.seed,
         working_size=args.size,
         temperature=args.temperature,
+        params=dict(args.param),
     )
     for note in notes:
         reporter.note(backend_id, note)

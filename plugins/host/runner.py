@@ -40,6 +40,18 @@ def check_temperature(temperature: float) -> float:
     return temperature
 
 
+def parse_param(text: str) -> tuple[str, float]:
+    """``"NAME=VALUE"`` (a backend option as typed on a command line) → ``(name, value)``, or TinctError."""
+    name, _, value = text.partition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not name.strip() or not math.isfinite(number):
+        raise TinctError("a backend option is NAME=NUMBER, e.g. smoothing=0.5")
+    return name.strip(), number
+
+
 def build_options(
     info: ColorizerInfo,
     *,

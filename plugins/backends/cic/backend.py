@@ -8,6 +8,7 @@ import numpy as np
 
 from plugins import Capability, ColorizeOptions, Colorizer, ColorizerInfo, Progress, Sample, hookimpl
 from plugins.backends.common.shipped import shipped_model
+from plugins.backends.common.smoothing import SMOOTHING_OPTION, smoothing_radius
 from plugins.color import fit_working_size
 from plugins.types import BackendOption
 
@@ -36,6 +37,7 @@ class CICColorizer(Colorizer):
                 help="How adventurous samples 2 and up are: 0 keeps each region's most likely color, "
                 "0.5 follows the model's beliefs, 1 favours rarer colors.",
             ),
+            SMOOTHING_OPTION,
         ),
     )
 
@@ -59,6 +61,7 @@ class CICColorizer(Colorizer):
     def colorize(self, lightness: np.ndarray, options: ColorizeOptions) -> Iterator[Progress | Sample]:
         from plugins.backends.cic.model import predict_logits, upsample_ab
         from plugins.backends.cic.sampling import DEFAULT_DIVERSITY, iter_samples
+        from plugins.backends.common.smoothing import guided_smooth
 
         yield Progress(0.0, "predicting color distributions")
         model = self.model.half() if options.half else self.model.float()
@@ -67,9 +70,10 @@ class CICColorizer(Colorizer):
         diversity = options.params.get("diversity", DEFAULT_DIVERSITY)
         n = options.samples
         samples = iter_samples(logits, n, options.temperature, diversity, options.seed)
+        radius = smoothing_radius(options.params.get("smoothing", SMOOTHING_OPTION.default), small)
         for index, ab in enumerate(samples):
-            ab = upsample_ab(ab[None], small.shape[:2])[0]
-            yield Sample(index, ab.permute(1, 2, 0).numpy().astype(np.float32))
+            ab = upsample_ab(ab[None], small.shape[:2])[0].permute(1, 2, 0).numpy()
+            yield Sample(index, guided_smooth(small, ab, radius))
             yield Progress((index + 1) / n, f"sample {index + 1} of {n}")
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from plugins import Capability, ColorizeOptions, Colorizer, ColorizerInfo, Progress, Sample, hookimpl
 from plugins.backends.common.shipped import shipped_model
+from plugins.backends.common.smoothing import SMOOTHING_OPTION, smoothing_radius
 from plugins.color import fit_working_size
 
 SHIPPED = shipped_model("pixcolor")
@@ -29,6 +30,7 @@ class PixColorColorizer(Colorizer):
         default_working_size=int(SHIPPED.config.get("working_size", 224)),  # the size it was trained at
         has_temperature=True,
         default_temperature=0.9,  # chosen on validation: colorfulness closest to the truth (35.8 vs 36.3)
+        params=(SMOOTHING_OPTION,),
     )
 
     def __init__(self) -> None:
@@ -51,6 +53,7 @@ class PixColorColorizer(Colorizer):
     def colorize(self, lightness: np.ndarray, options: ColorizeOptions) -> Iterator[Progress | Sample]:
         import torch
 
+        from plugins.backends.common.smoothing import guided_smooth
         from plugins.backends.pixcolor.sampling import RowSampler
 
         yield Progress(0.0, "reading the photo")
@@ -59,6 +62,7 @@ class PixColorColorizer(Colorizer):
         param = next(model.parameters())
         x = torch.tensor(small, dtype=torch.float32)[None, None].to(param.device)  # a copy: the photo is read-only
         n = options.samples
+        radius = smoothing_radius(options.params.get("smoothing", SMOOTHING_OPTION.default), small)
         with torch.no_grad():
             encoded = model.encode(x)
         sampler = RowSampler(model.pixelcnn, encoded.cond, n, options.temperature, options.seed)
@@ -68,7 +72,7 @@ class PixColorColorizer(Colorizer):
         for index in range(n):
             with torch.no_grad():
                 ab = model.refine(encoded.features, encoded.pooled, x, sampler.expected[index : index + 1])
-            yield Sample(index, ab[0].permute(1, 2, 0).float().cpu().numpy().astype(np.float32))
+            yield Sample(index, guided_smooth(small, ab[0].permute(1, 2, 0).float().cpu().numpy(), radius))
             yield Progress(SAMPLING_SHARE + (1 - SAMPLING_SHARE) * (index + 1) / n, f"sample {index + 1} of {n}")
 
 
