@@ -34,7 +34,7 @@ MAX_BYTES = 25 * 1024 * 1024
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, help="a training run directory")
     parser.add_argument("--to", required=True, type=Path, help="output path without extension, e.g. resources/models/regression")
-    parser.add_argument("--checkpoint", choices=["best", "last"], default="best")
+    parser.add_argument("--checkpoint", default="best", help="best, last, or a kept stepNNNNNNN (--keep-checkpoints)")
     parser.add_argument("--eval-data", type=Path, help="score the exported weights on this folder (the test set)")
     parser.add_argument("--eval-samples", type=int, default=1)
     parser.add_argument("--hardware", help="what it was trained on (default: as recorded by the run)")
@@ -118,7 +118,10 @@ def write_weights(ckpt: dict, path: Path) -> str:
     """Save fp16 safetensors with the config in the metadata; returns the sha256."""
     model_args = ckpt["model_args"]
     metadata = {"backend": model_args["backend"], "config": json.dumps(model_args["config"])}
-    data = canonical_safetensors(save(half_state_dict(ckpt["model"]), metadata=metadata))
+    from training.tasks import TASKS
+
+    state = TASKS[model_args["backend"]].shipped_state(ckpt["model"])
+    data = canonical_safetensors(save(half_state_dict(state), metadata=metadata))
     if len(data) > MAX_BYTES:
         raise SystemExit(f"error: {path} would be {len(data) / 2**20:.1f} MB, over the 25 MB budget")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,10 @@ def l2(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(pred / AB_SCALE, target / AB_SCALE)
 
 
+def l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return F.l1_loss(pred / AB_SCALE, target / AB_SCALE)
+
+
 def smooth_l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.smooth_l1_loss(pred / AB_SCALE, target / AB_SCALE, beta=SMOOTH_L1_BETA / AB_SCALE)
 
@@ -39,7 +43,7 @@ def blurred(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return sum(losses) / len(losses)
 
 
-LOSSES = {"l2": l2, "smooth_l1": smooth_l1, "blurred": blurred}
+LOSSES = {"l1": l1, "l2": l2, "smooth_l1": smooth_l1, "blurred": blurred}
 
 
 def rebalanced_cross_entropy(logits: torch.Tensor, ab_target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

@@ -20,12 +20,14 @@ def to_srgb8(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
 
 
 def scores(lightness: np.ndarray, ab_pred: np.ndarray, ab_true: np.ndarray) -> dict[str, float]:
-    """``psnr`` (dB, sRGB 0..255), ``ab_l2`` (mean per-pixel ab distance) and ``auc`` (0..1)."""
+    """``psnr`` (dB, sRGB 0..255), ``ab_l2`` (mean per-pixel ab distance), ``auc`` (0..1) and ``cf``
+    (the result's colorfulness)."""
     result, truth = to_srgb8(lightness, ab_pred), to_srgb8(lightness, ab_true)
     return {
         "psnr": quality.psnr(result, truth),
         "ab_l2": float(np.linalg.norm(ab_pred - ab_true, axis=-1).mean()),
         "auc": quality.auc(result, truth),
+        "cf": quality.colorfulness(result),
     }
 
 

@@ -30,12 +30,13 @@ import torch
 # Flags of `training train` that a card's command line repeats, in this order.
 COMMAND_FLAGS = ("data", "val", "out", "size", "crop", "batch_size", "steps", "epochs", "lr", "encoder_lr_mult",
                  "weight_decay", "warmup", "loss", "encoder", "finetune_from", "no_pretrained", "seed", "prior", "init_from")
+GAN_FLAGS = ("critic_steps", "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight")
 
 
 def training_command(args: dict) -> str:
     """The command a run's saved arguments stand for, every setting that decides its numbers spelled out."""
     parts = ["python -m training train", str(args["backend"])]
-    for key in COMMAND_FLAGS:
+    for key in COMMAND_FLAGS + (GAN_FLAGS if args["backend"] == "gan" else ()):
         value = args.get(key)
         if value is None or value is False:
             continue

@@ -20,8 +20,10 @@ from pathlib import Path
 import torch
 
 from plugins.backends.cic.model import CICConfig, CICModel
+from plugins.backends.gan.model import GANConfig
 from plugins.backends.pixcolor.model import PixColorConfig, PixColorModel
 from plugins.backends.regression.model import RegressionConfig, RegressionModel
+from training.gan import GANTrainingModel, GANWeights
 from training.losses import LOSSES, rebalanced_cross_entropy, soft_cross_entropy
 
 log = logging.getLogger(__name__)
@@ -30,8 +32,41 @@ log = logging.getLogger(__name__)
 class Task:
     """Defaults shared by the tasks."""
 
+    betas = (0.9, 0.999)
+    ddp_find_unused = False
+
     def init_model(self, model) -> None:
         pass
+
+    def param_groups(self, model, args) -> list[dict]:
+        """The decoder and heads at ``--lr``; the encoder's trained blocks at ``--lr`` × ``--encoder-lr-mult``."""
+        enc = [p for p in model.trunk.encoder.parameters() if p.requires_grad]
+        enc_ids = {id(p) for p in enc}
+        rest = [p for p in model.parameters() if p.requires_grad and id(p) not in enc_ids]
+        groups = [{"params": rest, "lr": args.lr}]
+        if enc:
+            groups.append({"params": enc, "lr": args.lr * args.encoder_lr_mult})
+        return groups
+
+    def step(self, net, lightness: torch.Tensor, ab: torch.Tensor, opt, scaler, amp: bool, step: int) -> torch.Tensor:
+        """One optimizer step on a batch; returns the loss to log."""
+        with torch.autocast(lightness.device.type, dtype=torch.float16, enabled=amp):
+            pred = net(*self.inputs(lightness, ab))  # pixcolor also takes ab (teacher forcing)
+        loss = self.loss(pred.float() if torch.is_tensor(pred) else pred, ab)
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        return loss
+
+    def loss_parts(self, model) -> dict[str, float]:
+        """The last step's loss terms, for the log (tasks with one term: none)."""
+        return {}
+
+    @staticmethod
+    def shipped_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """What of the trained model's state goes into the shipped weights: all of it."""
+        return state
 
     def load_init_weights(self, model, state: dict[str, torch.Tensor]) -> None:
         """``--init-from``: the weights of this same backend, every key present (strict)."""
@@ -142,4 +177,83 @@ class PixColorTask(Task):
         return upsample_ab(pred[1].float(), size)
 
 
-TASKS = {"regression": RegressionTask, "cic": CICTask, "pixcolor": PixColorTask}
+class GANTask(Task):
+    """The ``gan`` backend, after DeOldify's NoGAN: start the generator from trained regression
+    weights (``--init-from resources/models/regression.safetensors``), train the critic alone for
+    ``--critic-steps``, then alternate critic and generator steps at a low learning rate
+    (DeOldify: 2e-5, Adam betas (0, 0.9)). Each step trains the critic once and the generator once.
+    The generator's loss: see :class:`training.gan.GANWeights`; ``--loss`` (default l1) is its reconstruction.
+    Validation scores the zero-noise sample; ``--keep-checkpoints`` keeps one per validation to choose from.
+    """
+
+    config_cls = GANConfig
+    betas = (0.0, 0.9)
+    ddp_find_unused = True  # the critic's phase leaves the generator unused, and the other way round
+
+    def __init__(self, args, main_proc: bool = True):
+        if args.prior:
+            raise SystemExit("error: --prior is for the cic backend")
+        args.loss = args.loss or "l1"
+        self.critic_steps = args.critic_steps
+        self.critic_lr_mult = args.critic_lr_mult
+        self.weights = GANWeights(recon=args.recon_weight, recon_noisy=args.noisy_recon_weight,
+                                  diversity=args.diversity_weight, classes=args.class_weight)
+        self.no_pretrained = args.no_pretrained
+        self.recon = LOSSES[args.loss]
+
+    def model_cls(self, config: GANConfig) -> GANTrainingModel:
+        return GANTrainingModel(config, self.weights, self.recon, pretrained_teacher=not self.no_pretrained)
+
+    def param_groups(self, model: GANTrainingModel, args) -> list[dict]:
+        critic = list(model.critic.parameters())
+        critic_ids = {id(p) for p in critic}
+        groups = super().param_groups(model, args)
+        for group in groups:
+            group["params"] = [p for p in group["params"] if id(p) not in critic_ids]
+        return groups + [{"params": critic, "lr": args.lr * self.critic_lr_mult}]
+
+    def load_init_weights(self, model: GANTrainingModel, state: dict[str, torch.Tensor]) -> None:
+        """Regression weights (``trunk.*``) or shipped gan weights (``trunk.*`` and ``noise.*``) → the generator."""
+        missing, unexpected = model.generator.load_state_dict(state, strict=False)
+        if unexpected or any(not k.startswith("noise.") for k in missing):
+            raise SystemExit("error: --init-from does not fit the gan generator: "
+                             f"{len(missing)} missing, {len(unexpected)} unexpected keys")
+
+    def step(self, net, lightness, ab, opt, scaler, amp: bool, step: int) -> torch.Tensor:
+        model = net.module if hasattr(net, "module") else net
+        with torch.autocast(lightness.device.type, dtype=torch.float16, enabled=amp):
+            critic_loss = net(lightness, ab, "critic")
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(critic_loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        if step < self.critic_steps:  # NoGAN's critic pretraining: the generator waits
+            return critic_loss
+        parts = dict(model.parts)
+        with torch.autocast(lightness.device.type, dtype=torch.float16, enabled=amp):
+            loss = net(lightness, ab, "generator")
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        for p in model.critic.parameters():  # the generator's step must not move the critic
+            p.grad = None
+        scaler.step(opt)
+        scaler.update()
+        model.parts = {**parts, **model.parts}
+        return loss
+
+    def loss_parts(self, model: GANTrainingModel) -> dict[str, float]:
+        return model.parts
+
+    def inputs(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple:
+        return (lightness,)  # validation: the zero-noise sample
+
+    def decode(self, pred: torch.Tensor, size) -> torch.Tensor:
+        return pred
+
+    @staticmethod
+    def shipped_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The generator alone: the critic, class head and teacher only train it."""
+        return {k.removeprefix("generator."): v for k, v in state.items() if k.startswith("generator.")}
+
+
+TASKS = {"regression": RegressionTask, "cic": CICTask, "pixcolor": PixColorTask, "gan": GANTask}

@@ -55,8 +55,10 @@ from training.tasks import TASKS
 BACKENDS = TASKS  # backend → its task: model classes, loss and decoding (training/tasks.py)
 # Arguments that decide the numbers a run computes: a resumed run keeps the saved ones.
 RUN_KEYS = ("backend", "size", "crop", "batch_size", "epochs", "steps", "lr", "encoder_lr_mult",
-            "weight_decay", "warmup", "loss", "encoder", "finetune_from", "seed", "prior")
-LOG_FIELDS = ["step", "epoch", "time_s", "lr", "train_loss", "images_per_s", "val_psnr", "val_ab_l2", "val_auc"]
+            "weight_decay", "warmup", "loss", "encoder", "finetune_from", "seed", "prior", "critic_steps",
+            "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight")
+LOG_FIELDS = ["step", "epoch", "time_s", "lr", "train_loss", "images_per_s", "val_psnr", "val_ab_l2", "val_auc", "val_cf",
+              "loss_parts"]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -79,6 +81,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoder", choices=["freeze", "finetune"], default="finetune")
     p.add_argument("--finetune-from", type=int, default=5, help="first encoder block fine-tuned (0: all)")
     p.add_argument("--no-pretrained", action="store_true", help="random encoder (tests)")
+    gan = p.add_argument_group("gan")
+    gan.add_argument("--critic-steps", type=int, default=0, help="first steps of this run that train the critic alone")
+    gan.add_argument("--critic-lr-mult", type=float, default=4.0, help="critic lr = lr × this")
+    gan.add_argument("--recon-weight", type=float, default=100.0, help="λ of the zero-noise sample's --loss")
+    gan.add_argument("--noisy-recon-weight", type=float, default=10.0, help="λ of the noisy sample's --loss")
+    gan.add_argument("--diversity-weight", type=float, default=20.0, help="weight of the diversity-sensitive term")
+    gan.add_argument("--class-weight", type=float, default=0.003, help="ChromaGAN's class-distribution KL (0: off)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
@@ -86,6 +95,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--val-every", type=int, default=500, help="steps between validations")
     p.add_argument("--val-limit", type=int, default=0, help="validate on the first N photos only (0: all)")
+    p.add_argument("--keep-checkpoints", action="store_true", help="also keep RUN_DIR/stepNNNNNNN.pt at every validation")
     p.add_argument("--save-every-min", type=float, default=10.0, help="minutes between checkpoints")
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--samples", type=int, default=4, help="photos in the sample grid")
@@ -109,22 +119,16 @@ def setup_distributed(device_arg: str) -> tuple[int, int, torch.device]:
     return 0, 1, device
 
 
-def build_model(args) -> torch.nn.Module:
-    task_cls = BACKENDS[args.backend]
-    config = task_cls.config_cls(finetune_from=-1 if args.encoder == "freeze" else args.finetune_from, working_size=args.size)
-    model = task_cls.model_cls(config)
+def build_model(args, task) -> torch.nn.Module:
+    config = task.config_cls(finetune_from=-1 if args.encoder == "freeze" else args.finetune_from, working_size=args.size)
+    model = task.model_cls(config)
     if not args.no_pretrained:
         load_pretrained_weights(model.trunk.encoder)
     return model
 
 
-def make_optimizer(model, args):
-    enc = [p for p in model.trunk.encoder.parameters() if p.requires_grad]
-    rest = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("trunk.encoder.")]
-    groups = [{"params": rest, "lr": args.lr}]
-    if enc:
-        groups.append({"params": enc, "lr": args.lr * args.encoder_lr_mult})
-    opt = torch.optim.AdamW(groups, weight_decay=args.weight_decay)
+def make_optimizer(model, args, task):
+    opt = torch.optim.AdamW(task.param_groups(model, args), weight_decay=args.weight_decay, betas=task.betas)
     total, warm = args.total_steps, min(args.warmup, max(1, args.total_steps // 10))
 
     def factor(step: int) -> float:
@@ -150,7 +154,7 @@ def validate(model, loader, device, n_samples: int, grid_path, decode=lambda pre
     model.train()
     if rows:
         metrics.sample_grid(rows, grid_path)
-    return {f"val_{k}": float(np.mean([r[k] for r in results])) for k in ("psnr", "ab_l2", "auc")}
+    return {f"val_{k}": float(np.mean([r[k] for r in results])) for k in ("psnr", "ab_l2", "auc", "cf")}
 
 
 class StopTraining(Exception):
@@ -231,14 +235,14 @@ def main(args) -> int:
             val_set.files = val_set.files[: args.val_limit]
         val_loader = DataLoader(val_set, 8, num_workers=0, generator=torch.Generator())
 
-    model = build_model(args)
+    model = build_model(args, task)
     task.init_model(model)
     init_from = None
     if args.init_from and not ckpt:
         task.load_init_weights(model, runs.load_init_weights(Path(args.init_from)))
         init_from = runs.weights_identity(Path(args.init_from))
     model = model.to(device)
-    opt, sched = make_optimizer(model, args)
+    opt, sched = make_optimizer(model, args, task)
     amp = args.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
     step, epoch, best = 0, 0, -math.inf
@@ -252,8 +256,7 @@ def main(args) -> int:
     run_records = ckpt.get("runs", []) if ckpt else (runs.runs_of_card(runs.card_of(args.init_from)) if args.init_from else [])
     clock = runs.RunClock(runs.new_record(runs.command_line(getattr(args, "argv", None)), step, runs.hardware_name(device, world), init_from))
     run_records = [*run_records, clock.record]
-    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    loss_fn = task.loss
+    net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=task.ddp_find_unused) if world > 1 else model
     args.train_photos, args.world_size = len(train_set), world  # for the model card's epochs
     run_args = {k: v for k, v in vars(args).items()
                 if isinstance(v, (int, float, str, bool, type(None))) or (isinstance(v, list) and all(isinstance(x, str) for x in v))}
@@ -274,7 +277,7 @@ def main(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
         new_log = not (out / "log.csv").exists()
         log_file = open(out / "log.csv", "a", newline="")
-        writer = csv.DictWriter(log_file, LOG_FIELDS)
+        writer = csv.DictWriter(log_file, LOG_FIELDS, extrasaction="ignore")  # a run's older log keeps its columns
         if new_log:
             writer.writeheader()
         skipped = train_set.skipped
@@ -285,7 +288,7 @@ def main(args) -> int:
     model.train()
     stop = StopFlag()
     t_start = t_saved = time.time()
-    t_mark, seen, loss_sum, loss_n = time.time(), 0, 0.0, 0
+    t_mark, seen, loss_sum, loss_n, parts, parts_n = time.time(), 0, 0.0, 0, {}, {}
     try:
         while step < args.total_steps:
             done_in_epoch = step - epoch * steps_per_epoch
@@ -294,17 +297,14 @@ def main(args) -> int:
             sampler.set_epoch(epoch, start=done_in_epoch * args.batch_size)
             for lightness, ab in loader:
                 lightness, ab = lightness.to(device, non_blocking=True), ab.to(device, non_blocking=True)
-                with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
-                    pred = net(*task.inputs(lightness, ab))  # pixcolor also takes ab (teacher forcing)
-                loss = loss_fn(pred.float() if torch.is_tensor(pred) else pred, ab)
-                opt.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(opt)
-                scaler.update()
+                loss = task.step(net, lightness, ab, opt, scaler, amp, step)
                 sched.step()
                 step += 1
                 seen += lightness.shape[0] * world
                 loss_sum, loss_n = loss_sum + loss.item(), loss_n + 1
+                for key, value in task.loss_parts(model).items():
+                    parts[key] = parts.get(key, 0.0) + value
+                    parts_n[key] = parts_n.get(key, 0) + 1
                 if main_proc:
                     ips = seen / max(time.time() - t_mark, 1e-9)
                     bar.update(1)
@@ -313,8 +313,9 @@ def main(args) -> int:
                     if step % args.log_every == 0 or step % args.val_every == 0 or step == args.total_steps:
                         row = {"step": step, "epoch": epoch, "time_s": round(time.time() - t_start, 1),
                                "lr": f"{sched.get_last_lr()[0]:.3g}", "train_loss": f"{loss_sum / loss_n:.6f}",
-                               "images_per_s": f"{ips:.2f}"}
-                        t_mark, seen, loss_sum, loss_n = time.time(), 0, 0.0, 0
+                               "images_per_s": f"{ips:.2f}",
+                               "loss_parts": " ".join(f"{k}={parts[k] / parts_n[k]:.4g}" for k in parts)}
+                        t_mark, seen, loss_sum, loss_n, parts, parts_n = time.time(), 0, 0.0, 0, {}, {}
                     if val_loader and (step % args.val_every == 0 or step == args.total_steps):
                         result = validate(model, val_loader, device, args.samples, out / f"samples_step{step:07d}.png",
                                           task.decode, task.inputs)
@@ -324,6 +325,8 @@ def main(args) -> int:
                             best = result["val_psnr"]
                             save("best.pt")
                         save("last.pt")
+                        if args.keep_checkpoints:  # to choose from later by eye and by several scores
+                            save(f"step{step:07d}.pt")
                         t_saved = time.time()
                     if row:
                         writer.writerow(row)

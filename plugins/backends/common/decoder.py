@@ -11,6 +11,8 @@ hypercolumn. The head is a plain 1x1 convolution with ``out_channels`` outputs
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -58,14 +60,21 @@ class FusionUNetDecoder(nn.Module):
         nn.init.zeros_(self.head.weight)  # start from the gray (or uniform) answer, not random color
         nn.init.zeros_(self.head.bias)
 
-    def forward(self, features: list[torch.Tensor], pooled: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
+    def forward(self, features: list[torch.Tensor], pooled: torch.Tensor, lightness: torch.Tensor,
+                inject: Callable[[int, torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+        """``inject(level, x)``, if given, may change the decoded map after each level (0: stride 32,
+        1: stride 16, …): the ``gan`` backend adds its noise there."""
         skips = features[::-1]
         x = skips[0]
         g = self.fusion(pooled)[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
         x = self.top(torch.cat([x, g], dim=1))
+        if inject:
+            x = inject(0, x)
         for i, stage in enumerate(self.stages, start=1):
             skip = skips[i]
             x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
             x = stage(torch.cat([x, skip], dim=1))
+            if inject:
+                x = inject(i, x)
         light = F.interpolate(lightness / 50.0 - 1.0, size=x.shape[-2:], mode="area")
         return self.head(self.refine(torch.cat([x, light], dim=1)))

@@ -27,6 +27,17 @@ class ShippedModel:
         return self.card.get("config", {})
 
 
+def load_shipped_model(shipped: ShippedModel, model_cls, config_cls, device: str):
+    """The built-in model of ``shipped``'s card config with its verified weights, float32, on ``device``, in eval mode."""
+    import torch
+
+    from plugins.weights import load_state_dict
+
+    model = model_cls(config_cls.from_dict(shipped.config))
+    model.load_state_dict({k: v.float() for k, v in load_state_dict(shipped.weights).items()})
+    return model.to(torch.device(device)).eval()
+
+
 def shipped_model(name: str) -> ShippedModel:
     """The weights file and card of a built-in model; a missing card leaves the weights 'missing'."""
     card_path = model_path(f"{name}.json")

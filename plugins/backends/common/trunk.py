@@ -54,6 +54,13 @@ class ColorTrunk(nn.Module):
         self.encoder.eval()
         return self
 
+    def encode(self, lightness: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """The encoder's feature maps (strides 2..32) and pooled global feature."""
+        return self.encoder(normalize_lightness(lightness), grad_from=self.grad_from)
+
+    def decode(self, encoded: tuple[list[torch.Tensor], torch.Tensor], lightness: torch.Tensor, inject=None) -> torch.Tensor:
+        features, pooled = encoded
+        return self.decoder(features, pooled, lightness, inject)
+
     def forward(self, lightness: torch.Tensor) -> torch.Tensor:
-        features, pooled = self.encoder(normalize_lightness(lightness), grad_from=self.grad_from)
-        return self.decoder(features, pooled, lightness)
+        return self.decode(self.encode(lightness), lightness)

@@ -7,7 +7,7 @@ from typing import Iterator
 import numpy as np
 
 from plugins import Capability, ColorizeOptions, Colorizer, ColorizerInfo, Progress, Sample, hookimpl
-from plugins.backends.common.shipped import shipped_model
+from plugins.backends.common.shipped import load_shipped_model, shipped_model
 from plugins.backends.common.smoothing import SMOOTHING_OPTION, smoothing_radius
 from plugins.color import fit_working_size
 
@@ -37,15 +37,9 @@ class PixColorColorizer(Colorizer):
         self.model = None
 
     def load(self, device: str) -> None:
-        import torch
-
         from plugins.backends.pixcolor.model import PixColorConfig, PixColorModel
-        from plugins.weights import load_state_dict
 
-        config = PixColorConfig.from_dict(SHIPPED.config)
-        model = PixColorModel(config)
-        model.load_state_dict({k: v.float() for k, v in load_state_dict(SHIPPED.weights).items()})
-        self.model = model.to(torch.device(device)).eval()
+        self.model = load_shipped_model(SHIPPED, PixColorModel, PixColorConfig, device)
 
     def unload(self) -> None:
         self.model = None

@@ -7,7 +7,7 @@ from typing import Iterator
 import numpy as np
 
 from plugins import ColorizeOptions, Colorizer, ColorizerInfo, Progress, Sample, hookimpl
-from plugins.backends.common.shipped import shipped_model
+from plugins.backends.common.shipped import load_shipped_model, shipped_model
 from plugins.color import fit_working_size
 
 SHIPPED = shipped_model("regression")
@@ -31,15 +31,9 @@ class RegressionColorizer(Colorizer):
         self.model = None
 
     def load(self, device: str) -> None:
-        import torch
-
         from plugins.backends.regression.model import RegressionConfig, RegressionModel
-        from plugins.weights import load_state_dict
 
-        config = RegressionConfig.from_dict(SHIPPED.config)
-        model = RegressionModel(config)
-        model.load_state_dict({k: v.float() for k, v in load_state_dict(SHIPPED.weights).items()})
-        self.model = model.to(torch.device(device)).eval()
+        self.model = load_shipped_model(SHIPPED, RegressionModel, RegressionConfig, device)
 
     def unload(self) -> None:
         self.model = None

@@ -1,0 +1,85 @@
+"""The ``gan`` generator: L float32 (N,1,h,w) in 0..100 (+ noise) → ab float32 (N,2,h,w) in Lab units.
+
+The ``regression`` network (EfficientNet-Lite0 encoder, U-Net/fusion decoder),
+plus noise maps added into the decoder at strides 32 and 16 through 1x1
+convolutions that start near zero: with zero noise it is exactly the
+regression model whose weights it starts from.
+The noise lives on a coarse grid (stride 32) and is upsampled where it is
+added, so a sample differs from another in what color regions are, not in
+per-pixel speckle. Sample 0 takes zero noise: the generator's most faithful
+answer; sample k > 0 draws its noise from (seed, k) alone, so it does not
+depend on how many samples are made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from plugins.backends.regression.model import RegressionConfig, RegressionModel
+
+NOISE_STRIDE = 32
+
+
+@dataclass
+class GANConfig(RegressionConfig):
+    noise_channels: int = 8
+    noise_levels: tuple[int, ...] = (0, 1)  # decoder levels the noise joins (0: stride 32, 1: stride 16)
+
+
+class GANGenerator(RegressionModel):
+    """The regression model (its weights fit) with noise projections into the decoder."""
+
+    def __init__(self, config: GANConfig):
+        super().__init__(config)
+        self.noise = nn.ModuleList(nn.Conv2d(config.noise_channels, config.widths[level], 1) for level in config.noise_levels)
+        for conv in self.noise:  # near zero: the regression model at first, yet with gradients to grow from
+            nn.init.normal_(conv.weight, std=1e-3)
+            nn.init.zeros_(conv.bias)
+
+    def noise_shape(self, lightness: torch.Tensor) -> tuple[int, int, int, int]:
+        h, w = lightness.shape[-2:]
+        return (lightness.shape[0], self.config.noise_channels, -(-h // NOISE_STRIDE), -(-w // NOISE_STRIDE))
+
+    def decode(self, encoded, lightness: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
+        """ab at the input's size from the trunk's encoding and noise (``None``: zero noise)."""
+        levels = dict(zip(self.config.noise_levels, self.noise))
+
+        def inject(level: int, x: torch.Tensor) -> torch.Tensor:
+            if noise is None or level not in levels:
+                return x
+            z = F.interpolate(noise, size=x.shape[-2:], mode="bilinear", align_corners=False)
+            return x + levels[level](z.to(x.dtype))
+
+        ab = self.trunk.decode(encoded, lightness, inject) * self.config.ab_scale
+        return F.interpolate(ab, size=lightness.shape[-2:], mode="bilinear", align_corners=False)
+
+    def forward(self, lightness: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decode(self.trunk.encode(lightness), lightness, noise)
+
+
+def sample_noise(shape: tuple[int, ...], seed: int, index: int, scale: float = 1.0) -> torch.Tensor:
+    """Sample ``index``'s noise for ``seed``: zeros for sample 0, else N(0, scale²) from (seed, index) alone."""
+    if index == 0:
+        return torch.zeros(shape)
+    g = torch.Generator().manual_seed((seed * 1_000_003 + index) % 2**63)
+    return torch.randn(shape, generator=g) * scale
+
+
+def predict_samples(model: GANGenerator, lightness_small: np.ndarray, indices: range, seed: int, scale: float):
+    """L* ``float32 (h, w)`` at working size → yields ``(index, ab float32 (h, w, 2))`` for each sample index.
+
+    The encoder runs once; each sample is one decoder pass."""
+    param = next(model.parameters())
+    x = torch.tensor(lightness_small, dtype=torch.float32)[None, None].to(device=param.device, dtype=param.dtype)
+    model.eval()
+    with torch.no_grad():
+        encoded = model.trunk.encode(x)
+        for index in indices:
+            noise = sample_noise(model.noise_shape(x), seed, index, scale).to(device=param.device, dtype=param.dtype)
+            ab = model.decode(encoded, x, None if index == 0 else noise)
+            yield index, ab[0].permute(1, 2, 0).float().cpu().numpy().astype(np.float32)
