@@ -25,6 +25,7 @@ from plugins.errors import TinctError
 from plugins.host.pipeline import MergedSample, colorize_lightness
 from plugins.host.runner import parse_param
 from training import quality as metrics
+from training.semantic import TopOneClassifier, top1_agreement
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"}
 
@@ -35,6 +36,7 @@ class SampleScores:
     auc: float
     colorfulness: float
     delta_cf: float = 0.0
+    top1_agreement: float | None = None  # with --semantic: the classifier's top-1 class as on the truth
 
 
 @dataclass
@@ -75,11 +77,15 @@ def scores_of(results: list[np.ndarray], truths: list[np.ndarray]) -> SampleScor
     )
 
 
-def finish(report: Report, per_sample: list[list[np.ndarray]], truths: list[np.ndarray]) -> Report:
+def finish(report: Report, per_sample: list[list[np.ndarray]], truths: list[np.ndarray], semantic=None) -> Report:
+    """``semantic``: (a TopOneClassifier, the truths' top-1 labels), to score semantic plausibility."""
     report.truth_colorfulness = float(np.mean([metrics.colorfulness(t) for t in truths]))
     for results in per_sample:
         scores = scores_of(results, truths)
         scores.delta_cf = abs(scores.colorfulness - report.truth_colorfulness)
+        if semantic:
+            classify, truth_labels = semantic
+            scores.top1_agreement = top1_agreement(truth_labels, classify(results))
         report.samples.append(scores)
     if len(per_sample) > 1:
         best = [max(metrics.psnr(s[i], truths[i]) for s in per_sample) for i in range(len(truths))]
@@ -92,13 +98,13 @@ def grayscale_of(truth: np.ndarray) -> np.ndarray:
     return to_uint8(np.repeat(lightness_to_gray(srgb_to_lightness(truth / 255.0))[..., None], 3, -1))
 
 
-def evaluate_grayscale(truths: list[np.ndarray]) -> Report:
+def evaluate_grayscale(truths: list[np.ndarray], semantic=None) -> Report:
     results = [grayscale_of(t) for t in truths]
-    return finish(Report("grayscale", len(truths)), [results], truths)
+    return finish(Report("grayscale", len(truths)), [results], truths, semantic)
 
 
 def evaluate_backend(host: PluginHost, backend_id: str, truths: list[np.ndarray], samples: int, seed: int, device: str,
-                     temperature: float | None = None, params: dict[str, float] | None = None) -> Report:
+                     temperature: float | None = None, params: dict[str, float] | None = None, semantic=None) -> Report:
     backend = host.loaded(backend_id, device)
     options, _ = build_options(backend.info, device=backend.device, samples=samples, seed=seed, temperature=temperature,
                                params=params)
@@ -114,16 +120,18 @@ def evaluate_backend(host: PluginHost, backend_id: str, truths: list[np.ndarray]
             per_sample[index].append(result)
         if len(results) > 1:
             diversity.append(metrics.mean_pairwise_ab_distance([metrics.ab_of(r) for r in results]))
-    report = finish(Report(backend_id, len(truths)), per_sample, truths)
+    report = finish(Report(backend_id, len(truths)), per_sample, truths, semantic)
     report.seconds_per_image = float(np.median(seconds))
     report.diversity = float(np.mean(diversity)) if diversity else None
     return report
 
 
 def markdown_table(reports: list[Report]) -> str:
+    semantic = any(s.top1_agreement is not None for r in reports for s in r.samples)
     lines = [
-        "| backend | sample | PSNR dB | AuC | colorfulness | ΔCF | best-of-N PSNR | diversity | s/image |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| backend | sample | PSNR dB | AuC | colorfulness | ΔCF | best-of-N PSNR | diversity | s/image |"
+        + (" top-1 agreement |" if semantic else ""),
+        "|---|---|---|---|---|---|---|---|---|" + ("---|" if semantic else ""),
     ]
     for report in reports:
         for k, s in enumerate(report.samples, start=1):
@@ -135,9 +143,11 @@ def markdown_table(reports: list[Report]) -> str:
                     f"{report.seconds_per_image:.3f}" if report.seconds_per_image else "",
                 ]
             label = str(k) if len(report.samples) > 1 else ""
-            lines.append(f"| {report.backend} | {label} | {s.psnr:.2f} | {s.auc:.3f} | {s.colorfulness:.1f} | {s.delta_cf:.1f} | " + " | ".join(extra) + " |")
+            agreement = [f"{s.top1_agreement:.3f}" if s.top1_agreement is not None else ""] if semantic else []
+            lines.append(f"| {report.backend} | {label} | {s.psnr:.2f} | {s.auc:.3f} | {s.colorfulness:.1f} | {s.delta_cf:.1f} | "
+                         + " | ".join(extra + agreement) + " |")
     truth = reports[0].truth_colorfulness if reports else 0.0
-    lines.append(f"| ground truth | | | 1 | {truth:.1f} | 0 | | | |")
+    lines.append(f"| ground truth | | | 1 | {truth:.1f} | 0 | | | |" + (" 1 |" if semantic else ""))
     return "\n".join(lines)
 
 
@@ -158,6 +168,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a backend option, e.g. smoothing=0.5 (repeatable; every backend evaluated must have it)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--limit", type=int, help="only the first N photos (sorted by name)")
+    parser.add_argument("--semantic", action="store_true",
+                        help="also score semantic plausibility: Lite0's ImageNet top-1 class as on the true photo")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a markdown table")
 
 
@@ -181,9 +193,13 @@ def main(args: argparse.Namespace) -> int:
     backend_ids = args.backends if args.backends is not None else [
         e.info.id for e in host.backends if e.info.weights and host.weights_status(e).ok
     ]
-    reports = [evaluate_grayscale(truths)]
+    semantic = None
+    if args.semantic:
+        classify = TopOneClassifier()
+        semantic = (classify, classify(truths))
+    reports = [evaluate_grayscale(truths, semantic)]
     params = dict(args.param)
-    reports += [evaluate_backend(host, b, truths, args.samples, args.seed, args.device, args.temperature, params)
+    reports += [evaluate_backend(host, b, truths, args.samples, args.seed, args.device, args.temperature, params, semantic)
                 for b in backend_ids]
     print(json.dumps([asdict(r) for r in reports], indent=2, allow_nan=False) if args.json else markdown_table(reports))
     return 0
