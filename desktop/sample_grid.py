@@ -96,19 +96,28 @@ class SampleGrid(QListWidget):
         self._fit_tiles()
 
     def _fit_tiles(self) -> None:
-        """The largest tiles that show every sample without scrolling, from 2 to 4 columns."""
+        """The largest tiles that show every sample without scrolling, from 2 to 4 columns.
+
+        The room is measured as if the vertical scrollbar were always there: measured from the
+        viewport, the scrollbar's coming and going changed the tiles, which toggled it again,
+        for ever (a layout loop that burnt a core while idle)."""
         count = max(self.count(), 1)
         spacing = self.spacing()
         aspect = min(max(self._aspect, 0.4), 1.6)
+        frame = 2 * self.frameWidth()
+        room_width = self.width() - frame - self.style().pixelMetric(QStyle.PM_ScrollBarExtent)
+        room_height = self.height() - frame
         for columns in range(MIN_COLUMNS, MAX_COLUMNS + 1):
-            width = max(60, (self.viewport().width() - 2 * spacing * columns - 2) // columns)
+            width = max(60, (room_width - 2 * spacing * columns - 2) // columns)
             height = int(width * aspect) + LABEL_HEIGHT
             rows = -(-count // columns)
-            if rows * (height + 2 * spacing) <= self.viewport().height():
+            if rows * (height + 2 * spacing) <= room_height:
                 break
-        self.setGridSize(QSize(width + 2 * spacing, height + 2 * spacing))
-        self.setIconSize(QSize(width, height))
-        self.doItemsLayout()
+        grid = QSize(width + 2 * spacing, height + 2 * spacing)
+        if grid != self.gridSize() or QSize(width, height) != self.iconSize():
+            self.setGridSize(grid)
+            self.setIconSize(QSize(width, height))
+            self.doItemsLayout()
 
 
 def missing_sample_caption(run: Run | None) -> str:
