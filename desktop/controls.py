@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
 from desktop import theme
 from desktop.state.settings import ColorizeSettings
 from plugins.host.discovery import BackendEntry
-from plugins.host.runner import MAX_WORKING_SIZE
+from plugins.host.runner import MAX_WORKING_SIZE, MIN_WORKING_SIZE
 
 DEVICE_LABELS = {"auto": "Automatic", "cpu": "CPU", "cuda": "CUDA (NVIDIA GPU)", "mps": "MPS (Apple GPU)"}
 SLIDER_STEPS = 1000
+WORKING_SIZES = (128, 192, 224, 256, 320, 384, 512, 768, 1024, 1536, 2048)
 
 
 class NumberRow(QWidget):
@@ -98,10 +99,10 @@ class ControlsPanel(QWidget):
         self.shuffle.setObjectName("Flat")
         self.shuffle.setIcon(theme.icon("dice"))
         self.shuffle.setToolTip("New random seed")
-        self.working_size = QSpinBox()
-        self.working_size.setRange(0, MAX_WORKING_SIZE)
-        self.working_size.setSingleStep(32)
-        self.working_size.setSuffix(" px")
+        self.working_size = QComboBox()
+        self.working_size.setToolTip("The short side, in pixels, the backend colorizes at. Larger sizes "
+                                     "see more detail but take longer; the result is always saved at full resolution.")
+        self._wanted_samples = 1
         self.device = QComboBox()
         for device_id, label in DEVICE_LABELS.items():
             self.device.addItem(label, device_id)
@@ -156,7 +157,8 @@ class ControlsPanel(QWidget):
         self.shuffle.clicked.connect(lambda: self.seed.setValue(random.randrange(0, 100_000)))
         self.colorize.clicked.connect(self.colorize_requested)
         self.cancel.clicked.connect(self.cancel_requested)
-        for signal in (self.samples.valueChanged, self.seed.valueChanged, self.working_size.valueChanged,
+        self.samples.valueChanged.connect(self._samples_set)
+        for signal in (self.samples.valueChanged, self.seed.valueChanged, self.working_size.currentIndexChanged,
                        self.device.currentIndexChanged, self.temperature.value_changed):  # fmt: skip
             signal.connect(self._changed)
         self.temperature.value_changed.connect(self._temperature_set)
@@ -203,15 +205,40 @@ class ControlsPanel(QWidget):
         info = entry.info
         self.backend_info.setText(f"Version {info.version} · {info.license} license · {entry.distribution}")
         self.backend_info.setToolTip(info.description)
+        wanted = self._wanted_samples
+        self._loading = True
         self.samples.setMaximum(info.max_samples)
+        self.samples.setValue(min(wanted, info.max_samples))
+        self._loading = False
+        self._wanted_samples = wanted  # a one-sample backend shows 1 but keeps the number asked for
         self.samples.setEnabled(info.max_samples > 1)
-        self.working_size.setSpecialValueText(f"Default ({info.default_working_size} px)")
+        self.samples.setToolTip("How many different colorizations to make" if info.max_samples > 1 else
+                                f"{info.name} makes one colorization per photo")
+        self._fill_working_sizes(info.default_working_size)
         self._set_row_visible(self.temperature, info.has_temperature)
         if info.has_temperature:
             self.temperature.set_value(self._temperatures.get(info.id, info.default_temperature))
         self._rebuild_params(entry)
         self._update_devices()
         self._changed()
+
+    def _fill_working_sizes(self, default: int, chosen: int | None = None) -> None:
+        """Sizes smallest first, the backend's own default marked (and stored as 0: 'the default')."""
+        chosen = self.working_size.currentData() if chosen is None else chosen
+        loading, self._loading = self._loading, True
+        self.working_size.clear()
+        default = min(max(default, MIN_WORKING_SIZE), MAX_WORKING_SIZE)
+        sizes = sorted(set(WORKING_SIZES) | {default} | ({chosen} if chosen else set()))
+        for size in sizes:
+            if MIN_WORKING_SIZE <= size <= MAX_WORKING_SIZE:
+                self.working_size.addItem(f"{size} px · default" if size == default else f"{size} px", 0 if size == default else size)
+        index = self.working_size.findData(chosen or 0)
+        self.working_size.setCurrentIndex(index if index >= 0 else self.working_size.findData(0))
+        self._loading = loading
+
+    def _samples_set(self, value: int) -> None:
+        if not self._loading and self.samples.isEnabled():
+            self._wanted_samples = value
 
     def _rebuild_params(self, entry: BackendEntry) -> None:
         for row in self._param_rows.values():
@@ -240,13 +267,13 @@ class ControlsPanel(QWidget):
     def settings(self) -> ColorizeSettings:
         backend_id = self.backend.currentData() or ""
         entry = self._entries.get(backend_id)
-        size = self.working_size.value()
+        size = self.working_size.currentData() or 0
         has_temperature = entry is not None and entry.info.has_temperature
         return ColorizeSettings(
             backend_id=backend_id,
             samples=self.samples.value(),
             seed=self.seed.value(),
-            working_size=0 if size == 0 else max(size, 32),
+            working_size=size,
             device=self.device.currentData(),
             temperature=self.temperature.value() if has_temperature else None,
             params={name: row.value() for name, row in self._param_rows.items()},
@@ -264,9 +291,13 @@ class ControlsPanel(QWidget):
             self.backend.setCurrentIndex(found)
         self._loading = False
         self._backend_changed()
-        self.samples.setValue(settings.samples)
+        self._wanted_samples = max(settings.samples, 1)
+        self.samples.setValue(min(settings.samples, self.samples.maximum()))
+        self._wanted_samples = max(settings.samples, 1)
         self.seed.setValue(settings.seed)
-        self.working_size.setValue(settings.working_size)
+        entry = self._entries.get(self.backend.currentData())
+        self._fill_working_sizes(entry.info.default_working_size if entry else 256, settings.working_size)
+        self._changed()
         self.device.setCurrentIndex(max(self.device.findData(settings.device), 0))
 
     def _changed(self, *_args) -> None:
