@@ -203,8 +203,9 @@ class ControlsPanel(QWidget):
         if entry is None:
             return
         info = entry.info
-        self.backend_info.setText(f"Version {info.version} · {info.license} license · {entry.distribution}")
-        self.backend_info.setToolTip(info.description)
+        self.backend_info.setText(info.description)
+        self.backend_info.setToolTip(f"{info.description}\n\n{info.id} {info.version} · {info.license} license · "
+                                     f"from {entry.distribution}")
         wanted = self._wanted_samples
         self._loading = True
         self.samples.setMaximum(info.max_samples)

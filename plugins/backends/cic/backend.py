@@ -18,11 +18,11 @@ SHIPPED = shipped_model("cic")
 class CICColorizer(Colorizer):
     info = ColorizerInfo(
         id="cic",
-        name="Colorful classification (EfficientNet-Lite0 U-Net)",
+        name="Vivid",
         version="1.0.0",
         license="Apache-2.0",
-        description="Predicts a distribution over colors per pixel (Zhang et al., Colorful Image Colorization) "
-        "and offers several coherent colorizations. Vivid; the first sample is the most faithful.",
+        description="Bold colors and up to 8 variations; can add color casts. "
+        "(Zhang et al.'s Colorful Image Colorization.)",
         max_samples=8,
         capabilities=frozenset({Capability.SAMPLES}),
         devices=("cpu", "cuda", "mps"),

@@ -16,12 +16,11 @@ SHIPPED = shipped_model("gan")
 class GANColorizer(Colorizer):
     info = ColorizerInfo(
         id="gan",
-        name="Adversarial (EfficientNet-Lite0 U-Net)",
+        name="Lively",
         version="1.0.0",
         license="Apache-2.0",
-        description="The regression network trained on with a critic that tells real colors from made-up ones "
-        "(pix2pix, ChromaGAN, DeOldify's NoGAN): livelier colors; sample 1 is its safest answer, "
-        "the others vary the colors of whole regions.",
+        description="Livelier colors than Faithful and up to 8 variations; the first is the safest. "
+        "(Adversarial, after DeOldify.)",
         max_samples=8,
         capabilities=frozenset({Capability.SAMPLES}),
         devices=("cpu", "cuda", "mps"),

@@ -18,11 +18,10 @@ SAMPLING_SHARE = 0.85  # of the progress bar: the autoregressive sampling; the r
 class PixColorColorizer(Colorizer):
     info = ColorizerInfo(
         id="pixcolor",
-        name="PixColor (PixelCNN samples, EfficientNet-Lite0)",
+        name="Varied",
         version="1.0.0",
         license="Apache-2.0",
-        description="Draws whole low-resolution colorings from a conditional PixelCNN (Guadarrama et al., PixColor) "
-        "and refines each at full working size: samples differ in what color things are, not just in hue noise.",
+        description="Up to 8 truly different colorizations; some will be wrong. (PixColor.)",
         max_samples=8,
         capabilities=frozenset({Capability.SAMPLES}),
         devices=("cpu", "cuda", "mps"),

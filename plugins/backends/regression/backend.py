@@ -16,10 +16,11 @@ SHIPPED = shipped_model("regression")
 class RegressionColorizer(Colorizer):
     info = ColorizerInfo(
         id="regression",
-        name="Regression (EfficientNet-Lite0 U-Net)",
+        name="Faithful",
         version="1.0.0",
         license="Apache-2.0",
-        description="Predicts one colorization directly (Dahl; Deep Koalarization). Fast and faithful, a little muted.",
+        description="One careful colorization, fast; colors a little muted. "
+        "(Regression, after Dahl and Deep Koalarization.)",
         max_samples=1,
         devices=("cpu", "cuda", "mps"),
         weights=(SHIPPED.weights,),
