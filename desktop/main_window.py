@@ -225,14 +225,33 @@ class MainWindow(QMainWindow):
             return None
         return self.queue.colorize(doc, self.controls.settings())
 
-    def colorize_all(self) -> None:
-        for doc in self.session.photos:
-            if not doc.busy:
-                self.colorize_doc(doc)
+    def colorize_all(self, again: bool = False) -> None:
+        """Colorize the open photos that have no result yet (``again``: every photo that is not busy)."""
+        todo = [doc for doc in self.session.photos if not doc.busy and (again or not doc.colorized)]
+        for doc in todo:
+            self.colorize_doc(doc)
+        if not todo:
+            self.statusBar().showMessage("Every open photo is colorized or on its way "
+                                         "(Colorize ▸ Colorize All Again makes new runs).", 6000)
 
     def cancel(self) -> None:
-        _doc, run = self.current_run()
-        self.queue.cancel(run if run is not None and run.active else None)
+        """Cancel the run of the photo on view (or, when it has none, a running batch); work on other
+        photos goes on (Cancel All stops it)."""
+        doc, _run = self.current_run()
+        active = [run for run in (doc.runs if doc is not None else []) if run.active]
+        for run in active:
+            self.queue.cancel(run)
+        if not active and self.queue.batch_running:
+            self.queue.cancel_batch()
+            self.statusBar().showMessage("Batch cancelled.", 6000)
+        elif not active:
+            elsewhere = sum(run.active for other in self.session.photos for run in other.runs)
+            self.statusBar().showMessage(
+                f"Nothing to cancel on this photo; {elsewhere} run(s) on other photos go on (Shift+Esc cancels all)."
+                if elsewhere else "Nothing is running.", 6000)
+
+    def cancel_all(self) -> None:
+        self.queue.cancel_all()
 
     def view_sample(self, index: int) -> None:
         doc, run = self.current_run()

@@ -44,7 +44,9 @@ def install(window) -> SimpleNamespace:
     a.clear = action("Clear Strokes", window.clear_strokes, None, "clear")
     a.colorize = action("&Colorize", window.colorize_current, [QKeySequence("Ctrl+R"), QKeySequence("Ctrl+Return")], "colorize", "Colorize the current photo")
     a.colorize_all = action("Colorize All Open Photos", window.colorize_all, "Ctrl+Shift+R")
-    a.cancel = action("C&ancel", window.cancel, "Esc", "cancel", "Cancel the running colorization")
+    a.colorize_all_again = action("Colorize All Again", lambda: window.colorize_all(again=True))
+    a.cancel = action("C&ancel", window.cancel, "Esc", "cancel", "Cancel the colorization of the photo on view")
+    a.cancel_all = action("Cancel A&ll", window.cancel_all, "Shift+Esc", None, "Cancel every queued and running colorization")
     a.choose = action("C&hoose Sample on View", lambda: window.choose_sample(None), "C", "star", "Mark the sample on view as chosen")
     a.brush = action("Combine &Brush", window.set_combining, "B", "brush", "Paint regions with another sample's colors", checkable=True)
     a.bigger = action("Larger Brush", lambda: window.combine.size.setValue(window.combine.size.value() + 5), "]")
@@ -87,7 +89,8 @@ def install(window) -> SimpleNamespace:
     for item in (a.compare, None, a.fit, a.actual, a.zoom_in, a.zoom_out, None, a.next_photo, a.previous_photo):
         view.addSeparator() if item is None else view.addAction(item)
     photo = bar.addMenu("&Colorize")
-    for item in (a.colorize, a.colorize_all, a.cancel, None, a.choose, a.brush, a.bigger, a.smaller):
+    for item in (a.colorize, a.colorize_all, a.colorize_all_again, a.cancel, a.cancel_all, None, a.choose, a.brush,
+                 a.bigger, a.smaller):
         photo.addSeparator() if item is None else photo.addAction(item)
     bar.addMenu("&Plugins").addAction(a.plugins)
     help_menu = bar.addMenu("&Help")
@@ -119,7 +122,8 @@ def update_enabled(window) -> None:
     a.undo.setEnabled(run is not None and run.combine is not None and run.combine.can_undo)
     a.redo.setEnabled(run is not None and run.combine is not None and run.combine.can_redo)
     a.clear.setEnabled(run is not None and run.has_strokes)
-    a.cancel.setEnabled(window.queue.busy)
+    a.cancel.setEnabled((doc is not None and doc.busy) or window.queue.batch_running)
+    a.cancel_all.setEnabled(window.queue.busy)
     a.close_photo.setEnabled(doc is not None)
     for item in (a.next_photo, a.previous_photo):
         item.setEnabled(len(window.session.photos) > 1)

@@ -49,6 +49,8 @@ class Run:
     brush_source: int | None = None
     combine: CombineMask | None = None
     combined_preview: np.ndarray | None = None
+    number: int = 1
+    """Which run of its photo this is (1, 2, …): what the user sees; ``id`` is unique across photos."""
 
     @property
     def active(self) -> bool:
@@ -66,7 +68,7 @@ class Run:
         return self.combine is not None and not self.combine.is_blank
 
     def label(self) -> str:
-        return f"Run {self.id} · {self.settings.backend_id} · seed {self.settings.seed}"
+        return f"Run {self.number} · {self.settings.backend_id} · seed {self.settings.seed}"
 
 
 @dataclass(eq=False)
@@ -91,6 +93,11 @@ class PhotoDoc:
     @property
     def busy(self) -> bool:
         return any(run.active for run in self.runs)
+
+    @property
+    def colorized(self) -> bool:
+        """Some run of this photo made at least one sample."""
+        return any(run.samples for run in self.runs)
 
 
 class Session(QObject):
@@ -155,7 +162,7 @@ class Session(QObject):
 
     # -- runs ------------------------------------------------------------------
     def add_run(self, doc: PhotoDoc, settings: ColorizeSettings, expected: int) -> Run:
-        run = Run(settings, expected)
+        run = Run(settings, expected, number=max((r.number for r in doc.runs), default=0) + 1)
         doc.runs.append(run)
         doc.current_run = run
         self.run_changed.emit(doc, run)
