@@ -49,7 +49,7 @@ class PixColorColorizer(Colorizer):
         from plugins.backends.common.smoothing import guided_smooth
         from plugins.backends.pixcolor.sampling import RowSampler
 
-        yield Progress(0.0, "reading the photo")
+        yield Progress(0.0, "looking at the photo")
         model = self.model  # float32 and in eval mode since load(): no half-precision path
         small = fit_working_size(lightness, options.working_size)
         param = next(model.parameters())
@@ -59,14 +59,16 @@ class PixColorColorizer(Colorizer):
         with torch.no_grad():
             encoded = model.encode(x)
         sampler = RowSampler(model.pixelcnn, encoded.cond, n, options.temperature, options.seed)
-        rows = sampler.gh
-        for row, fraction in enumerate(sampler, start=1):
-            yield Progress(SAMPLING_SHARE * fraction, f"sampling colors: row {row} of {rows}")
+        # All samples are drawn together, row by row (batched, it is several times faster than one by
+        # one), so they appear together once the drawing is done, then one by one as each is refined.
+        what = "choosing the colors of all samples at once" if n > 1 else "choosing colors"
+        for fraction in sampler:
+            yield Progress(SAMPLING_SHARE * fraction, f"{what}: {round(100 * fraction)} %")
         for index in range(n):
             with torch.no_grad():
                 ab = model.refine(encoded.features, encoded.pooled, x, sampler.expected[index : index + 1])
             yield Sample(index, guided_smooth(small, ab[0].permute(1, 2, 0).float().cpu().numpy(), radius))
-            yield Progress(SAMPLING_SHARE + (1 - SAMPLING_SHARE) * (index + 1) / n, f"sample {index + 1} of {n}")
+            yield Progress(SAMPLING_SHARE + (1 - SAMPLING_SHARE) * (index + 1) / n, f"finishing sample {index + 1} of {n}")
 
 
 @hookimpl
