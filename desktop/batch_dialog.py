@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -48,6 +51,9 @@ class BatchDialog(QDialog):
         self.out_dir.setPlaceholderText("Folder for the results")
         out_browse = QPushButton("Choose…")
         out_browse.clicked.connect(lambda: (self._browse(self.out_dir, "Folder for the results"), self.into.setChecked(True)))
+        self.overwrite = QCheckBox("Replace results an earlier batch wrote")
+        self.overwrite.setToolTip("Off: photos that already have their results are skipped (a stopped batch resumes). "
+                                  "Originals are never replaced.")
         self.format = QComboBox()
         for fmt, label in (("png", "PNG"), ("jpg", "JPEG"), ("tif", "TIFF")):
             self.format.addItem(label, fmt)
@@ -66,7 +72,11 @@ class BatchDialog(QDialog):
         self.start.setObjectName("Primary")
         self.cancel = QPushButton("Cancel")
         self.cancel.setEnabled(False)
+        self.open_output = QPushButton("Open Output Folder")
+        self.open_output.setVisible(False)
         close = QPushButton("Close")
+        self._written = 0
+        self._output: Path | None = None
 
         form = QFormLayout()
         row = QHBoxLayout()
@@ -80,7 +90,9 @@ class BatchDialog(QDialog):
         row.addWidget(out_browse)
         form.addRow("", row)
         form.addRow("Format", self.format)
+        form.addRow("", self.overwrite)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.open_output)
         buttons.addStretch(1)
         for button in (self.start, self.cancel, close):
             buttons.addWidget(button)
@@ -95,6 +107,7 @@ class BatchDialog(QDialog):
         self.start.clicked.connect(lambda: self.run())
         self.cancel.clicked.connect(lambda: queue.cancel_batch())  # clicked(bool) must not reach cancel(run)
         close.clicked.connect(self.close)
+        self.open_output.clicked.connect(lambda: self._output and QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._output))))
         self.folder.textChanged.connect(self._describe)
         queue.batch_progressed.connect(self._progressed)
         queue.batch_finished.connect(self._finished)
@@ -114,7 +127,8 @@ class BatchDialog(QDialog):
         settings = self._settings()
         count = len(self._photos())
         self.summary.setText(
-            f"{count} photo(s) · {settings.backend_id or 'no backend'} · {settings.samples} sample(s) each, seed {settings.seed}"
+            f"{plural(count, 'photo')} · {settings.backend_id or 'no backend'} · "
+            f"{plural(settings.samples, 'sample')} each, seed {settings.seed}"
         )
         self.start.setEnabled(count > 0)
 
@@ -136,17 +150,21 @@ class BatchDialog(QDialog):
             except OSError as error:
                 self.current.setText(f"Cannot write to {target}: {error.strerror or error}")
                 return False
-        self.result = None
+        self.result, self._written = None, 0
+        self._output = target or Path(self.folder.text()).expanduser()
+        self.open_output.setVisible(False)
         self.report.clear()
         self.progress.setValue(0)
         self.start.setEnabled(False)
         self.cancel.setEnabled(True)
-        self.queue.batch(BatchRequest(tuple(photos), self._settings(), target, self.format.currentData()))
+        self.queue.batch(BatchRequest(tuple(photos), self._settings(), target, self.format.currentData(),
+                                      overwrite=self.overwrite.isChecked()))
         self.current.setText("Waiting for the running colorization…" if self.queue.busy else "Starting…")
         return True
 
     def _progressed(self, progress: BatchProgress) -> None:
         self.progress.setValue(int(1000 * progress.done / max(progress.total, 1)))
+        self._written = progress.written
         self.current.setText(f"{progress.done} of {progress.total} · {progress.message}")
 
     def _finished(self, result: BatchResult | None) -> None:
@@ -154,10 +172,18 @@ class BatchDialog(QDialog):
         self.start.setEnabled(True)
         self.cancel.setEnabled(False)
         if result is None:
-            self.current.setText("Stopped.")
+            self.current.setText(f"Stopped: {plural(self._written, 'file')} written before it stopped; "
+                                 "start again to write the rest.")
+            self.open_output.setVisible(self._written > 0)
             return
         self.progress.setValue(1000)
-        self.current.setText(f"Done: {len(result.written)} file(s) written, {len(result.failed)} failed, {len(result.skipped)} skipped.")
+        self.current.setText(f"Done: {plural(len(result.written), 'file')} written, {len(result.failed)} failed, "
+                             f"{len(result.skipped)} skipped.")
+        self.open_output.setVisible(bool(result.written) or bool(result.skipped))
         lines = [f"failed  {path.name}: {reason}" for path, reason in result.failed]
         lines += [f"skipped {path.name}: {reason}" for path, reason in result.skipped]
         self.report.setPlainText("\n".join(lines) or "Every photo was colorized.")
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

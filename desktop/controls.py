@@ -179,7 +179,7 @@ class ControlsPanel(QWidget):
         self.backend.setCurrentIndex(max(found, 0))
         self._backend_changed()
         if not entries:
-            self.backend_info.setText("No backend is installed. See Plugins ▸ Backends.")
+            self.backend_info.setText("No backend is installed. See Backends ▸ Installed Backends.")
         self.colorize.setEnabled(bool(entries))
 
     def set_available_devices(self, device_ids: set[str]) -> None:

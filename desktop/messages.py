@@ -52,6 +52,8 @@ class BatchProgress:
     total: int
     current: Path
     message: str = ""
+    written: int = 0
+    """Files written so far."""
 
 
 @dataclass
@@ -113,3 +115,5 @@ class BatchRequest:
     """None writes each result beside its photo."""
     fmt: str = "png"
     quality: int = 95
+    overwrite: bool = False
+    """Replace earlier results instead of skipping the photos that have them."""

@@ -1,4 +1,4 @@
-"""Plugins ▸ Backends: every backend with its state (loaded, weights, errors) and where it came from."""
+"""Backends ▸ Installed Backends: every backend with its state (loaded, weights, errors) and where it came from."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ class PluginsDialog(QDialog):
     def __init__(self, host: PluginHost | None, loaded: dict[str, str], parent=None):
         """``loaded`` maps backend ids loaded this session to their device."""
         super().__init__(parent)
-        self.setWindowTitle("Backends")
-        self.resize(820, 420)
+        self.setWindowTitle("Installed backends")
+        self.resize(900, 480)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(COLUMNS)
         self.tree.setRootIsDecorated(False)
@@ -25,7 +25,8 @@ class PluginsDialog(QDialog):
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
         self.details.setMaximumHeight(120)
-        intro = QLabel("Backends are plugins found through the “tinct.colorizers” entry point. Installing them from here comes later.")
+        intro = QLabel("The colorization backends Tinct can use, and whether each is ready. Select one to see what it is "
+                       "and where it came from. Backends made by others are Python packages installed beside Tinct.")
         intro.setObjectName("Hint")
         intro.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.Close)

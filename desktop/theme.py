@@ -74,7 +74,15 @@ QSlider::groove:horizontal {{ height: 4px; background: {BORDER}; border-radius: 
 QSlider::sub-page:horizontal {{ background: #8c8f98; border-radius: 2px; }}
 QSlider::handle:horizontal {{ background: {TEXT}; width: 14px; height: 14px; margin: -5px 0; border-radius: 7px; }}
 QListWidget, QTreeWidget, QPlainTextEdit {{ background: {PANEL}; color: {TEXT}; border: none; }}
-QTreeWidget::item {{ padding: 4px 2px; }}
+QTreeWidget::item {{ padding: 7px 4px; }}
+QRadioButton, QCheckBox {{ color: {TEXT}; spacing: 7px; }}
+QRadioButton::indicator, QCheckBox::indicator {{ width: 14px; height: 14px; background: {RAISED}; border: 1px solid #8c8f98; }}
+QRadioButton::indicator {{ border-radius: 8px; }}
+QCheckBox::indicator {{ border-radius: 3px; }}
+QRadioButton::indicator:checked {{ background: {WINDOW}; border: 4px solid {ACCENT}; width: 8px; height: 8px; }}
+QCheckBox::indicator:checked {{ background: {ACCENT}; border-color: {ACCENT}; image: url({ICONS}/check.svg); }}
+QRadioButton::indicator:hover, QCheckBox::indicator:hover {{ border-color: {TEXT}; }}
+QDialogButtonBox {{ dialogbuttonbox-buttons-have-icons: 0; }}
 QHeaderView::section {{ background: {RAISED}; color: {MUTED}; border: none; border-right: 1px solid {BORDER}; padding: 5px 8px; }}
 QScrollBar:vertical, QScrollBar:horizontal {{ background: transparent; width: 10px; height: 10px; }}
 QScrollBar::handle {{ background: #4a4c53; border-radius: 4px; min-height: 24px; min-width: 24px; }}

@@ -242,9 +242,9 @@ def batch_job(host: PluginHost, request: BatchRequest):
     folders = [request.out_dir or path.parent for path in request.photos]
     stems = result_stems(list(request.photos), folders)
     for done, (path, folder, stem) in enumerate(zip(request.photos, folders, stems)):
-        yield BatchProgress(done, total, path, f"Colorizing {path.name}")
+        yield BatchProgress(done, total, path, f"Colorizing {path.name}", len(result.written))
         targets = [folder / output_name(stem, backend.info.id, k, request.fmt) for k in range(1, options.samples + 1)]
-        if all(t.exists() for t in targets):
+        if not request.overwrite and all(t.exists() for t in targets):
             result.skipped.append((path, "already colorized"))
             continue
         try:
@@ -252,18 +252,21 @@ def batch_job(host: PluginHost, request: BatchRequest):
             events = colorize_lightness(backend, photo.lightness, options)
             try:
                 for event in events:
-                    # A target that exists is an earlier (perhaps cancelled) batch's result: it is kept.
-                    if isinstance(event, MergedSample) and not targets[event.index].exists():
+                    # A target that exists is an earlier (perhaps cancelled) batch's result: kept unless replacing.
+                    if isinstance(event, MergedSample) and (request.overwrite or not targets[event.index].exists()):
                         target = targets[event.index]
-                        result.written.append(save_photo(event.rgb, photo, target, request.fmt, request.quality))
-                    yield None
+                        result.written.append(save_photo(event.rgb, photo, target, request.fmt, request.quality,
+                                                         overwrite=request.overwrite))
+                        yield BatchProgress(done, total, path, f"Colorizing {path.name}", len(result.written))
+                    else:
+                        yield None
             finally:
                 events.close()
         except TinctError as error:
             result.failed.append((path, str(error)))
         except Exception as error:  # noqa: BLE001 - one bad photo never stops the batch
             result.failed.append((path, f"internal error: {describe(error)}"))
-    yield BatchProgress(total, total, request.photos[-1] if total else Path(), "Done")
+    yield BatchProgress(total, total, request.photos[-1] if total else Path(), "Done", len(result.written))
     return result
 
 

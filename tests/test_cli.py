@@ -11,9 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tinct_testbackend
 from PIL import Image
 
 from desktop.cli import EXIT_USAGE, main
+from plugins.color import srgb_to_lab
 
 BACKEND = ["--backend", "testbackend"]
 
@@ -197,9 +199,16 @@ def test_an_animated_gif_uses_its_first_frame_and_says_so(tmp_path, capsys):
 
 def test_a_color_photo_is_used_as_black_and_white_and_the_user_is_told(tmp_path, capsys):
     photo = tmp_path / "color.png"
-    Image.new("RGB", (64, 64), (200, 30, 30)).save(photo)
-    code, err, _ = run_cli(capsys, "colorize", photo, "-o", tmp_path / "out", *BACKEND)
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(photo)  # L* 43.2, a* 63.0, b* 45.2
+    code, err, _ = run_cli(capsys, "colorize", photo, "-o", tmp_path / "out", "--param", "chroma=30", "--seed", 0, *BACKEND)
     assert code == 0 and any("lightness" in line for line in err), err
+    with Image.open(tmp_path / "out" / "color.testbackend.1.png") as result:
+        lab = srgb_to_lab(np.asarray(result.convert("RGB"), dtype=np.float32).reshape(-1, 3) / 255.0)
+    (photo_lab,) = srgb_to_lab(np.array([[200, 30, 30]], np.float32) / 255.0)
+    # The photo's lightness, everywhere; the test backend's flat color (seed 0, one sample: hue 0°, chroma 30,
+    # so a* 30, b* 0) in place of the photo's red.
+    assert np.abs(lab[:, 0] - photo_lab[0]).max() < 0.5
+    assert np.abs(lab[:, 1:] - tinct_testbackend.sample_ab(0, 0, 1, 30.0)).max() < 1.0
 
 
 def test_an_output_folder_that_cannot_be_written_is_one_line_exit_2(tmp_path, capsys):
@@ -250,7 +259,7 @@ def test_the_console_script_prints_no_traceback_and_is_quiet_when_piped(tmp_path
     )
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.splitlines() == [f"error: {tmp_path / 'broken.jpg'}: " + result.stderr.split(": ", 2)[2].strip()]
+    assert result.stderr.splitlines() == [f"error: {tmp_path / 'broken.jpg'}: not an image file (or an unsupported format)"]
     assert "Traceback" not in result.stderr
 
 

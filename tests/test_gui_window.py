@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tinct_testbackend
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -286,7 +286,7 @@ def test_the_batch_dialogs_cancel_stops_the_batch_and_there_is_one_dialog(qtbot,
     assert window.actions_.cancel.isEnabled()
     with qtbot.waitSignal(window.queue.batch_finished, timeout=10_000) as finished:
         dialog.cancel.click()
-    assert finished.args[0] is None and dialog.current.text() == "Stopped."
+    assert finished.args[0] is None and dialog.current.text().startswith("Stopped: ")
     qtbot.waitUntil(lambda: not window.queue.busy, timeout=5000)
     assert len(list((tmp_path / "out").iterdir())) < 3 and not window.actions_.cancel.isEnabled()
     blocker = tmp_path / "a-file"
@@ -473,7 +473,7 @@ def test_opening_a_folder_without_photos_says_so(qtbot, make_window, tmp_path):
     assert posted.args[0].title == "No photos in empty"
 
 
-def test_tinct_and_tinct_gui_open_the_window(monkeypatch):
+def test_tinct_and_tinct_gui_hand_the_photos_and_colorize_flag_to_the_app(monkeypatch):
     import desktop.app
     from desktop.cli import main
 
@@ -483,6 +483,43 @@ def test_tinct_and_tinct_gui_open_the_window(monkeypatch):
     assert main([]) == 0
     assert main(["gui", "--colorize", "a.jpg"]) == 0
     assert opened == [(["a.jpg", "b.tif"], False), ([], False), (["a.jpg"], True)]
+
+
+def test_tinct_gui_opens_the_window_with_the_photo_and_exits_0_when_it_closes(qtbot, monkeypatch, gray_photo):
+    """``tinct gui PHOTO`` for real, offscreen: the app's own main() shows the window and runs the event loop.
+    Only the plugins differ, as in every GUI test: the test backend, and no device probe."""
+    import desktop.app
+    from desktop.cli import main
+
+    photo = gray_photo()
+    real_open_window = desktop.app.open_window
+    seen, windows = {}, []
+
+    def open_window(files, store, host_factory, colorize=False, probe_devices=True):
+        window = real_open_window(files, store, lambda: host_with(), colorize, probe_devices=False)
+        windows.append(window)
+
+        def close_once_loaded():  # polled from the app's event loop; closing the last window ends it
+            if window.isVisible() and window.host is not None and window.viewer.has_photo():
+                seen.update(title=window.windowTitle(), photos=[doc.path for doc in window.session.photos])
+                window.close()
+            elif watchdog.isActive():
+                QTimer.singleShot(20, close_once_loaded)
+
+        QTimer.singleShot(0, close_once_loaded)
+        return window
+
+    monkeypatch.setattr(desktop.app, "open_window", open_window)
+    watchdog = QTimer(singleShot=True, interval=20_000)  # a window that never closes must not hang the suite
+    watchdog.timeout.connect(lambda: QApplication.exit(3))
+    watchdog.start()
+    try:
+        assert main(["gui", str(photo)]) == 0
+    finally:
+        watchdog.stop()
+        for window in windows:
+            window.close()
+    assert seen["title"].startswith("photo.png") and seen["photos"] == [photo]
 
 
 def test_gui_colorize_opens_the_photos_and_colorizes_them(qtbot, settings_store, gray_photo, no_leftover_workers):

@@ -187,7 +187,12 @@ def test_out_of_memory_is_recognised_through_the_plugin_error_chain():
             raise ValueError("hungry failed") from inner
     except ValueError as outer:
         assert worker.is_out_of_memory(outer)
-    assert isinstance(GpuOutOfMemory("cuda", RuntimeError("x")), Exception)
+
+
+def test_gpu_out_of_memory_names_the_device_and_the_backend_error():
+    error = GpuOutOfMemory("cuda", RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"))
+    assert error.device == "cuda"
+    assert str(error) == "the CUDA ran out of memory (RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB)"
 
 
 def test_batch_skips_and_lists_a_bad_photo(qtbot, queue, gray_photo, tmp_path):
@@ -223,17 +228,18 @@ def test_batch_keeps_an_earlier_partial_result_and_writes_the_rest(qtbot, queue,
 
 
 def test_closing_a_photo_cancels_its_run_so_the_next_one_starts(qtbot, queue, gray_photo):
-    queue.set_host(host_with(slow_plugin(steps=2000, delay_s=0.005)))
+    queue.set_host(host_with(slow_plugin(steps=200, delay_s=0.005)))  # 1 s a run
     first, second = queue.session.open([gray_photo("a.png"), gray_photo("b.png")])
     settings = ColorizeSettings(backend_id="slow", samples=1, device="cpu")
     running = queue.colorize(first, settings)
     qtbot.waitUntil(lambda: running.progress > 0, timeout=10_000)
     queued = queue.colorize(second, settings)
+    assert queued.state == QUEUED
     queue.close_photo(first)
     qtbot.waitUntil(lambda: running.state == CANCELLED, timeout=5000)
-    assert first not in queue.session.photos and queued.state != CANCELLED
-    queue.cancel(queued)
-    qtbot.waitUntil(lambda: not queue.busy, timeout=5000)
+    assert first not in queue.session.photos and not running.samples
+    qtbot.waitUntil(lambda: queued.state == DONE and not queue.busy, timeout=10_000)
+    assert sorted(queued.samples) == [0]  # the second photo's run started and went through to its sample
 
 
 def test_closing_the_app_right_after_save_still_writes_the_files(qtbot, queue, gray_photo, tmp_path):
@@ -393,3 +399,19 @@ def test_the_gui_thread_never_imports_torch(tmp_path):
     assert state == "done"
     assert imported == "True" and where != "[]", "torch was imported, by a worker thread"
     assert "MainThread" not in where
+
+
+def test_batch_with_overwrite_replaces_earlier_results_and_counts_what_it_wrote(qtbot, queue, gray_photo, tmp_path):
+    queue.set_host(host_with())
+    photo = gray_photo("a.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.testbackend.1.png").write_bytes(b"an earlier result")
+    request = BatchRequest((photo,), TEST_SETTINGS.with_changes(samples=1), out, "png", overwrite=True)
+    progress = []
+    queue.batch_progressed.connect(progress.append)
+    with qtbot.waitSignal(queue.batch_finished, timeout=20_000) as finished:
+        queue.batch(request)
+    assert [p.name for p in finished.args[0].written] == ["a.testbackend.1.png"] and not finished.args[0].skipped
+    assert (out / "a.testbackend.1.png").read_bytes().startswith(b"\x89PNG")
+    assert progress[-1].written == 1 and max(p.written for p in progress) == 1

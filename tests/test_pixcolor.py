@@ -31,7 +31,9 @@ from plugins.backends.common.shipped import ShippedModel  # noqa: E402
 from plugins.backends.pixcolor import backend as pixcolor_backend  # noqa: E402
 from plugins.backends.pixcolor import sampling  # noqa: E402
 from plugins.backends.pixcolor.model import GatedPixelCNN, PixColorConfig, PixColorModel, grid_size  # noqa: E402
+from plugins.color import srgb_to_lab, srgb_to_lightness  # noqa: E402
 from plugins.host import PluginHost, build_options  # noqa: E402
+from plugins.host.pipeline import MergedSample, colorize_lightness  # noqa: E402
 from plugins.types import WeightsFile  # noqa: E402
 from training import checkpoint, evaluate, losses  # noqa: E402
 from training import train as train_module  # noqa: E402
@@ -223,7 +225,7 @@ def test_export_and_eval_report_best_of_n_and_diversity(exported, monkeypatch):
     assert host.weights_status(host.get("pixcolor")).state == "verified"
     truths = [np.asarray(Image.new("RGB", (40, 40), color)) for color in ((200, 40, 30), (30, 90, 200))]
     report = evaluate.evaluate_backend(host, "pixcolor", truths, samples=3, seed=0, device="cpu", temperature=1.0)
-    assert len(report.samples) == 3 and report.diversity is not None and report.diversity >= 0
+    assert len(report.samples) == 3 and report.diversity is not None  # its value: see test_eval_diversity_...
     assert report.best_of_n_psnr >= max(s.psnr for s in report.samples) - 1e-9
     assert all(s.delta_cf == pytest.approx(abs(s.colorfulness - report.truth_colorfulness)) for s in report.samples)
     host.unload_all()
@@ -247,7 +249,9 @@ def test_missing_weights_are_reported(tmp_path, monkeypatch):
     assert status.state == "missing" and "pixcolor.safetensors" in status.message
 
 
-def test_the_plugin_colorizes_through_the_host(tmp_path, monkeypatch):
+def _use_random_head_model(tmp_path, monkeypatch) -> PluginHost:
+    """A host whose pixcolor weights are an untrained model with a random PixelCNN head: its draws
+    depend on the cells drawn before them, so its samples differ (a 1-step model's hardly do)."""
     from safetensors.torch import save_file
 
     config = PixColorConfig()
@@ -261,10 +265,33 @@ def test_the_plugin_colorizes_through_the_host(tmp_path, monkeypatch):
     monkeypatch.setattr(pixcolor_backend, "SHIPPED", model_file)
     info = pixcolor_backend.PixColorColorizer.info
     monkeypatch.setattr(pixcolor_backend.PixColorColorizer, "info", dataclasses.replace(info, weights=(model_file.weights,)))
+    return PluginHost.discover([pixcolor_backend], entry_points=False)
+
+
+def test_eval_diversity_is_the_mean_pairwise_ab_distance_of_the_samples(tmp_path, monkeypatch):
+    host = _use_random_head_model(tmp_path, monkeypatch)
+    truths = [np.asarray(Image.new("RGB", (40, 40), color)) for color in ((200, 40, 30), (30, 90, 200))]
+    report = evaluate.evaluate_backend(host, "pixcolor", truths, samples=3, seed=0, device="cpu", temperature=1.0)
+    # Recomputed from the samples themselves: per photo, the mean over the 3 pairs of samples of their
+    # mean per-pixel ab distance (of the 8-bit results, as scored); then the mean over the photos.
+    backend = host.loaded("pixcolor", "cpu")
+    options, _ = build_options(backend.info, device="cpu", samples=3, seed=0, temperature=1.0)
+    per_photo = []
+    for truth in truths:
+        events = colorize_lightness(backend, srgb_to_lightness(truth / 255.0), options)
+        abs_ = [srgb_to_lab(evaluate.to_uint8(e.rgb) / 255.0)[..., 1:] for e in events if isinstance(e, MergedSample)]
+        pairs = [np.sqrt(((abs_[i] - abs_[j]) ** 2).sum(axis=-1)).mean() for i, j in ((0, 1), (0, 2), (1, 2))]
+        per_photo.append(np.mean(pairs))
+    assert report.diversity > 0.1  # three draws at T = 1 differ (identical samples would give 0)
+    assert report.diversity == pytest.approx(np.mean(per_photo), rel=1e-4)
+    host.unload_all()
+
+
+def test_the_plugin_colorizes_through_the_host(tmp_path, monkeypatch):
+    host = _use_random_head_model(tmp_path, monkeypatch)
+    info = pixcolor_backend.PixColorColorizer.info
     assert info.max_samples == 8 and info.has_temperature and 0 < info.default_temperature <= 1.0
     assert "samples" in {c.value for c in info.capabilities}
-
-    host = PluginHost.discover([pixcolor_backend], entry_points=False)
     backend = host.loaded("pixcolor", "cpu")
     lightness = np.random.default_rng(0).uniform(0, 100, (80, 100)).astype(np.float32)
 

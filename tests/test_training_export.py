@@ -204,3 +204,45 @@ def test_a_card_from_before_runs_were_recorded_becomes_one_run():
     assert record["from_card"] and (record["end_step"], record["images"], record["hours"]) == (2500, 40000, 0.7)
     assert totals([record, {**record, "start_step": 100, "end_step": 300, "images": 3200, "hours": 0.3}]) == {
         "steps": 2700, "images": 43200, "hours": pytest.approx(1.0)}
+
+
+def test_export_with_eval_data_puts_the_scores_of_training_eval_in_the_card(exported, tmp_path):
+    """``training export RUN --to DIR/regression --eval-data FOLDER`` for real (its ``training eval`` subprocess
+    included); the card's numbers must be those of ``training eval`` run by hand on the exported weights."""
+    import os
+    import subprocess
+    import sys
+
+    from fakes import synthetic_color_photo
+
+    run = exported.parent.parent / "run"  # the module's tiny regression run: 2 steps, 48 px crops, l2
+    photos = tmp_path / "test"
+    photos.mkdir()
+    rng = np.random.default_rng(7)
+    for i in range(2):
+        Image.fromarray(synthetic_color_photo(rng, 40, 48)).save(photos / f"t{i}.png")
+    target = tmp_path / "models" / "regression"
+    assert training_main(["export", str(run), "--to", str(target), "--checkpoint", "last", "--eval-data", str(photos)]) == 0
+
+    card = json.loads(target.with_suffix(".json").read_text())
+    metrics = card["metrics"]
+    assert metrics["data"] == str(photos)
+    table = metrics["table"].splitlines()
+    assert [row.split(" | ")[0] for row in table[2:]] == ["| grayscale", "| regression", "| ground truth"]
+    assert metrics["table"] in target.with_suffix(".md").read_text()
+
+    env = {**os.environ, "TINCT_MODELS_DIR": str(target.parent)}
+    command = [sys.executable, "-m", "training", "eval", "--data", str(photos), "--backends", "regression", "--json"]
+    by_hand = {r["backend"]: r for r in json.loads(subprocess.run(command, env=env, check=True, capture_output=True,
+                                                                   text=True, timeout=300).stdout)}
+    in_card = {r["backend"]: r for r in metrics["reports"]}
+    assert set(in_card) == set(by_hand) == {"grayscale", "regression"}
+    for backend, report in by_hand.items():
+        (mine,), (theirs,) = in_card[backend]["samples"], report["samples"]
+        assert mine == pytest.approx(theirs, abs=1e-9) and in_card[backend]["images"] == report["images"] == 2
+        row = next(r for r in table if r.startswith(f"| {backend} |"))
+        assert f"| {theirs['psnr']:.2f} | {theirs['auc']:.3f} | {theirs['colorfulness']:.1f} | {theirs['delta_cf']:.1f} |" in row
+    # The baseline's numbers, from the metrics directly: the card scored these photos, not others.
+    truths = [evaluate.load_eval_image(p) for p in sorted(photos.iterdir())]
+    baseline = in_card["grayscale"]["samples"][0]
+    assert baseline["psnr"] == pytest.approx(np.mean([quality.psnr(evaluate.grayscale_of(t), t) for t in truths]))
