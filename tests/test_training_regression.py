@@ -242,3 +242,29 @@ def test_init_from_weights_of_another_shape_is_a_one_line_error(photos, tmp_path
         training_main(_train_args(photos, tmp_path / "run", "--init-from", str(wrong)))
     with pytest.raises(SystemExit, match="no .*last.pt to resume"):
         training_main(_train_args(photos, tmp_path / "none", "--resume"))
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_whole_process_group_saves_a_checkpoint(photos, tmp_path):
+    """A session ending signals every process of the run, DataLoader workers included: the run still saves."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    args = _train_args(photos, out, "--steps", "100000", "--workers", "1", "--val-every", "100000", "--log-every", "1")
+    process = subprocess.Popen([sys.executable, "-m", "training", *args], cwd=ROOT, start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "log.csv").exists() or len((out / "log.csv").read_text().splitlines()) < 3:
+            assert process.poll() is None and time.monotonic() < deadline, process.stdout.read() if process.poll() else "slow"
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGTERM)
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130, output
+    assert "stopped: saved" in output and checkpoint.load(out / "last.pt")["step"] >= 2

@@ -179,8 +179,12 @@ class StopFlag:
             signal.signal(sig, handler)
 
 
-def _ignore_sigint(worker_id: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the workers too: only the main process stops
+def _ignore_stop_signals(worker_id: int) -> None:
+    # Ctrl-C, or a SIGTERM sent to the whole process group (a session ending, `kill -- -PGID`), reaches the
+    # workers too: only the main process stops, saves, then shuts them down. A worker killed first made the
+    # main process fail with "DataLoader worker is killed" before it could save.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def stop_requested(stop: StopFlag, world: int, device: torch.device) -> bool:
@@ -226,7 +230,7 @@ def main(args) -> int:
     # Each new iterator draws its workers' base seed from `generator`: from the global RNG (which the
     # models' training noise uses) it would make a resumed run's noise differ from the uninterrupted one.
     loader = DataLoader(train_set, args.batch_size, sampler=sampler, num_workers=args.workers,
-                        drop_last=True, worker_init_fn=_ignore_sigint, persistent_workers=args.workers > 0,
+                        drop_last=True, worker_init_fn=_ignore_stop_signals, persistent_workers=args.workers > 0,
                         generator=torch.Generator().manual_seed(args.seed))
     val_loader = None
     if args.val and main_proc:
