@@ -13,7 +13,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from plugins.host.devices import DEVICE_CHOICES
 from plugins.errors import TinctError
-from plugins.host.runner import check_seed, check_temperature, parse_param
+from plugins.host.runner import check_seed, check_temperature, check_working_size, parse_param
 from plugins.imageio import OUTPUT_FORMATS
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 1, 2
@@ -42,9 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     colorize.add_argument("-r", "--recursive", action="store_true", help="look into sub-folders too")
     colorize.add_argument("--backend", metavar="ID", help="backend id (default: the best installed)")
     colorize.add_argument("--samples", type=positive_int, default=1, metavar="N", help="colorizations per photo")
-    colorize.add_argument("--seed", type=_checked(int, check_seed), default=0, metavar="S", help="the same seed gives the same samples")
+    colorize.add_argument("--seed", type=_checked(whole_number, check_seed), default=0, metavar="S", help="the same seed gives the same samples")
     colorize.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
-    colorize.add_argument("--size", type=positive_int, metavar="PX", help="working size, short side in px")
+    colorize.add_argument("--size", type=_checked(whole_number, check_working_size), metavar="PX",
+                          help="working size, short side in px")
     colorize.add_argument("--temperature", type=_checked(float, check_temperature), metavar="T", help="sampling temperature, for backends that have one")
     colorize.add_argument("--param", action="append", default=[], type=_checked(str, parse_param), metavar="NAME=VALUE",
                           help="one of the backend's own options (see `tinct plugins list`), e.g. smoothing=0.5; repeatable")
@@ -66,8 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+
+
 def positive_int(text: str) -> int:
-    value = int(text)
+    value = whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
@@ -86,7 +94,7 @@ def _checked(convert, check):
 
 
 def _quality(text: str) -> int:
-    value = int(text)
+    value = whole_number(text)
     if not 1 <= value <= 100:
         raise argparse.ArgumentTypeError(f"must be between 1 and 100, not {value}")
     return value

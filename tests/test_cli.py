@@ -229,9 +229,29 @@ def test_usage_errors_exit_1(tmp_path, capsys):
     assert exited.value.code == 1
 
 
-def test_an_unknown_backend_is_one_line_exit_2(tmp_path, capsys):
-    code, err, _ = run_cli(capsys, "colorize", gray_photo(tmp_path / "p.png"), "-o", tmp_path, "--backend", "nope")
-    assert code == 2 and len(err) == 1 and err[0].startswith("error: no backend 'nope' is installed")
+def test_an_unknown_backend_is_a_usage_error_said_in_one_line(tmp_path, capsys):
+    code, err, _ = run_cli(capsys, "colorize", gray_photo(tmp_path / "p.png"), "-o", tmp_path / "out", "--backend", "nope")
+    assert code == EXIT_USAGE and len(err) == 1 and err[0].startswith("error: no backend 'nope' is installed")
+    assert not (tmp_path / "out").exists()  # nothing was done
+
+
+@pytest.mark.parametrize("option, value, says", [("--size", "10", "must be between 32 and 2048"),
+                                                 ("--size", "abc", "must be a whole number, not 'abc'"),
+                                                 ("--samples", "many", "must be a whole number")])
+def test_option_values_are_checked_by_the_parser_in_words(tmp_path, capsys, option, value, says):
+    with pytest.raises(SystemExit) as stop:
+        run_cli(capsys, "colorize", gray_photo(tmp_path / "p.png"), "-o", tmp_path / "out", option, value, *BACKEND)
+    err = capsys.readouterr().err
+    assert stop.value.code == EXIT_USAGE and says in err and "positive_int" not in err
+
+
+def test_a_device_this_machine_lacks_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    from plugins.host import devices
+
+    monkeypatch.setattr(devices, "available_devices", lambda: [devices.DeviceInfo("cpu", "CPU")])
+    code, err, _ = run_cli(capsys, "colorize", gray_photo(tmp_path / "p.png"), "-o", tmp_path / "out", "--device", "cuda",
+                           *BACKEND)
+    assert code == EXIT_USAGE and err == ["error: device cuda is not available on this machine"]
 
 
 def test_plugins_list_shows_the_installed_test_backend(capsys):
@@ -280,7 +300,7 @@ def test_param_sets_a_backend_option_and_a_bad_one_is_refused(tmp_path, capsys):
         gray_rgb, vivid_rgb = np.asarray(gray, np.int16), np.asarray(vivid, np.int16)
     assert np.ptp(gray_rgb, axis=-1).max() <= 1 and np.ptp(vivid_rgb, axis=-1).max() > 20
     code, err, _ = run_cli(capsys, "colorize", photo, "-o", tmp_path / "x", "--param", "nope=1", *BACKEND)
-    assert code == 2 and err == ["error: testbackend has no option 'nope'"]
+    assert code == EXIT_USAGE and err == ["error: testbackend has no option 'nope'"]
     with pytest.raises(SystemExit) as stop:
         run_cli(capsys, "colorize", photo, "-o", tmp_path / "x", "--param", "chroma=lots", *BACKEND)
     assert stop.value.code == EXIT_USAGE and "NAME=NUMBER" in capsys.readouterr().err

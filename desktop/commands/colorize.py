@@ -11,9 +11,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from desktop.cli import EXIT_FAILED, EXIT_USAGE
 from desktop.exports import is_input_photo, result_stems
 from plugins.errors import TinctError
 from plugins.host import PluginHost, build_options
+from plugins.host.devices import resolve_device
 from plugins.host.merge import DEFAULT_UPSAMPLER
 from plugins.host.pipeline import colorize_to_files, output_name
 from plugins.imageio import read_photo
@@ -83,12 +85,33 @@ class Reporter:
         self.error(where, f"internal error: {type(error).__name__}: {error} (run with --debug for details)")
 
 
+def usage_error(message: str) -> int:
+    """A command line that cannot be carried out as asked: said before any photo is read, exit 1."""
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def run_colorize(args: argparse.Namespace) -> int:
+    """Exit 0 when every photo was colorized, 1 for a usage error (an unknown backend or option, a
+    device this machine or backend lacks, found before any photo is read), 2 when anything failed."""
     out_dir = Path(args.output)
     host = PluginHost.discover()
-    jobs, problems = collect_jobs(args.inputs, out_dir, args.recursive, host.ids())
-    entry = host.get(args.backend) if args.backend else host.default_backend()
+    failed_ids = {failure.name for failure in host.failures}
+    if args.backend and args.backend not in host.ids() and args.backend not in failed_ids:
+        return usage_error(f"no backend {args.backend!r} is installed (installed: {', '.join(sorted(host.ids())) or 'none'})")
+    try:
+        entry = host.get(args.backend) if args.backend else host.default_backend()
+    except TinctError as error:  # broken, or none installed: the command failed, the usage was fine
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
     backend_id = entry.info.id
+    try:
+        resolve_device(args.device, entry.info.devices)
+        build_options(entry.info, device="cpu", samples=args.samples, seed=args.seed, working_size=args.size,
+                      temperature=args.temperature, params=dict(args.param))
+    except TinctError as error:
+        return usage_error(str(error))
+    jobs, problems = collect_jobs(args.inputs, out_dir, args.recursive, host.ids())
     reporter = Reporter(0, args.debug)
     for where, message in problems:
         reporter.error(where, message)
@@ -114,7 +137,8 @@ def run_colorize(args: argparse.Namespace) -> int:
         reporter.note(backend_id, note)
     reporter.bar.total = len(jobs) * options.samples
     extension = EXTENSIONS[args.fmt]
-    for job in jobs:
+    for number, job in enumerate(jobs, start=1):
+        reporter.bar.set_description(f"photo {number} of {len(jobs)}", refresh=False)
         try:
             _colorize_one(job, backend, options, args, extension, reporter)
         except TinctError as error:

@@ -33,6 +33,13 @@ def check_seed(seed: int) -> int:
     return seed
 
 
+def check_working_size(size: int) -> int:
+    """``size`` (a short side in px), or TinctError unless it is one the backends can work at."""
+    if not MIN_WORKING_SIZE <= size <= MAX_WORKING_SIZE:
+        raise TinctError(f"the working size must be between {MIN_WORKING_SIZE} and {MAX_WORKING_SIZE} px")
+    return size
+
+
 def check_temperature(temperature: float) -> float:
     """``temperature``, or TinctError unless it is a finite number of at least 0."""
     if not (math.isfinite(temperature) and temperature >= 0):
@@ -72,9 +79,7 @@ def build_options(
     if samples > info.max_samples:
         notes.append(f"{info.id} makes at most {info.max_samples} sample(s); making {info.max_samples}")
         samples = info.max_samples
-    size = working_size or min(max(info.default_working_size, MIN_WORKING_SIZE), MAX_WORKING_SIZE)
-    if not MIN_WORKING_SIZE <= size <= MAX_WORKING_SIZE:
-        raise TinctError(f"working size must be between {MIN_WORKING_SIZE} and {MAX_WORKING_SIZE} px")
+    size = check_working_size(working_size or min(max(info.default_working_size, MIN_WORKING_SIZE), MAX_WORKING_SIZE))
     values = {option.name: option.default for option in info.params}
     for name, value in (params or {}).items():
         option = next((o for o in info.params if o.name == name), None)
