@@ -199,3 +199,18 @@ def test_a_plugins_default_working_size_beyond_the_limits_is_clamped():
     assert options.working_size == 2048
     with pytest.raises(TinctError, match="working size"):
         build_options(cls.info, device="cpu", working_size=3072)
+
+
+@pytest.mark.parametrize("where", ["before the first event", "mid-run"])
+def test_a_tinct_error_from_colorize_reaches_the_user_as_it_is(where):
+    class NeedsColorHints(TinctError):
+        pass
+
+    def colorize(self, lightness, options):
+        if where == "mid-run":
+            yield Progress(0.5)
+        raise NeedsColorHints("this backend needs at least one color hint")
+
+    with pytest.raises(NeedsColorHints) as raised:
+        run(colorize, samples=1)
+    assert str(raised.value) == "this backend needs at least one color hint"

@@ -159,6 +159,8 @@ class LoadedBackend:
         try:
             events = self._instance.colorize(lightness, options)
             iterator = iter(events)
+        except TinctError:
+            raise  # the backend's own message for the user, shown as it is (as in load())
         except PLUGIN_FAILURES as error:
             raise PluginError(f"{backend_id} failed: {describe(error)}") from error
         produced = 0
@@ -169,6 +171,8 @@ class LoadedBackend:
                         event = next(iterator)
                 except StopIteration:
                     break
+                except TinctError:
+                    raise
                 except PLUGIN_FAILURES as error:
                     raise PluginError(f"{backend_id} failed: {describe(error)}") from error
                 if isinstance(event, Progress):
