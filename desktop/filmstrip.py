@@ -124,7 +124,7 @@ class _FilmDelegate(QStyledItemDelegate):
         doc: PhotoDoc = index.data(DOC)
         name_box = QRectF(tile.left() + 8, tile.bottom() - 22, tile.width() - 26, 18)
         painter.setPen(QColor(theme.TEXT if selected else theme.MUTED))
-        painter.drawText(name_box, Qt.AlignLeft | Qt.AlignVCenter, painter.fontMetrics().elidedText(doc.name, Qt.ElideMiddle, int(name_box.width())))
+        painter.drawText(name_box, Qt.AlignLeft | Qt.AlignVCenter, painter.fontMetrics().elidedText(doc.name, Qt.ElideRight, int(name_box.width())))
         self._paint_status(painter, index.data(STATUS), index.data(PROGRESS), tile, picture)
         if selected:
             painter.setPen(QPen(QColor(theme.ACCENT), 2))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
 from desktop import theme
@@ -280,15 +280,26 @@ class PhotoViewer(QWidget):
             arrow.lineTo(tip + QPointF(-5 * direction, 5))
             arrow.closeSubpath()
             painter.drawPath(arrow)
-        self._paint_tag(painter, "Before", QPointF(visible.left() + 12, visible.top() + 12), Qt.AlignLeft)
-        self._paint_tag(painter, "After", QPointF(visible.right() - 12, visible.top() + 12), Qt.AlignRight)
+        if self.tags_fit(visible.width()):
+            self._paint_tag(painter, "Before", QPointF(visible.left() + 12, visible.top() + 12), Qt.AlignLeft)
+            self._paint_tag(painter, "After", QPointF(visible.right() - 12, visible.top() + 12), Qt.AlignRight)
 
-    def _paint_tag(self, painter: QPainter, text: str, corner: QPointF, align) -> None:
+    def _tag_font(self) -> QFont:
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 0.85)
         font.setWeight(QFont.DemiBold)
-        painter.setFont(font)
-        width = painter.fontMetrics().horizontalAdvance(text) + 16
+        return font
+
+    def tags_fit(self, width: float) -> bool:
+        """Whether the Before and After tags fit side by side in ``width`` px (at low zoom they would overlap)."""
+        return width >= self.tag_width("Before") + self.tag_width("After") + 36
+
+    def tag_width(self, text: str) -> float:
+        return QFontMetricsF(self._tag_font()).horizontalAdvance(text) + 16
+
+    def _paint_tag(self, painter: QPainter, text: str, corner: QPointF, align) -> None:
+        painter.setFont(self._tag_font())
+        width = self.tag_width(text)
         height = painter.fontMetrics().height() + 6
         left = corner.x() if align == Qt.AlignLeft else corner.x() - width
         box = QRectF(left, corner.y(), width, height)
