@@ -36,7 +36,8 @@ def make_application(argv: Sequence[str] = ()) -> QApplication:
 
 def open_window(files: Sequence[str], store: SettingsStore, host_factory: Callable[[], PluginHost],
                 colorize: bool = False, probe_devices: bool = True):
-    """The shown main window with ``files`` open; with ``colorize`` they are colorized once backends are found."""
+    """The shown main window with ``files`` open, offering to reopen the last session; with ``colorize`` they
+    are colorized once backends are found."""
     from desktop.main_window import MainWindow
 
     window = MainWindow(store, host_factory, probe_devices=probe_devices)
@@ -45,6 +46,7 @@ def open_window(files: Sequence[str], store: SettingsStore, host_factory: Callab
     window.show()
     if files:
         window.open_paths(files)
+    window.offer_reopen()
     return window
 
 

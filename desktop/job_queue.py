@@ -11,6 +11,7 @@ import traceback
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
@@ -270,10 +271,15 @@ class JobQueue(QObject):
             text = "; ".join(message.notes)
             self.notices.info(f"Note on {doc.name}", text[:1].upper() + text[1:])
 
-    def save(self, request: SaveRequest) -> None:
+    def save(self, request: SaveRequest, on_saved: Callable[[], None] | None = None) -> None:
+        """Write ``request`` beside the lane; ``on_saved`` is called once every file is written
+        (so the window knows which photo's results are safe)."""
+
         def saved(paths) -> None:
             names = ", ".join(Path(p).name for p in paths)
             self.notices.info(f"Saved {names}" if len(paths) == 1 else f"Saved {len(paths)} files", str(Path(paths[0]).parent) if paths else "")
+            if on_saved is not None:
+                on_saved()
             self.saved.emit(list(paths))
 
         def failed(error) -> None:

@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
-from desktop import menus, theme, worker
+from desktop import file_actions, menus, theme, worker
 from desktop.combine import CombinePanel
 from desktop.controls import ControlsPanel, section_title
 from desktop.exports import PHOTO_SUFFIXES, photos_in
@@ -18,19 +18,29 @@ from desktop.images import mean_color, to_qimage
 from desktop.job_queue import JobQueue
 from desktop.notifications import NotificationArea
 from desktop.sample_grid import SampleGrid
-from desktop.state import ColorizeSettings, Notices, Session, SettingsStore
-from desktop.state.session import PhotoDoc, Run
+from desktop.state import ColorizeSettings, NoticeAction, Notices, Session, SettingsStore
+from desktop.state import saved_session
+from desktop.state.saved_session import SavedSession
+from desktop.state.session import DONE, PhotoDoc, Run
 from desktop.viewer import PhotoViewer
 from plugins.errors import TinctError
 from plugins.host import PluginHost
 
 SIDE_PANEL_WIDTH = 340
+AUTOSAVE_DELAY_MS = 1500
+"""Session changes are written this long after the last one (strokes come in bursts)."""
+OFFER = "offer"
+"""A notice level that does not fade (not in notifications.AUTO_HIDE_MS): the offer stays until answered."""
+_DEFAULT = object()
 
 
 class MainWindow(QMainWindow):
     backends_ready = Signal()
 
-    def __init__(self, store: SettingsStore, host_factory: Callable[[], PluginHost], probe_devices: bool = False):
+    def __init__(self, store: SettingsStore, host_factory: Callable[[], PluginHost], probe_devices: bool = False,
+                 session_file: Path | None | object = _DEFAULT):
+        """``session_file``: where the session is kept between starts (None: nowhere); by default
+        ``session.json`` in the user's data folder (tests get a private one from their conftest)."""
         super().__init__()
         self.setWindowTitle("Tinct")
         self.setWindowIcon(theme.icon("tinct"))
@@ -45,6 +55,16 @@ class MainWindow(QMainWindow):
         self._dialogs: list[QWidget] = []
         self._waiting_for_backends: list[PhotoDoc] = []  # asked to colorize before the backends were found
         self._discovery_error = ""
+        self.session_file = saved_session.default_session_path() if session_file is _DEFAULT else session_file
+        self.kept_session = SavedSession()
+        """The last session, until it is reopened; this one is not written over it before it has results of its own."""
+        self._reopen_offer = None
+        self._reopen_waiting = False  # Reopen was asked for before the backends were found
+        self._write_failed = False
+        self._quit_confirmed = False
+        self._quit_box: QMessageBox | None = None
+        self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
+        self._autosave.timeout.connect(self.write_session)
         self._build()
         self.actions_ = menus.install(self)
         self._connect()
@@ -100,6 +120,10 @@ class MainWindow(QMainWindow):
 
         self.zoom_label = QLabel("")
         self.size_label = QLabel("")
+        self.save_label = QLabel("")
+        self.save_label.setObjectName("Hint")
+        self.save_label.setToolTip("What Save (Ctrl+S) writes for the photo on view")
+        self.statusBar().addPermanentWidget(self.save_label)
         self.statusBar().addPermanentWidget(self.size_label)
         self.statusBar().addPermanentWidget(self.zoom_label)
 
@@ -114,6 +138,9 @@ class MainWindow(QMainWindow):
         s.selection_changed.connect(lambda doc, run: doc is s.current and self._refresh_selection())
         s.combine_changed.connect(lambda doc, run: doc is s.current and self._refresh_selection())
         s.combining_changed.connect(lambda _on: self._refresh_selection())
+        s.unsaved_changed.connect(lambda doc: doc is s.current and self.setWindowModified(doc.unsaved))
+        for changed in (s.unsaved_changed, s.selection_changed, s.photos_changed, s.current_changed):
+            changed.connect(self._schedule_autosave)
         self.queue.lane_changed.connect(self._refresh_progress)
         self.queue.lane_changed.connect(lambda: menus.update_enabled(self))  # Cancel follows the lane
         self.notices.posted.connect(lambda notice: self.statusBar().showMessage(notice.title, 8000))
@@ -122,6 +149,7 @@ class MainWindow(QMainWindow):
         self.controls.settings_changed.connect(self._settings_changed)
         self.samples.viewed.connect(self.view_sample)
         self.samples.chosen.connect(self.choose_sample)
+        self.samples.combined_viewed.connect(self.view_combined)
         self.run_picker.activated.connect(self._run_picked)
         self.combine.brush_toggled.connect(self.set_combining)
         self.combine.brush_changed.connect(self._update_brush)
@@ -152,12 +180,16 @@ class MainWindow(QMainWindow):
         for doc in waiting:
             if doc in self.session.photos:
                 self.queue.colorize(doc, self.controls.settings())
+        if self._reopen_waiting:
+            self.reopen_last_session()
         self.backends_ready.emit()
 
     def _discovery_failed(self, error: BaseException) -> None:
         self._discovery_error = str(error)
         self._waiting_for_backends = []
         self.notices.error("Could not look for backends", self._discovery_error)
+        if self._reopen_waiting:
+            self.reopen_last_session()  # the photos, and a word on the runs that cannot be made
 
     def _default_backend(self, host: PluginHost) -> str:
         try:
@@ -258,6 +290,11 @@ class MainWindow(QMainWindow):
         if run is not None:
             self.session.view(doc, run, index)
 
+    def view_combined(self) -> None:
+        doc, run = self.current_run()
+        if run is not None:
+            self.session.view_combined(doc, run)
+
     def choose_sample(self, index: int | None = None) -> None:
         doc, run = self.current_run()
         if run is not None:
@@ -300,7 +337,8 @@ class MainWindow(QMainWindow):
     # -- drawing the state --------------------------------------------------------------------------
     def _refresh_all(self) -> None:
         doc, run = self.current_run()
-        self.setWindowTitle(f"{doc.name} — Tinct" if doc else "Tinct")
+        self.setWindowTitle(f"{doc.name}[*] — Tinct" if doc else "Tinct")
+        self.setWindowModified(doc is not None and doc.unsaved)
         self.size_label.setText(f"{doc.size[0]} × {doc.size[1]} px" if doc and doc.size else "")
         self.filmstrip.setVisible(len(self.session.photos) > 1)
         self._refresh_runs()
@@ -332,6 +370,7 @@ class MainWindow(QMainWindow):
         else:
             self.viewer.set_after(after)
         self.samples.update_marks(combining)
+        self._refresh_save_label()
         self.combine.update_state(run, combining)
         self._update_brush()
         menus.update_enabled(self)
@@ -356,7 +395,16 @@ class MainWindow(QMainWindow):
             color = mean_color(run.samples[run.brush_source].thumbnail)
         self.viewer.set_brush(combining, self.combine.radius(), color)
 
+    def _refresh_save_label(self) -> None:
+        _doc, run = self.current_run()
+        writes = file_actions.save_writes(run)
+        self.save_label.setText(f"Save writes: {writes}" if writes else "")
+
     def _run_changed(self, doc: PhotoDoc, run: Run) -> None:
+        if run.restoring is not None and run.state == DONE:
+            file_actions.restore_run(self, doc, run)
+        if not run.active:
+            self._schedule_autosave()
         if doc is self.session.current:
             if run is doc.current_run and self.samples.run() is not run:
                 self._refresh_runs()
@@ -369,6 +417,7 @@ class MainWindow(QMainWindow):
     def _sample_added(self, doc: PhotoDoc, run: Run, sample) -> None:
         if doc is self.session.current:
             self.samples.add_sample(run, sample.index)
+            self._refresh_save_label()
             self.combine.update_state(run, self.session.combining)
             menus.update_enabled(self)
 
@@ -377,8 +426,90 @@ class MainWindow(QMainWindow):
         queued = len(self.queue.pending)
         self.controls.set_progress(run, queued)
 
+    # -- keeping the session ------------------------------------------------------------------------------
+    def offer_reopen(self) -> None:
+        """At start: offer to reopen the session kept at the last quit (or crash), if it had photos."""
+        if self.session_file is None:
+            return
+        self.kept_session = saved_session.read(self.session_file)
+        if self.kept_session.photos:
+            details = "\n".join(str(photo.path) for photo in self.kept_session.photos)
+            self._reopen_offer = self.notices.post(OFFER, "Reopen your last session?", self.kept_session.summary(),
+                                                   details=details, actions=(NoticeAction("Reopen", self.reopen_last_session),))
+        menus.update_enabled(self)
+
+    def reopen_last_session(self) -> None:
+        """Open the kept session's photos and make its runs again (once the backends are found)."""
+        if not self.kept_session.photos:
+            return
+        if self.host is None and not self._discovery_error:
+            self._reopen_waiting = True
+            self.notices.info("Looking for backends…", "The last session reopens as soon as they are found.")
+            return
+        kept, self.kept_session, self._reopen_waiting = self.kept_session, SavedSession(), False
+        self.notices.dismiss(self._reopen_offer)
+        file_actions.reopen_session(self, kept)
+        menus.update_enabled(self)
+        self._schedule_autosave()
+
+    def backend_versions(self) -> dict[str, str]:
+        return {entry.info.id: entry.info.version for entry in self.host.backends} if self.host is not None else {}
+
+    def _schedule_autosave(self, *_args) -> None:
+        if self.session_file is not None:
+            self._autosave.start()
+
+    def write_session(self) -> bool:
+        """Write the session to ``session_file`` (atomically); False if it could not be written."""
+        self._autosave.stop()
+        if self.session_file is None:
+            return True
+        snapshot = self.session.snapshot(self.backend_versions())
+        if self.kept_session.photos and snapshot.run_count == 0:
+            return True  # the last session stays until this one has results of its own, or is reopened
+        try:
+            saved_session.write(self.session_file, snapshot)
+        except OSError as error:
+            if not self._write_failed:  # said once: a crash now would lose this session
+                self.notices.warning("Could not keep the session", f"{self.session_file}: {error.strerror or error}")
+            self._write_failed = True
+            return False
+        self._write_failed = False
+        return True
+
     # -- closing ---------------------------------------------------------------------------------------
+    def ask_to_quit(self, unsaved: int, answer: Callable[[bool], None]) -> None:
+        """Ask whether to quit with ``unsaved`` photos' results not saved; ``answer(True)`` quits.
+        Window-modal, never blocking: tests replace this method to answer at once."""
+        if self._quit_box is not None and self._quit_box.isVisible():
+            self._quit_box.raise_()
+            return
+        self._quit_box = menus.ask_to_quit(self, unsaved, answer)
+
+    def _quit_answered(self, quit_: bool) -> None:
+        if quit_:
+            self._quit_confirmed = True
+            self.close()
+
     def closeEvent(self, event) -> None:
+        unsaved = self.session.unsaved_photos()
+        if unsaved and self.isVisible() and not self._quit_confirmed:
+            asking, answers = True, []
+
+            def reply(quit_: bool) -> None:  # at once (this close goes on) or later (it closes again)
+                if asking:
+                    answers.append(quit_)
+                else:
+                    self._quit_answered(quit_)
+
+            self.ask_to_quit(len(unsaved), reply)
+            asking = False
+            if answers != [True]:
+                event.ignore()
+                return
+        self._quit_confirmed = False
+        if not self.write_session():
+            print(f"tinct: could not keep the session in {self.session_file}", file=sys.stderr)
         try:
             self.store.save()
         except OSError as error:  # the window is going: stderr is all that is left to say it on

@@ -33,6 +33,8 @@ def install(window) -> SimpleNamespace:
         return item
 
     a.open = action("&Open…", partial(file_actions.open_dialog, window), QKeySequence.Open, "open", "Open photos")
+    a.reopen = action("Reopen &Last Session", window.reopen_last_session, None, None,
+                      "Open the photos of the last session and make their runs again, with the chosen samples and strokes")
     a.save = action("&Save…", partial(file_actions.save_result, window), QKeySequence.Save, "save", "Save the chosen or combined result at full resolution")
     a.save_all = action("Save &All Samples…", partial(file_actions.save_all_samples, window), "Ctrl+Shift+S", "save-all")
     a.sheet = action("&Export Comparison Sheet…", partial(file_actions.export_sheet, window), "Ctrl+E", "sheet")
@@ -49,6 +51,8 @@ def install(window) -> SimpleNamespace:
     a.cancel_all = action("Cancel A&ll", window.cancel_all, "Shift+Esc", None, "Cancel every queued and running colorization")
     a.choose = action("C&hoose Sample on View", lambda: window.choose_sample(None), "C", "star", "Mark the sample on view as chosen")
     a.brush = action("Combine &Brush", window.set_combining, "B", "brush", "Paint regions with another sample's colors", checkable=True)
+    a.view_combined = action("View Co&mbined Result", window.view_combined, "0", None,
+                             "Show the brush strokes' mix of the samples, what Save writes")
     a.bigger = action("Larger Brush", lambda: window.combine.size.setValue(window.combine.size.value() + 5), "]")
     a.smaller = action("Smaller Brush", lambda: window.combine.size.setValue(window.combine.size.value() - 5), "[")
     a.compare = action("&Before/After Split", window.viewer.set_compare, "\\", "compare", "Compare with the original", checkable=True)
@@ -61,7 +65,7 @@ def install(window) -> SimpleNamespace:
     a.zoom_out = action("Zoom &Out", lambda: window.viewer.zoom_by(0.8), QKeySequence.ZoomOut)
     a.next_photo = action("&Next Photo", lambda: window.session.step(1), [QKeySequence("PgDown"), QKeySequence("Alt+Right")])
     a.previous_photo = action("&Previous Photo", lambda: window.session.step(-1), [QKeySequence("PgUp"), QKeySequence("Alt+Left")])
-    a.plugins = action("&Backends…", partial(file_actions.show_plugins, window), None, "plugins", "Installed backends and their state")
+    a.plugins = action("&Installed Backends…", partial(file_actions.show_plugins, window), None, "plugins", "Installed backends and their state")
     a.shortcuts = action("&Keyboard Shortcuts", lambda: show_shortcuts(window), QKeySequence.HelpContents)
     a.about = action("&About Tinct", lambda: show_about(window))
     a.samples = [
@@ -74,6 +78,7 @@ def install(window) -> SimpleNamespace:
     file_menu.addAction(a.open)
     a.recent_menu = file_menu.addMenu("Open &Recent")
     a.recent_menu.aboutToShow.connect(lambda: fill_recent(window, a.recent_menu))
+    file_menu.addAction(a.reopen)
     file_menu.addSeparator()
     for item in (a.save, a.save_all, a.sheet):
         file_menu.addAction(item)
@@ -90,9 +95,9 @@ def install(window) -> SimpleNamespace:
         view.addSeparator() if item is None else view.addAction(item)
     photo = bar.addMenu("&Colorize")
     for item in (a.colorize, a.colorize_all, a.colorize_all_again, a.cancel, a.cancel_all, None, a.choose, a.brush,
-                 a.bigger, a.smaller):
+                 a.view_combined, a.bigger, a.smaller):
         photo.addSeparator() if item is None else photo.addAction(item)
-    bar.addMenu("&Plugins").addAction(a.plugins)
+    bar.addMenu("&Backends").addAction(a.plugins)
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(a.shortcuts)
     help_menu.addAction(a.about)
@@ -122,6 +127,8 @@ def update_enabled(window) -> None:
     a.undo.setEnabled(run is not None and run.combine is not None and run.combine.can_undo)
     a.redo.setEnabled(run is not None and run.combine is not None and run.combine.can_redo)
     a.clear.setEnabled(run is not None and run.has_strokes)
+    a.view_combined.setEnabled(run is not None and run.has_strokes)
+    a.reopen.setEnabled(bool(window.kept_session.photos))
     a.cancel.setEnabled((doc is not None and doc.busy) or window.queue.batch_running)
     a.cancel_all.setEnabled(window.queue.busy)
     a.close_photo.setEnabled(doc is not None)
@@ -172,3 +179,18 @@ def show_about(window) -> None:
         "<h3>Tinct</h3><p>Brings color back to black-and-white photographs, on your own machine.</p>"
         "<p>Several plausible colorizations to choose from and combine; the originals are never changed.</p>",
     )
+
+
+def ask_to_quit(window, unsaved: int, answer) -> QMessageBox:
+    """The question before quitting with unsaved results, window-modal (it blocks nothing):
+    ``answer(True)`` once Quit is clicked, ``answer(False)`` otherwise."""
+    photos = f"{unsaved} photo has" if unsaved == 1 else f"{unsaved} photos have"
+    box = QMessageBox(QMessageBox.Question, "Quit Tinct", f"{photos} results that are not saved.", parent=window)
+    box.setInformativeText("The session is kept: next time Tinct offers to reopen it, with its runs, "
+                           "chosen samples and brush strokes. Only Save writes the results to files.")
+    quit_button = box.addButton("Quit", QMessageBox.AcceptRole)
+    box.setDefaultButton(box.addButton(QMessageBox.Cancel))
+    box.setWindowModality(Qt.WindowModal)
+    box.finished.connect(lambda _result: answer(box.clickedButton() is quit_button))
+    box.open()
+    return box

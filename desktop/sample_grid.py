@@ -1,4 +1,9 @@
-"""The grid of sample thumbnails: they appear one by one; click to view large, double-click to choose."""
+"""The grid of sample thumbnails: they appear one by one; click to view large, double-click to choose.
+
+While a run has brush strokes, a last "Combined" tile shows their mix: clicking
+a sample shows that sample alone, so the mix (what Save writes) must stay one
+click away.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QStyle, QStyledItemDelegate
 
 from desktop import theme
+from desktop.exports import fit_long_side
 from desktop.images import to_pixmap
 from desktop.state.session import Run
 
@@ -14,11 +20,14 @@ INDEX, PIXMAP, CHOSEN, SOURCE = (Qt.UserRole + n for n in range(4))
 LABEL_HEIGHT = 22
 COMPACT_WIDTH = 118  # narrower tiles get a number instead of "Sample n"
 MIN_COLUMNS, MAX_COLUMNS = 2, 4
+COMBINED = -1  # the INDEX of the Combined tile
+THUMBNAIL_LONG_SIDE = 256
 
 
 class SampleGrid(QListWidget):
     viewed = Signal(int)
     chosen = Signal(int)
+    combined_viewed = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -36,8 +45,9 @@ class SampleGrid(QListWidget):
         self._run: Run | None = None
         self._combining = False
         self._syncing = False
+        self._combined_from: object = None  # the combined preview the Combined tile's pixmap was made from
         self.currentItemChanged.connect(self._current_changed)
-        self.itemDoubleClicked.connect(lambda item: self.chosen.emit(item.data(INDEX)))
+        self.itemDoubleClicked.connect(self._choose)
 
     def run(self) -> Run | None:
         return self._run
@@ -56,38 +66,74 @@ class SampleGrid(QListWidget):
                 sample = run.samples.get(index)
                 if sample is not None:
                     item.setData(PIXMAP, to_pixmap(sample.thumbnail))
+        self._combined_from = None
         self._syncing = False
         self.update_marks(combining)
         self._fit_tiles()
 
+    def combined_item(self) -> QListWidgetItem | None:
+        last = self.item(self.count() - 1) if self.count() else None
+        return last if last is not None and last.data(INDEX) == COMBINED else None
+
     def add_sample(self, run: Run, index: int) -> None:
-        if run is not self._run or index >= self.count():
+        if run is not self._run or index >= self.count() or index >= run.expected:
             return
         self.item(index).setData(PIXMAP, to_pixmap(run.samples[index].thumbnail))
         self.update_marks()
 
     def update_marks(self, combining: bool | None = None) -> None:
-        """Redraw which sample is viewed, chosen and (while combining) the brush's source."""
+        """Redraw which sample is viewed, chosen and (while combining) the brush's source, and the Combined tile."""
         run = self._run
         if combining is not None:
             self._combining = combining
         self._syncing = True
+        self._sync_combined()
         for row in range(self.count()):
             item = self.item(row)
             item.setData(CHOSEN, run is not None and run.chosen == row)
             item.setData(SOURCE, self._combining and run is not None and run.brush_source == row)
-        if run is not None and run.viewed is not None and run.viewed < self.count():
+        if run is not None and run.viewed is not None and run.viewed < run.expected:
             self.setCurrentRow(run.viewed)
+        elif run is not None and run.viewed is None and self.combined_item() is not None:
+            self.setCurrentItem(self.combined_item())
         self._syncing = False
         self.viewport().update()
 
+    def _sync_combined(self) -> None:
+        """The Combined tile is there while the run has strokes; its picture follows the rendered mix."""
+        run, item = self._run, self.combined_item()
+        if run is None or not run.has_strokes:
+            if item is not None:
+                self.takeItem(self.count() - 1)
+                self._fit_tiles()
+            return
+        if item is None:
+            item = QListWidgetItem()
+            item.setData(INDEX, COMBINED)
+            item.setToolTip("The strokes' mix of the samples: what Save writes")
+            self.addItem(item)
+            self._combined_from = None
+            self._fit_tiles()
+        preview = run.combined_preview
+        if preview is not None and preview is not self._combined_from:
+            item.setData(PIXMAP, to_pixmap(fit_long_side(preview, THUMBNAIL_LONG_SIDE)))
+            self._combined_from = preview
+
     def _current_changed(self, current, _previous) -> None:
-        if not self._syncing and current is not None and current.data(PIXMAP) is not None:
+        if self._syncing or current is None:
+            return
+        if current.data(INDEX) == COMBINED:
+            self.combined_viewed.emit()  # even while the mix renders: the viewer shows it as soon as it is there
+        elif current.data(PIXMAP) is not None:
             self.viewed.emit(current.data(INDEX))
+
+    def _choose(self, item: QListWidgetItem) -> None:
+        if item.data(INDEX) != COMBINED:  # a mix is not a sample to choose: Save writes it anyway
+            self.chosen.emit(item.data(INDEX))
 
     def keyPressEvent(self, event) -> None:
         if event.key() in (Qt.Key_Return, Qt.Key_Enter) and self.currentItem() is not None:
-            self.chosen.emit(self.currentItem().data(INDEX))
+            self._choose(self.currentItem())
             return
         super().keyPressEvent(event)
 
@@ -141,12 +187,13 @@ class _TileDelegate(QStyledItemDelegate):
         painter.setBrush(QColor("#34363c" if selected or hovered else theme.RAISED))
         painter.drawRoundedRect(tile, 8, 8)
         pixmap: QPixmap | None = index.data(PIXMAP)
+        combined = index.data(INDEX) == COMBINED
         number = index.data(INDEX) + 1
         if pixmap is None or pixmap.isNull():
             painter.setBrush(QColor("#222327"))
             painter.drawRoundedRect(picture, 5, 5)
             painter.setPen(QColor(theme.MUTED))
-            painter.drawText(picture, Qt.AlignCenter, missing_sample_caption(self.parent().run()))
+            painter.drawText(picture, Qt.AlignCenter, "mixing…" if combined else missing_sample_caption(self.parent().run()))
         else:
             target = _fit(pixmap.size(), picture)
             clip = QPainterPath()
@@ -157,7 +204,11 @@ class _TileDelegate(QStyledItemDelegate):
         label = QRectF(tile.left() + 6, picture.bottom() + 2, tile.width() - 12, LABEL_HEIGHT)
         compact = tile.width() < COMPACT_WIDTH
         painter.setPen(QColor(theme.TEXT if selected else theme.MUTED))
-        painter.drawText(label, Qt.AlignLeft | Qt.AlignVCenter, str(number) if compact else f"Sample {number}")
+        if combined:  # the word the status bar uses ("the combined result"), where it fits
+            caption = "Combined" if painter.fontMetrics().horizontalAdvance("Combined") <= label.width() else "Mix"
+        else:
+            caption = str(number) if compact else f"Sample {number}"
+        painter.drawText(label, Qt.AlignLeft | Qt.AlignVCenter, caption)
         mark = "★" if index.data(CHOSEN) else ("Brush" if index.data(SOURCE) else "")
         if mark:
             font = QFont(painter.font())

@@ -35,8 +35,20 @@ class Stroke:
 class _Clear:
     """A history entry that removes every stroke before it (undoable like a stroke)."""
 
+    def __repr__(self) -> str:
+        return "CLEAR"
+
 
 CLEAR = _Clear()
+
+
+@dataclass(frozen=True)
+class StrokeHistory:
+    """A mask's edits, enough to rebuild it: ``done`` replays in order (each a Stroke or CLEAR);
+    ``undone`` is what redo brings back, the next one last."""
+
+    done: tuple[Stroke | _Clear, ...] = ()
+    undone: tuple[Stroke | _Clear, ...] = ()
 
 
 class CombineMask:
@@ -87,6 +99,15 @@ class CombineMask:
             self.base = base
             self._replay()
             self.version += 1
+
+    def history(self) -> StrokeHistory:
+        return StrokeHistory(tuple(self._history), tuple(self._undone))
+
+    def restore_history(self, history: StrokeHistory) -> None:
+        """Replace every edit with ``history`` (undo and redo then go on from where it was saved)."""
+        self._history, self._undone = list(history.done), list(history.undone)
+        self._replay()
+        self.version += 1
 
     @property
     def can_undo(self) -> bool:

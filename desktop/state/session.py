@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from desktop.state.combine import CombineMask, Stroke
+from desktop.state.combine import CombineMask, Stroke, StrokeHistory
+from desktop.state.saved_session import SavedPhoto, SavedRun, SavedSession
 from desktop.state.settings import ColorizeSettings
 
 QUEUED, RUNNING, DONE, CANCELLED, FAILED = "queued", "running", "done", "cancelled", "failed"
@@ -51,6 +53,8 @@ class Run:
     combined_preview: np.ndarray | None = None
     number: int = 1
     """Which run of its photo this is (1, 2, …): what the user sees; ``id`` is unique across photos."""
+    restoring: SavedRun | None = None
+    """The kept run this one makes again, until its choice and strokes are back (kept as it was meanwhile)."""
 
     @property
     def active(self) -> bool:
@@ -85,6 +89,15 @@ class PhotoDoc:
     runs: list[Run] = field(default_factory=list)
     current_run: Run | None = None
     error: str = ""
+    edits: int = 0
+    """Counts changes to its results (samples made, a choice, strokes)."""
+    saved_edits: int = 0
+    """``edits`` as it was when its result was last saved."""
+
+    @property
+    def unsaved(self) -> bool:
+        """It has results made or changed since it was last saved."""
+        return self.edits != self.saved_edits
 
     @property
     def name(self) -> str:
@@ -111,6 +124,7 @@ class Session(QObject):
     selection_changed = Signal(object, object)  # PhotoDoc, Run: viewed, chosen or brush source
     combine_changed = Signal(object, object)  # PhotoDoc, Run
     combining_changed = Signal(bool)
+    unsaved_changed = Signal(object)  # PhotoDoc: edited, or saved
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -183,6 +197,8 @@ class Session(QObject):
         self.sample_added.emit(doc, run, sample)
         if run.viewed is None:
             self.view(doc, run, sample.index)
+        if run.restoring is None:  # a kept run made again is only as unsaved as it was
+            self.mark_edited(doc)
 
     # -- selection ---------------------------------------------------------------
     def view(self, doc: PhotoDoc, run: Run, index: int) -> None:
@@ -192,9 +208,17 @@ class Session(QObject):
                 run.brush_source = index
             self.selection_changed.emit(doc, run)
 
+    def view_combined(self, doc: PhotoDoc, run: Run) -> None:
+        """Show the strokes' mix (what Save writes while there are strokes)."""
+        if run.has_strokes:
+            run.viewed = None
+            self.selection_changed.emit(doc, run)
+
     def choose(self, doc: PhotoDoc, run: Run, index: int | None) -> None:
         if index is not None and index not in run.samples:
             return
+        if index != run.chosen:
+            self.mark_edited(doc)
         run.chosen = index
         if run.combine is not None and run.base is not None:
             run.combine.set_base(run.base)
@@ -242,4 +266,76 @@ class Session(QObject):
 
     def _combine_edited(self, doc: PhotoDoc, run: Run) -> None:
         run.combined_preview = None
+        if not run.has_strokes and run.viewed is None and run.samples:
+            run.viewed = run.base  # the mix was on view and is gone: Save writes a sample again, show which
+            self.selection_changed.emit(doc, run)
         self.combine_changed.emit(doc, run)
+        self.mark_edited(doc)
+
+    # -- unsaved results -------------------------------------------------------------
+    def mark_edited(self, doc: PhotoDoc) -> None:
+        doc.edits += 1
+        self.unsaved_changed.emit(doc)
+
+    def mark_saved(self, doc: PhotoDoc, edits: int) -> None:
+        """``doc``'s result as it was at ``edits`` was written (changes made while it was being written stay unsaved)."""
+        if doc.saved_edits != edits:
+            doc.saved_edits = edits
+            self.unsaved_changed.emit(doc)
+
+    def unsaved_photos(self) -> list[PhotoDoc]:
+        return [doc for doc in self.photos if doc.unsaved]
+
+    # -- keeping the session between starts ----------------------------------------------
+    def snapshot(self, versions: Mapping[str, str]) -> SavedSession:
+        """What to keep of the open photos: the runs that made samples (``versions``: backend id → version)."""
+        photos = []
+        for doc in self.photos:
+            runs, current = [], None
+            for run in doc.runs:
+                kept = run.restoring if run.restoring is not None else _kept_run(run, versions)
+                if kept is None:
+                    continue
+                if run is doc.current_run:
+                    current = len(runs)
+                runs.append(kept)
+            photos.append(SavedPhoto(doc.path, tuple(runs), current, doc.unsaved))
+        current_photo = self.photos.index(self.current) if self.current in self.photos else None
+        return SavedSession(tuple(photos), current_photo)
+
+    def restore_run(self, doc: PhotoDoc, run: Run) -> list[str]:
+        """Put back the choice and strokes of the kept run ``run`` makes again, now that its samples are made.
+        Returns what could not be put back."""
+        kept, run.restoring = run.restoring, None
+        if kept is None:
+            return []
+        problems = []
+        if kept.chosen is not None:
+            if kept.chosen in run.samples:
+                run.chosen = kept.chosen
+            else:
+                problems.append(f"sample {kept.chosen + 1} was not made again")
+        usable = [edit for edit in kept.strokes.done if not isinstance(edit, Stroke) or edit.source in run.samples]
+        redo = [edit for edit in kept.strokes.undone if not isinstance(edit, Stroke) or edit.source in run.samples]
+        if len(usable) + len(redo) < len(kept.strokes.done) + len(kept.strokes.undone):
+            problems.append("strokes from samples that were not made again are left out")
+        if usable or redo:
+            mask = self.mask_for(doc, run)
+            if mask is not None:
+                mask.set_base(run.base)
+                mask.restore_history(StrokeHistory(tuple(usable), tuple(redo)))
+                run.combined_preview = None
+        if kept.viewed in run.samples:
+            run.viewed = kept.viewed
+        elif kept.viewed is None and run.has_strokes:
+            run.viewed = None
+        self.combine_changed.emit(doc, run)
+        self.selection_changed.emit(doc, run)
+        return problems
+
+
+def _kept_run(run: Run, versions: Mapping[str, str]) -> SavedRun | None:
+    if not run.samples:
+        return None
+    strokes = run.combine.history() if run.combine is not None else StrokeHistory()
+    return SavedRun(run.settings, versions.get(run.settings.backend_id, ""), run.expected, run.chosen, run.viewed, strokes)
