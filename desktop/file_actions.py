@@ -11,8 +11,7 @@ from desktop import saving
 from desktop.batch_dialog import BatchDialog
 from desktop.exports import PHOTO_SUFFIXES
 from desktop.plugins_dialog import PluginsDialog
-from desktop.state.saved_session import SavedSession, backend_problems
-from desktop.state.session import FAILED, PhotoDoc, Run
+from desktop.state.session import PhotoDoc, Run
 
 OPEN_FILTER = "Photos (" + " ".join(f"*{suffix}" for suffix in sorted(PHOTO_SUFFIXES)) + ");;All files (*)"
 
@@ -98,51 +97,6 @@ def export_sheet(window, target: Path | None = None) -> bool:
         target = Path(path)
     window.queue.export_sheet(saving.sheet_request(doc, run, Path(target)))
     return True
-
-
-def reopen_session(window, kept: SavedSession) -> list[PhotoDoc]:
-    """Open ``kept``'s photos and queue its runs again with their settings; each run's choice and strokes
-    come back when it is done (``restore_run``). What cannot be restored is said in one notice each:
-    the photos that are gone, and the backends that are missing or changed."""
-    present, missing = kept.without_missing()
-    if missing:
-        names = ", ".join(path.name for path in missing[:3]) + (", …" if len(missing) > 3 else "")
-        title = (f"{len(missing)} photos of the last session no longer exist" if len(missing) > 1
-                 else "A photo of the last session no longer exists")
-        window.notices.warning(title, f"Skipped: {names}", details="\n".join(map(str, missing)))
-    versions = window.backend_versions()
-    problems = backend_problems(present, versions)
-    if problems:
-        window.notices.warning("Some runs cannot be restored as they were",
-                               problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
-                               details="\n".join(problems))
-    docs = window.open_paths([photo.path for photo in present.photos])
-    session = window.session
-    for photo, doc in zip(present.photos, docs):
-        if photo.unsaved:
-            session.mark_edited(doc)
-        runs = []
-        for kept_run in photo.runs:
-            if kept_run.settings.backend_id in versions:
-                run = window.queue.colorize(doc, kept_run.settings)
-            else:
-                run = session.add_run(doc, kept_run.settings, kept_run.expected)
-                session.update_run(doc, run, state=FAILED, message="Backend not installed",
-                                   error=f"{kept_run.settings.backend_id} is not installed")
-            run.restoring = kept_run  # before any of its samples arrive: they come through the event loop
-            runs.append(run)
-        if photo.current_run is not None:
-            session.show_run(doc, runs[photo.current_run])
-    if present.current_photo is not None and docs:
-        session.set_current(docs[present.current_photo])
-    return docs
-
-
-def restore_run(window, doc: PhotoDoc, run: Run) -> None:
-    """A reopened run is made again: put back its chosen sample and strokes."""
-    problems = window.session.restore_run(doc, run)
-    if problems:
-        window.notices.warning(f"{run.label()} of {doc.name} is not quite as it was", "; ".join(problems))
 
 
 def show_batch(window) -> BatchDialog:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from desktop import file_actions, menus, theme, worker
@@ -18,19 +18,16 @@ from desktop.images import mean_color, to_qimage
 from desktop.job_queue import JobQueue
 from desktop.notifications import NotificationArea
 from desktop.sample_grid import SampleGrid
-from desktop.state import ColorizeSettings, NoticeAction, Notices, Session, SettingsStore
+from desktop.state import ColorizeSettings, Notices, Session, SettingsStore
 from desktop.state import saved_session
 from desktop.state.saved_session import SavedSession
-from desktop.state.session import DONE, PhotoDoc, Run
+from desktop.state.session import PhotoDoc, Run
+from desktop.session_keeper import SessionKeeper
 from desktop.viewer import PhotoViewer
 from plugins.errors import TinctError
 from plugins.host import PluginHost
 
 SIDE_PANEL_WIDTH = 340
-AUTOSAVE_DELAY_MS = 1500
-"""Session changes are written this long after the last one (strokes come in bursts)."""
-OFFER = "offer"
-"""A notice level that does not fade (not in notifications.AUTO_HIDE_MS): the offer stays until answered."""
 _DEFAULT = object()
 
 
@@ -54,17 +51,10 @@ class MainWindow(QMainWindow):
         self._shown: tuple[PhotoDoc | None, object] = (None, None)
         self._dialogs: list[QWidget] = []
         self._waiting_for_backends: list[PhotoDoc] = []  # asked to colorize before the backends were found
-        self._discovery_error = ""
-        self.session_file = saved_session.default_session_path() if session_file is _DEFAULT else session_file
-        self.kept_session = SavedSession()
-        """The last session, until it is reopened; this one is not written over it before it has results of its own."""
-        self._reopen_offer = None
-        self._reopen_waiting = False  # Reopen was asked for before the backends were found
-        self._write_failed = False
+        self.discovery_error = ""
+        self.keeper = SessionKeeper(self, saved_session.default_session_path() if session_file is _DEFAULT else session_file)
         self._quit_confirmed = False
         self._quit_box: QMessageBox | None = None
-        self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
-        self._autosave.timeout.connect(self.write_session)
         self._build()
         self.actions_ = menus.install(self)
         self._connect()
@@ -140,7 +130,7 @@ class MainWindow(QMainWindow):
         s.combining_changed.connect(lambda _on: self._refresh_selection())
         s.unsaved_changed.connect(lambda doc: doc is s.current and self.setWindowModified(doc.unsaved))
         for changed in (s.unsaved_changed, s.selection_changed, s.photos_changed, s.current_changed):
-            changed.connect(self._schedule_autosave)
+            changed.connect(self.keeper.schedule)
         self.queue.lane_changed.connect(self._refresh_progress)
         self.queue.lane_changed.connect(lambda: menus.update_enabled(self))  # Cancel follows the lane
         self.notices.posted.connect(lambda notice: self.statusBar().showMessage(notice.title, 8000))
@@ -180,16 +170,16 @@ class MainWindow(QMainWindow):
         for doc in waiting:
             if doc in self.session.photos:
                 self.queue.colorize(doc, self.controls.settings())
-        if self._reopen_waiting:
-            self.reopen_last_session()
+        if self.keeper.waiting:
+            self.keeper.reopen()
         self.backends_ready.emit()
 
     def _discovery_failed(self, error: BaseException) -> None:
-        self._discovery_error = str(error)
+        self.discovery_error = str(error)
         self._waiting_for_backends = []
-        self.notices.error("Could not look for backends", self._discovery_error)
-        if self._reopen_waiting:
-            self.reopen_last_session()  # the photos, and a word on the runs that cannot be made
+        self.notices.error("Could not look for backends", self.discovery_error)
+        if self.keeper.waiting:
+            self.keeper.reopen()  # the photos, and a word on the runs that cannot be made
 
     def _default_backend(self, host: PluginHost) -> str:
         try:
@@ -247,8 +237,8 @@ class MainWindow(QMainWindow):
 
     def colorize_doc(self, doc: PhotoDoc) -> Run | None:
         """Queue a run of ``doc``; before the backends are found (the settings name none yet), once they are."""
-        if self.host is None and self._discovery_error:
-            self.notices.error("No backends to colorize with", self._discovery_error)
+        if self.host is None and self.discovery_error:
+            self.notices.error("No backends to colorize with", self.discovery_error)
             return None
         if self.host is None:
             if doc not in self._waiting_for_backends:
@@ -401,10 +391,7 @@ class MainWindow(QMainWindow):
         self.save_label.setText(f"Save writes: {writes}" if writes else "")
 
     def _run_changed(self, doc: PhotoDoc, run: Run) -> None:
-        if run.restoring is not None and run.state == DONE:
-            file_actions.restore_run(self, doc, run)
-        if not run.active:
-            self._schedule_autosave()
+        self.keeper.run_changed(doc, run)
         if doc is self.session.current:
             if run is doc.current_run and self.samples.run() is not run:
                 self._refresh_runs()
@@ -426,56 +413,26 @@ class MainWindow(QMainWindow):
         queued = len(self.queue.pending)
         self.controls.set_progress(run, queued)
 
-    # -- keeping the session ------------------------------------------------------------------------------
+    # -- keeping the session (desktop/session_keeper.py) -----------------------------------------------------
     def offer_reopen(self) -> None:
-        """At start: offer to reopen the session kept at the last quit (or crash), if it had photos."""
-        if self.session_file is None:
-            return
-        self.kept_session = saved_session.read(self.session_file)
-        if self.kept_session.photos:
-            details = "\n".join(str(photo.path) for photo in self.kept_session.photos)
-            self._reopen_offer = self.notices.post(OFFER, "Reopen your last session?", self.kept_session.summary(),
-                                                   details=details, actions=(NoticeAction("Reopen", self.reopen_last_session),))
-        menus.update_enabled(self)
+        self.keeper.offer_reopen()
 
     def reopen_last_session(self) -> None:
-        """Open the kept session's photos and make its runs again (once the backends are found)."""
-        if not self.kept_session.photos:
-            return
-        if self.host is None and not self._discovery_error:
-            self._reopen_waiting = True
-            self.notices.info("Looking for backends…", "The last session reopens as soon as they are found.")
-            return
-        kept, self.kept_session, self._reopen_waiting = self.kept_session, SavedSession(), False
-        self.notices.dismiss(self._reopen_offer)
-        file_actions.reopen_session(self, kept)
-        menus.update_enabled(self)
-        self._schedule_autosave()
+        self.keeper.reopen()
+
+    def write_session(self) -> bool:
+        return self.keeper.write()
 
     def backend_versions(self) -> dict[str, str]:
         return {entry.info.id: entry.info.version for entry in self.host.backends} if self.host is not None else {}
 
-    def _schedule_autosave(self, *_args) -> None:
-        if self.session_file is not None:
-            self._autosave.start()
+    @property
+    def session_file(self) -> Path | None:
+        return self.keeper.path
 
-    def write_session(self) -> bool:
-        """Write the session to ``session_file`` (atomically); False if it could not be written."""
-        self._autosave.stop()
-        if self.session_file is None:
-            return True
-        snapshot = self.session.snapshot(self.backend_versions())
-        if self.kept_session.photos and snapshot.run_count == 0:
-            return True  # the last session stays until this one has results of its own, or is reopened
-        try:
-            saved_session.write(self.session_file, snapshot)
-        except OSError as error:
-            if not self._write_failed:  # said once: a crash now would lose this session
-                self.notices.warning("Could not keep the session", f"{self.session_file}: {error.strerror or error}")
-            self._write_failed = True
-            return False
-        self._write_failed = False
-        return True
+    @property
+    def kept_session(self) -> SavedSession:
+        return self.keeper.kept
 
     # -- closing ---------------------------------------------------------------------------------------
     def ask_to_quit(self, unsaved: int, answer: Callable[[bool], None]) -> None:

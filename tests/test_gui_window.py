@@ -348,7 +348,7 @@ def test_colorize_after_discovery_failed_says_why(qtbot, settings_store, gray_ph
     make_application()
     window = open_window([gray_photo()], settings_store, broken_host, probe_devices=False)
     try:
-        qtbot.waitUntil(lambda: window._discovery_error != "", timeout=10_000)
+        qtbot.waitUntil(lambda: window.discovery_error != "", timeout=10_000)
         with qtbot.waitSignal(window.notices.posted, timeout=5000) as posted:
             assert window.colorize_current() is None
         assert posted.args[0].title == "No backends to colorize with"
