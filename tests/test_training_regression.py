@@ -268,3 +268,17 @@ def test_sigterm_to_the_whole_process_group_saves_a_checkpoint(photos, tmp_path)
             os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode == 130, output
     assert "stopped: saved" in output and checkpoint.load(out / "last.pt")["step"] >= 2
+
+
+def test_resuming_a_run_whose_log_has_older_columns_keeps_them_aligned(photos, tmp_path):
+    import csv
+
+    out = tmp_path / "run"
+    assert training_main(_train_args(photos, out, "--steps", "2")) == 0
+    rows = (out / "log.csv").read_text().splitlines()
+    old = ",".join(rows[0].split(",")[:9])  # as a log written before val_cf and loss_parts existed
+    (out / "log.csv").write_text("\n".join([old] + [",".join(r.split(",")[:9]) for r in rows[1:]]) + "\n")
+    assert training_main(_train_args(photos, out, "--steps", "4", "--resume")) == 0
+    with open(out / "log.csv", newline="") as f:
+        table = list(csv.reader(f))
+    assert all(len(row) == 9 for row in table) and table[-1][0] == "4" and table[-1][6] != ""

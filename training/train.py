@@ -157,6 +157,13 @@ def validate(model, loader, device, n_samples: int, grid_path, decode=lambda pre
     return {f"val_{k}": float(np.mean([r[k] for r in results])) for k in ("psnr", "ab_l2", "auc", "cf")}
 
 
+def log_columns(path: Path) -> list[str]:
+    """The columns of an existing log (runs from before a column existed lack it), else today's."""
+    with open(path, newline="") as f:
+        header = next(csv.reader(f), None)
+    return header or LOG_FIELDS
+
+
 class StopTraining(Exception):
     """Raised between steps once a stop was asked for: the state is consistent and gets saved."""
 
@@ -280,8 +287,9 @@ def main(args) -> int:
     if main_proc:
         out.mkdir(parents=True, exist_ok=True)
         new_log = not (out / "log.csv").exists()
+        fields = LOG_FIELDS if new_log else log_columns(out / "log.csv")  # a run's older log keeps its columns
         log_file = open(out / "log.csv", "a", newline="")
-        writer = csv.DictWriter(log_file, LOG_FIELDS, extrasaction="ignore")  # a run's older log keeps its columns
+        writer = csv.DictWriter(log_file, fields, extrasaction="ignore")
         if new_log:
             writer.writeheader()
         skipped = train_set.skipped
