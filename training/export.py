@@ -85,6 +85,7 @@ def write_log(run_log: Path, records: list[dict], path: Path) -> None:
             continue
         with open(log, newline="") as f:
             for row in csv.DictReader(f):
+                row.pop(None, None)  # fields beyond the header (a resumed run's older log)
                 rows.append({"source": row.pop("source", None) or source, **row})
     fields = list(dict.fromkeys(k for row in rows for k in row)) or ["source"]
     path.parent.mkdir(parents=True, exist_ok=True)
