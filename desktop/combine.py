@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from desktop import theme
 from desktop.controls import section_title
-from desktop.state.combine import Stroke
+from desktop.state.combine import DEFAULT_SIZE, DEFAULT_SOFTNESS, MAX_RADIUS, MIN_RADIUS, Stroke, size_to_radius
 from desktop.state.session import Run
 
-MIN_RADIUS, MAX_RADIUS = 0.005, 0.25  # fraction of the photo's long side
+__all__ = ["CombinePanel", "MAX_RADIUS", "MIN_RADIUS"]
 
 
 class CombinePanel(QWidget):
     brush_toggled = Signal(bool)
-    brush_changed = Signal()  # size or softness
+    brush_changed = Signal()  # size, softness or snapping
     undo_requested = Signal()
     redo_requested = Signal()
     clear_requested = Signal()
@@ -27,10 +27,15 @@ class CombinePanel(QWidget):
         self.brush.setToolTip("Paint regions with another sample's colors (B)")
         self.size = QSlider(Qt.Horizontal)
         self.size.setRange(1, 100)
-        self.size.setValue(30)
+        self.size.setValue(DEFAULT_SIZE)
+        self.size.setToolTip("Brush size ([ and ])")
         self.softness = QSlider(Qt.Horizontal)
         self.softness.setRange(0, 100)
-        self.softness.setValue(60)
+        self.softness.setValue(round(DEFAULT_SOFTNESS * 100))
+        self.snap = QCheckBox("Snap to edges")
+        self.snap.setChecked(True)
+        self.snap.setToolTip("Strokes follow the photo's edges: painting inside an object keeps its color\n"
+                             "from spilling across the object's outline. Off: a plain soft brush.")
         self.undo = QPushButton(theme.icon("undo"), "")
         self.undo.setToolTip("Undo stroke (Ctrl+Z)")
         self.redo = QPushButton(theme.icon("redo"), "")
@@ -46,6 +51,7 @@ class CombinePanel(QWidget):
         form.setHorizontalSpacing(10)
         form.addRow("Size", self.size)
         form.addRow("Softness", self.softness)
+        form.addRow("", self.snap)
         edits = QHBoxLayout()
         edits.addWidget(self.undo)
         edits.addWidget(self.redo)
@@ -63,17 +69,26 @@ class CombinePanel(QWidget):
         self.brush.toggled.connect(self.brush_toggled)
         self.size.valueChanged.connect(self.brush_changed)
         self.softness.valueChanged.connect(self.brush_changed)
+        self.snap.toggled.connect(self.brush_changed)
         self.undo.clicked.connect(self.undo_requested)
         self.redo.clicked.connect(self.redo_requested)
         self.clear.clicked.connect(self.clear_requested)
         self.update_state(None, False)
 
     def radius(self) -> float:
-        fraction = (self.size.value() - 1) / 99
-        return MIN_RADIUS * (MAX_RADIUS / MIN_RADIUS) ** fraction  # even steps on a log scale
+        return size_to_radius(self.size.value())
 
     def make_stroke(self, points: list[tuple[float, float]], source: int) -> Stroke:
-        return Stroke(source, tuple(points), self.radius(), self.softness.value() / 100)
+        return Stroke(source, tuple(points), self.radius(), self.softness.value() / 100, edge_aware=self.snap.isChecked())
+
+    def brush_settings(self) -> tuple[int, int, bool]:
+        """Size (1..100), softness (0..100) and snapping, as the settings keep them."""
+        return self.size.value(), self.softness.value(), self.snap.isChecked()
+
+    def set_brush_settings(self, size: int, softness: int, snap: bool) -> None:
+        self.size.setValue(size)
+        self.softness.setValue(softness)
+        self.snap.setChecked(snap)
 
     def update_state(self, run: Run | None, combining: bool) -> None:
         usable = run is not None and len(run.samples) > 1

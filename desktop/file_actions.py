@@ -24,7 +24,8 @@ def _start_folder(window) -> Path:
 
 
 def open_dialog(window) -> None:
-    paths, _filter = QFileDialog.getOpenFileNames(window, "Open photos", str(_start_folder(window)), OPEN_FILTER)
+    with saving.roomy_file_dialogs(window):
+        paths, _filter = QFileDialog.getOpenFileNames(window, "Open photos", str(_start_folder(window)), OPEN_FILTER)
     if paths:
         window.open_paths(paths)
 
@@ -42,16 +43,27 @@ def save_result(window, target: Path | None = None) -> bool:
     doc, run = _ready_run(window)
     if run is None:
         return False
+    if not can_save(run):
+        window.notices.info("Nothing to save yet", "View or choose a sample first.")
+        return False
     overwrite = False
+    state = window.store.state
     if target is None:
-        suggested = saving.default_result_path(doc, run, window.store.state.output_format)
+        suggested = saving.default_result_path(doc, run, state.output_format, saving.save_folder(doc, state.last_save_folder))
         chosen = saving.ask_save_path(window, suggested)
         if chosen is None:
             return False
         target, overwrite = chosen
-    window.store.state.output_format = saving.SUFFIX_FORMATS.get(target.suffix.lower(), "png")
-    window.queue.save(saving.result_request(doc, run, Path(target), overwrite), on_saved=_mark_saved(window, doc))
+    target = Path(target)
+    state.output_format = saving.SUFFIX_FORMATS.get(target.suffix.lower(), "png")
+    state.last_save_folder = str(target.parent)
+    window.queue.save(saving.result_request(doc, run, target, overwrite), on_saved=_mark_saved(window, doc))
     return True
+
+
+def can_save(run: Run | None) -> bool:
+    """Whether Save has something to write: the same test as ``save_writes``."""
+    return bool(save_writes(run))
 
 
 def save_writes(run: Run | None) -> str:
@@ -77,9 +89,10 @@ def save_all_samples(window, folder: Path | None = None) -> bool:
     doc, run = _ready_run(window)
     if run is None:
         return False
-    folder = folder or saving.ask_folder(window, "Save all samples into", doc.path.parent)
+    folder = folder or saving.ask_folder(window, "Save all samples into", saving.save_folder(doc, window.store.state.last_save_folder))
     if folder is None:
         return False
+    window.store.state.last_save_folder = str(folder)
     window.queue.save(saving.all_samples_request(doc, run, Path(folder), window.store.state.output_format),
                       on_saved=_mark_saved(window, doc))
     return True
@@ -90,11 +103,11 @@ def export_sheet(window, target: Path | None = None) -> bool:
     if run is None:
         return False
     if target is None:
-        suggested = doc.path.with_name(f"{doc.path.stem}.{run.settings.backend_id}.comparison.jpg")
-        path, _filter = QFileDialog.getSaveFileName(window, "Export comparison sheet", str(suggested), "JPEG (*.jpg);;PNG (*.png)")
-        if not path:
+        folder = saving.save_folder(doc, window.store.state.last_save_folder)
+        target = saving.ask_sheet_path(window, folder / f"{doc.path.stem}.{run.settings.backend_id}.comparison.jpg")
+        if target is None:
             return False
-        target = Path(path)
+    window.store.state.last_save_folder = str(Path(target).parent)
     window.queue.export_sheet(saving.sheet_request(doc, run, Path(target)))
     return True
 

@@ -29,7 +29,7 @@ from desktop.messages import (
     SaveRequest,
     SheetRequest,
 )
-from desktop.state.notices import NoticeAction, Notices
+from desktop.state.notices import BATCH, COLORIZE, EXPORT, OPEN, SAVE, TASK, NoticeAction, Notices, advice_for
 from desktop.state.session import CANCELLED, DONE, FAILED, RUNNING, ColorSample, PhotoDoc, Run, Session
 from desktop.state.settings import ColorizeSettings
 from plugins.errors import TinctError
@@ -206,7 +206,8 @@ class JobQueue(QObject):
         if isinstance(error, GpuOutOfMemory):
             retry = run.settings.with_changes(device="cpu")
             actions = (NoticeAction("Retry on CPU", lambda: self.colorize(doc, retry)),)
-        self.notices.error(f"Could not colorize {doc.name}", _summary(error), details=_details(error), actions=actions)
+        self.notices.error(f"Could not colorize {doc.name}", _summary(error), details=_details(error), actions=actions,
+                           advice=advice_for(error, COLORIZE, run.settings.backend_id))
 
     def _batch_message(self, message) -> None:
         if isinstance(message, BatchProgress):
@@ -218,7 +219,9 @@ class JobQueue(QObject):
             if error is None:
                 self.notices.info(title)
             else:
-                self.notices.error(title, _summary(error), details=_details(error))
+                request = getattr(self.current, "request", None)  # the lane's batch, until it has finished
+                self.notices.error(title, _summary(error), details=_details(error),
+                                   advice=advice_for(error, BATCH, request.settings.backend_id if request else ""))
             return
         summary = f"{len(result.written)} file(s) written"
         if result.skipped:
@@ -254,11 +257,15 @@ class JobQueue(QObject):
         self.notices.dismiss(self._unopened_notice)  # (if still open) replaced by one that names them all
         self._unopened.append((name, _summary(error)))
         if len(self._unopened) == 1:
-            self._unopened_notice = self.notices.error(f"Could not open {name}", _summary(error), details=_details(error))
+            self._unopened_notice = self.notices.error(f"Could not open {name}", _summary(error), details=_details(error),
+                                                       advice=advice_for(error, OPEN))
         else:
             names = ", ".join(n for n, _reason in self._unopened[:3]) + (", …" if len(self._unopened) > 3 else "")
             details = "\n".join(f"{n}: {reason}" for n, reason in self._unopened)
-            self._unopened_notice = self.notices.error(f"Could not open {len(self._unopened)} photos", names, details=details)
+            self._unopened_notice = self.notices.error(
+                f"Could not open {len(self._unopened)} photos", names, details=details,
+                advice="Details lists why for each. Check that they open in another program; "
+                       "if they were downloaded or copied, do that again.")
 
     def _photo_read(self, doc: PhotoDoc, message: PhotoRead) -> None:
         """The photo as a job read it. Each run reads it again: the view is reset only if the file changed
@@ -283,14 +290,15 @@ class JobQueue(QObject):
             self.saved.emit(list(paths))
 
         def failed(error) -> None:
-            self.notices.error("Could not save", _summary(error), details=_details(error))
+            self.notices.error("Could not save", _summary(error), details=_details(error), advice=advice_for(error, SAVE))
             self.save_failed.emit(str(error))
 
         self._side_job(worker.save_job, request, returned=saved, errored=failed, writes=True)
 
     def export_sheet(self, request: SheetRequest) -> None:
         def failed(error) -> None:
-            self.notices.error("Could not export the comparison sheet", _summary(error), details=_details(error))
+            self.notices.error("Could not export the comparison sheet", _summary(error), details=_details(error),
+                               advice=advice_for(error, EXPORT))
             self.save_failed.emit(str(error))
 
         def saved(path) -> None:
@@ -329,7 +337,8 @@ class JobQueue(QObject):
         if errored is not None:
             job.errored.connect(errored)
         else:
-            job.errored.connect(lambda error: self.notices.error("Background task failed", _summary(error), details=_details(error)))
+            job.errored.connect(lambda error: self.notices.error("Background task failed", _summary(error),
+                                                                details=_details(error), advice=advice_for(error, TASK)))
         self._side_workers.add(job)
         job.finished.connect(lambda: self._side_workers.discard(job))
         if writes:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMessageBox, QSlider, QVBoxLayout, QWidget
 
 from desktop import file_actions, menus, theme, worker
 from desktop.combine import CombinePanel
@@ -17,12 +17,13 @@ from desktop.filmstrip import Filmstrip
 from desktop.images import mean_color, to_qimage
 from desktop.job_queue import JobQueue
 from desktop.notifications import NotificationArea
-from desktop.sample_grid import SampleGrid
+from desktop.sample_grid import MAX_TILE, MIN_TILE, RunPicker, SampleGrid
 from desktop.state import ColorizeSettings, Notices, Session, SettingsStore
 from desktop.state import saved_session
 from desktop.state.saved_session import SavedSession
-from desktop.state.session import PhotoDoc, Run
+from desktop.state.session import DONE, PhotoDoc, Run
 from desktop.session_keeper import SessionKeeper
+from desktop.survey import SurveyView
 from desktop.viewer import PhotoViewer
 from plugins.errors import TinctError
 from plugins.host import PluginHost
@@ -51,6 +52,8 @@ class MainWindow(QMainWindow):
         self._shown: tuple[PhotoDoc | None, object] = (None, None)
         self._dialogs: list[QWidget] = []
         self._waiting_for_backends: list[PhotoDoc] = []  # asked to colorize before the backends were found
+        self._fallbacks: dict[PhotoDoc, list[PhotoDoc | None]] = {}  # photos being read: what to show if they fail
+        self._last_current: PhotoDoc | None = None
         self.discovery_error = ""
         self.keeper = SessionKeeper(self, saved_session.default_session_path() if session_file is _DEFAULT else session_file)
         self._quit_confirmed = False
@@ -72,8 +75,17 @@ class MainWindow(QMainWindow):
         self.samples = SampleGrid()
         self.samples.setMinimumHeight(180)
         self.combine = CombinePanel()
-        self.run_picker = QComboBox()
+        state = self.store.state
+        self.combine.set_brush_settings(state.brush_size, state.brush_softness, state.brush_snap)
+        self.run_picker = RunPicker()
         self.run_picker.setVisible(False)
+        self.tile_slider = QSlider(Qt.Horizontal)
+        self.tile_slider.setRange(MIN_TILE, MAX_TILE)
+        self.tile_slider.setFixedWidth(72)
+        self.tile_slider.setToolTip("Tile size: left, every sample fits; right, larger tiles that scroll "
+                                    "(or Ctrl+wheel over the samples). N compares them large, side by side.")
+        self.tile_slider.setValue(max(state.tile_size, MIN_TILE))
+        self.samples.set_tile_size(state.tile_size)
 
         center = QWidget()
         center_layout = QVBoxLayout(center)
@@ -81,6 +93,7 @@ class MainWindow(QMainWindow):
         center_layout.setSpacing(0)
         center_layout.addWidget(self.viewer, 1)
         center_layout.addWidget(self.filmstrip)
+        self.survey = SurveyView(self.viewer)  # before the notifications: they stay on top of it
         self.notifications = NotificationArea(self.notices, self.viewer)
 
         panel = QWidget()
@@ -93,9 +106,10 @@ class MainWindow(QMainWindow):
         samples_header = QHBoxLayout()
         samples_header.addWidget(section_title("Samples"))
         samples_header.addStretch(1)
-        samples_header.addWidget(self.run_picker)
+        samples_header.addWidget(self.tile_slider)
         side.addSpacing(4)
         side.addLayout(samples_header)
+        side.addWidget(self.run_picker)  # a row of its own: "Run 18 · regression · seed 1234" needs the width
         self.samples.setToolTip("Click a sample to compare it with the original; double-click (or Enter, or C) marks it chosen")
         side.addWidget(self.samples, 1)
         side.addWidget(self.combine)
@@ -119,10 +133,12 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         s = self.session
+        s.current_changed.connect(self._after_failed_open)  # first: a photo that failed to open gives way at once
         s.current_changed.connect(self._refresh_all)
         s.photos_changed.connect(self._refresh_all)
         s.photo_loaded.connect(lambda doc: doc is s.current and self._refresh_all())
         s.photo_loaded.connect(lambda doc: self.store.add_recent(doc.path))  # only photos that did open
+        s.photo_loaded.connect(lambda doc: self._fallbacks.pop(doc, None))
         s.run_changed.connect(self._run_changed)
         s.sample_added.connect(self._sample_added)
         s.selection_changed.connect(lambda doc, run: doc is s.current and self._refresh_selection())
@@ -143,6 +159,12 @@ class MainWindow(QMainWindow):
         self.run_picker.activated.connect(self._run_picked)
         self.combine.brush_toggled.connect(self.set_combining)
         self.combine.brush_changed.connect(self._update_brush)
+        self.combine.brush_changed.connect(self._brush_settings_changed)
+        self.tile_slider.valueChanged.connect(self._tile_size_picked)
+        self.samples.tile_size_changed.connect(self._tile_size_wheeled)
+        self.survey.chosen.connect(self.survey_choose)
+        self.survey.chosen_and_left.connect(lambda index: (self.survey_choose(index), self.set_survey(False)))
+        self.survey.left.connect(lambda: self.set_survey(False))
         self.combine.undo_requested.connect(self.undo_stroke)
         self.combine.redo_requested.connect(self.redo_stroke)
         self.combine.clear_requested.connect(self.clear_strokes)
@@ -206,11 +228,26 @@ class MainWindow(QMainWindow):
                 files.append(path)
             else:
                 self.notices.error(f"Could not open {path.name}", "no such file")
+        before = self.session.current
         docs = self.session.open(files)
-        for doc in docs:
+        for position, doc in enumerate(docs):
             if doc.original_preview is None:
+                self._fallbacks[doc] = [*docs[position + 1:], before]
                 self.queue.load(doc)
         return docs
+
+    def _after_failed_open(self) -> None:
+        """A photo on view that could not be read is closed: show the next photo opened with it, else the one
+        on view before, rather than whichever neighbour the filmstrip gives."""
+        gone, self._last_current = self._last_current, self.session.current
+        fallbacks = self._fallbacks.pop(gone, None) if gone is not None and gone not in self.session.photos else None
+        for closed in [doc for doc in self._fallbacks if doc not in self.session.photos]:
+            del self._fallbacks[closed]  # closed while being read, not on view: nothing to give way to
+        for fallback in fallbacks or ():
+            if fallback in self.session.photos:
+                if fallback is not self.session.current:
+                    self.session.set_current(fallback)
+                return
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
@@ -300,7 +337,56 @@ class MainWindow(QMainWindow):
     def paint_stroke(self, points) -> None:
         doc, run = self.current_run()
         if run is not None and run.brush_source is not None:
+            self._mask(doc, run)
             self.session.paint(doc, run, self.combine.make_stroke(points, run.brush_source))
+
+    def _mask(self, doc: PhotoDoc, run: Run):
+        """The run's combine mask, with the photo's lightness as the guide edge-aware strokes follow."""
+        mask = self.session.mask_for(doc, run)
+        if mask is not None and not mask.has_guide and doc.preview_lightness is not None:
+            mask.set_guide(doc.preview_lightness)
+        return mask
+
+    def _brush_settings_changed(self) -> None:
+        state = self.store.state
+        state.brush_size, state.brush_softness, state.brush_snap = self.combine.brush_settings()
+
+    # -- the samples' tiles and the survey --------------------------------------------------------------
+    def _tile_size_picked(self, value: int) -> None:
+        size = 0 if value <= MIN_TILE else value
+        self.samples.set_tile_size(size)
+        self.store.state.tile_size = size
+
+    def _tile_size_wheeled(self, size: int) -> None:
+        self.tile_slider.blockSignals(True)
+        self.tile_slider.setValue(max(size, MIN_TILE))
+        self.tile_slider.blockSignals(False)
+        self.store.state.tile_size = size
+
+    def set_survey(self, on: bool) -> None:
+        """Show (or leave) the survey of the current run's samples over the photo view."""
+        _doc, run = self.current_run()
+        on = on and run is not None and len(run.samples) >= 2
+        if on:
+            self.survey.show_run(run)
+            self.survey.show()
+            self.survey.raise_()
+            self.notifications.raise_()
+            self.survey.setFocus()
+        elif self.survey.isVisible():
+            self.survey.hide()
+            self.viewer.setFocus()
+        action = getattr(getattr(self, "actions_", None), "survey", None)
+        if action is not None and action.isChecked() != on:
+            action.blockSignals(True)
+            action.setChecked(on)
+            action.blockSignals(False)
+
+    def survey_choose(self, index: int) -> None:
+        doc, run = self.current_run()
+        if run is not None and index in run.samples:
+            self.session.view(doc, run, index)
+            self.session.choose(doc, run, index)
 
     _stroke_finished = paint_stroke
 
@@ -360,6 +446,11 @@ class MainWindow(QMainWindow):
         else:
             self.viewer.set_after(after)
         self.samples.update_marks(combining)
+        if self.survey.isVisible():
+            if run is not None and len(run.samples) >= 2:
+                self.survey.show_run(run)
+            else:
+                self.set_survey(False)
         self._refresh_save_label()
         self.combine.update_state(run, combining)
         self._update_brush()
@@ -391,6 +482,8 @@ class MainWindow(QMainWindow):
         self.save_label.setText(f"Save writes: {writes}" if writes else "")
 
     def _run_changed(self, doc: PhotoDoc, run: Run) -> None:
+        if run.restoring is not None and run.state == DONE:
+            self._mask(doc, run)  # the guide first: the restored strokes are replayed along the photo's edges
         self.keeper.run_changed(doc, run)
         if doc is self.session.current:
             if run is doc.current_run and self.samples.run() is not run:
@@ -404,6 +497,8 @@ class MainWindow(QMainWindow):
     def _sample_added(self, doc: PhotoDoc, run: Run, sample) -> None:
         if doc is self.session.current:
             self.samples.add_sample(run, sample.index)
+            if self.survey.isVisible() and self.survey.run() is run:
+                self.survey.show_run(run)
             self._refresh_save_label()
             self.combine.update_state(run, self.session.combining)
             menus.update_enabled(self)

@@ -6,12 +6,35 @@ from functools import partial
 from types import SimpleNamespace
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QToolBar, QTreeWidget, QTreeWidgetItem, QVBoxLayout
 
 from desktop import file_actions, theme
 
 MAX_SAMPLE_SHORTCUTS = 8
+DISABLED_TEXT = "#62646b"
+# The theme's "QToolBar QToolButton { color: … }" also colors disabled buttons, and the light icons' generated
+# disabled look is as light: a disabled Save looked like one that works.
+TOOLBAR_STYLE = f"QToolButton:disabled {{ color: {DISABLED_TEXT}; }}"
+
+
+def dimmed_when_disabled(icon: QIcon, sizes=(16, 20, 24, 32, 40)) -> QIcon:
+    """``icon`` with a clearly faded Disabled mode (the style's own is hardly different for light icons)."""
+    if icon.isNull():
+        return icon
+    result = QIcon()
+    for side in sizes:
+        normal = icon.pixmap(QSize(side, side))
+        result.addPixmap(normal, QIcon.Normal)
+        faded = QPixmap(normal.size())
+        faded.setDevicePixelRatio(normal.devicePixelRatio())
+        faded.fill(Qt.transparent)
+        painter = QPainter(faded)
+        painter.setOpacity(0.32)
+        painter.drawPixmap(0, 0, normal)
+        painter.end()
+        result.addPixmap(faded, QIcon.Disabled)
+    return result
 
 
 def install(window) -> SimpleNamespace:
@@ -22,7 +45,7 @@ def install(window) -> SimpleNamespace:
         if shortcut is not None:
             item.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
         if icon:
-            item.setIcon(theme.icon(icon))
+            item.setIcon(dimmed_when_disabled(theme.icon(icon)))
         item.setToolTip(f"{tip or text.replace('…', '').replace('&', '')}" + (f" ({item.shortcut().toString(QKeySequence.NativeText)})" if shortcut else ""))
         item.setCheckable(checkable)
         if checkable:
@@ -55,6 +78,8 @@ def install(window) -> SimpleNamespace:
                              "Show the brush strokes' mix of the samples, what Save writes")
     a.bigger = action("Larger Brush", lambda: window.combine.size.setValue(window.combine.size.value() + 5), "]")
     a.smaller = action("Smaller Brush", lambda: window.combine.size.setValue(window.combine.size.value() - 5), "[")
+    a.survey = action("&Survey Samples", window.set_survey, "N", None,
+                      "Compare the samples large, side by side; click one to choose it (Esc leaves)", checkable=True)
     a.compare = action("&Before/After Split", window.viewer.set_compare, "\\", "compare", "Compare with the original", checkable=True)
     a.compare.setChecked(True)
     for item, short in ((a.compare, "Compare"), (a.brush, "Brush"), (a.batch, "Batch")):
@@ -91,7 +116,7 @@ def install(window) -> SimpleNamespace:
     for item in (a.undo, a.redo, a.clear):
         edit.addAction(item)
     view = bar.addMenu("&View")
-    for item in (a.compare, None, a.fit, a.actual, a.zoom_in, a.zoom_out, None, a.next_photo, a.previous_photo):
+    for item in (a.compare, a.survey, None, a.fit, a.actual, a.zoom_in, a.zoom_out, None, a.next_photo, a.previous_photo):
         view.addSeparator() if item is None else view.addAction(item)
     photo = bar.addMenu("&Colorize")
     for item in (a.colorize, a.colorize_all, a.colorize_all_again, a.cancel, a.cancel_all, None, a.choose, a.brush,
@@ -107,6 +132,7 @@ def install(window) -> SimpleNamespace:
     toolbar.setMovable(False)
     toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
     toolbar.setIconSize(QSize(20, 20))
+    toolbar.setStyleSheet(TOOLBAR_STYLE)
     for item in (a.open, a.save, None, a.colorize, a.cancel, None, a.compare, a.fit, a.actual, None, a.brush, a.undo, a.redo, None, a.batch, a.plugins):
         toolbar.addSeparator() if item is None else toolbar.addAction(item)
     for item in (a.fit, a.actual, a.undo, a.redo, a.cancel, a.plugins):
@@ -121,8 +147,10 @@ def update_enabled(window) -> None:
         return
     doc, run = window.current_run()
     has_samples = run is not None and bool(run.samples)
-    for item in (a.save, a.save_all, a.sheet, a.choose):
+    a.save.setEnabled(file_actions.can_save(run))
+    for item in (a.save_all, a.sheet, a.choose):
         item.setEnabled(has_samples)
+    a.survey.setEnabled(run is not None and len(run.samples) >= 2)
     a.brush.setEnabled(run is not None and len(run.samples) > 1)
     a.undo.setEnabled(run is not None and run.combine is not None and run.combine.can_undo)
     a.redo.setEnabled(run is not None and run.combine is not None and run.combine.can_redo)
@@ -161,6 +189,7 @@ def show_shortcuts(window) -> None:
         if keys and not item.text().startswith("View Sample"):
             QTreeWidgetItem(tree, [item.text().replace("&", ""), keys])
     QTreeWidgetItem(tree, ["View sample 1…8", "1 … 8"])
+    QTreeWidgetItem(tree, ["Leave the survey", "Esc"])
     QTreeWidgetItem(tree, ["Move the before/after split (photo focused)", "Left, Right (Shift: faster), Home, End"])
     tree.resizeColumnToContents(0)
     buttons = QDialogButtonBox(QDialogButtonBox.Close)

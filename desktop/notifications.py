@@ -1,4 +1,7 @@
-"""Non-modal notices over the photo's corner: errors stay until closed, news fades; details on demand."""
+"""Non-modal notices over the photo's corner: errors stay until closed, news fades; details on demand.
+
+Plain words come first: what happened, then what to do (``Notice.advice``). A traceback is
+for bug reports: the Details dialog keeps it folded under "Technical details"."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -52,6 +56,12 @@ class NotificationCard(QWidget):
             message.setObjectName("Hint")
             message.setTextInteractionFlags(Qt.TextSelectableByMouse)
             layout.addWidget(message)
+        if notice.advice:
+            advice = QLabel(notice.advice)
+            advice.setWordWrap(True)
+            advice.setObjectName("NoticeAdvice")
+            advice.setTextInteractionFlags(Qt.TextSelectableByMouse)
+            layout.addWidget(advice)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         for action in notice.actions:
@@ -84,23 +94,61 @@ class NotificationCard(QWidget):
 
 
 class DetailsDialog(QDialog):
-    """The full text behind a notice (a traceback, a list of failed photos); non-modal."""
+    """Everything behind a notice, non-modal: what happened and what to do first, in plain words;
+    a traceback only under "Technical details", folded; other details (a list of photos) in full."""
 
     def __init__(self, notice: Notice, parent=None):
         super().__init__(parent)
         self.setWindowTitle(notice.title)
         self.setModal(False)
-        self.resize(640, 360)
-        text = QPlainTextEdit("\n\n".join(part for part in (notice.message, notice.details) if part))
-        text.setReadOnly(True)
-        text.setLineWrapMode(QPlainTextEdit.NoWrap)
+        heading = QLabel(notice.title)
+        heading.setWordWrap(True)
+        heading.setStyleSheet("font-weight: 600; font-size: 11pt;")
+        self.summary = QLabel("\n\n".join(part for part in (notice.message, notice.advice) if part))
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.summary.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Minimum)
+        self.text = QPlainTextEdit(notice.details)
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.NoWrap if notice.technical else QPlainTextEdit.WidgetWidth)
+        self.expander = QToolButton()
+        self.expander.setObjectName("Flat")
+        self.expander.setText("Technical details")
+        self.expander.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.expander.setCheckable(True)
+        self.expander.setArrowType(Qt.RightArrow)
+        self.expander.setToolTip("What went wrong, for a bug report")
+        self.expander.toggled.connect(self.show_technical)
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         copy = buttons.addButton("Copy", QDialogButtonBox.ActionRole)
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(text.toPlainText()))
+        copy.setToolTip("Copy everything above, the technical details too, e.g. for a bug report")
+        full_text = "\n\n".join(part for part in (notice.title, notice.message, notice.advice, notice.details) if part)
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(full_text))
         buttons.rejected.connect(self.close)
         layout = QVBoxLayout(self)
-        layout.addWidget(text)
+        layout.setSpacing(10)
+        layout.addWidget(heading)
+        if self.summary.text():
+            layout.addWidget(self.summary)
+        if notice.technical:
+            layout.addWidget(self.expander, 0, Qt.AlignLeft)
+        if notice.details:
+            layout.addWidget(self.text, 1)
+        else:
+            self.text.hide()
+        if not notice.technical:
+            self.expander.hide()
+        else:
+            self.text.hide()
+        layout.addStretch(0)
         layout.addWidget(buttons)
+        self.resize(640, 360 if notice.details and not notice.technical else 200)
+
+    def show_technical(self, shown: bool) -> None:
+        self.expander.setArrowType(Qt.DownArrow if shown else Qt.RightArrow)
+        self.text.setVisible(shown)
+        if shown and self.height() < 360:
+            self.resize(max(self.width(), 640), 420)
 
 
 class NotificationArea(QWidget):

@@ -3,13 +3,29 @@
 While a run has brush strokes, a last "Combined" tile shows their mix: clicking
 a sample shows that sample alone, so the mix (what Save writes) must stay one
 click away.
+
+Viewed and chosen never look alike: the tile on view has a light outline, the chosen
+one an accent-filled caption bar and a ★ badge on its picture (``tile_look``). The
+tiles' size is the user's (``set_tile_size``: a slider, or Ctrl+wheel over the grid).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QStyle, QStyledItemDelegate
+from dataclasses import dataclass
+
+from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QListWidget,
+    QListWidgetItem,
+    QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionComboBox,
+    QStylePainter,
+)
 
 from desktop import theme
 from desktop.exports import fit_long_side
@@ -22,12 +38,53 @@ COMPACT_WIDTH = 118  # narrower tiles get a number instead of "Sample n"
 MIN_COLUMNS, MAX_COLUMNS = 2, 4
 COMBINED = -1  # the INDEX of the Combined tile
 THUMBNAIL_LONG_SIDE = 256
+MIN_TILE, MAX_TILE = 60, 360
+"""The tile size slider's range in px; at its low end every sample fits without scrolling."""
+TILE_STEP = 20  # per Ctrl+wheel notch
+VIEWED_OUTLINE = "#f4f4f6"
+
+
+@dataclass(frozen=True)
+class TileLook:
+    """How a tile shows its state: drawn by the delegate, checked by the tests."""
+
+    outline: str | None
+    """The border color, or None: only the tile on view has one."""
+    caption_fill: str | None
+    """The caption bar's fill, or None: only the chosen tile's is filled."""
+    caption_color: str
+    badge: bool
+    """A ★ on the picture's corner: the chosen tile."""
+    mark: str
+    """Text at the caption's right: "Chosen", "Brush" (or their short forms on compact tiles)."""
+
+
+def tile_look(viewed: bool, chosen: bool, source: bool, compact: bool) -> TileLook:
+    if chosen:
+        mark = "★" if compact else "★ Chosen"
+        if source:
+            mark += " ✎" if compact else " · Brush"
+        return TileLook(VIEWED_OUTLINE if viewed else None, theme.ACCENT, theme.ACCENT_TEXT, True, mark)
+    mark = ("✎" if compact else "Brush") if source else ""
+    return TileLook(VIEWED_OUTLINE if viewed else None, None, theme.TEXT if viewed else theme.MUTED, False, mark)
+
+
+def fit_caption(metrics: QFontMetrics, text: str, box: QRect) -> tuple[str, int]:
+    """``text`` and drawing flags that fit ``box``: on one line if it fits, else wrapped at spaces, else elided."""
+    flags = int(Qt.AlignCenter)
+    if metrics.horizontalAdvance(text) <= box.width():
+        return text, flags
+    wrapped = metrics.boundingRect(box, flags | int(Qt.TextWordWrap), text)
+    if wrapped.width() <= box.width() and wrapped.height() <= box.height():
+        return text, flags | int(Qt.TextWordWrap)
+    return metrics.elidedText(text, Qt.ElideRight, max(box.width(), 0)), flags
 
 
 class SampleGrid(QListWidget):
     viewed = Signal(int)
     chosen = Signal(int)
     combined_viewed = Signal()
+    tile_size_changed = Signal(int)  # by Ctrl+wheel
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -46,6 +103,7 @@ class SampleGrid(QListWidget):
         self._combining = False
         self._syncing = False
         self._combined_from: object = None  # the combined preview the Combined tile's pixmap was made from
+        self._tile_size = 0
         self.currentItemChanged.connect(self._current_changed)
         self.itemDoubleClicked.connect(self._choose)
 
@@ -141,8 +199,30 @@ class SampleGrid(QListWidget):
         super().resizeEvent(event)
         self._fit_tiles()
 
+    def tile_size(self) -> int:
+        return self._tile_size
+
+    def set_tile_size(self, size: int) -> None:
+        """Tiles at least ``size`` px wide (stretched to fill their row), scrolling if need be; a size below
+        what fits (0, say) shows every sample without scrolling, as large as that allows."""
+        size = max(0, int(size))
+        if size != self._tile_size:
+            self._tile_size = size
+            self._fit_tiles()
+
+    def wheelEvent(self, event) -> None:
+        if event.modifiers() & Qt.ControlModifier:
+            steps = event.angleDelta().y() / 120
+            size = max(self._tile_size, self.iconSize().width())
+            self.set_tile_size(int(min(max(size + steps * TILE_STEP, MIN_TILE), MAX_TILE)))
+            self.tile_size_changed.emit(self._tile_size)
+            event.accept()
+            return
+        super().wheelEvent(event)
+
     def _fit_tiles(self) -> None:
-        """The largest tiles that show every sample without scrolling, from 2 to 4 columns.
+        """The largest tiles that show every sample without scrolling, from 2 to 4 columns, or larger
+        tiles of the user's size, which scroll.
 
         The room is measured as if the vertical scrollbar were always there: measured from the
         viewport, the scrollbar's coming and going changed the tiles, which toggled it again,
@@ -159,6 +239,10 @@ class SampleGrid(QListWidget):
             rows = -(-count // columns)
             if rows * (height + 2 * spacing) <= room_height:
                 break
+        if self._tile_size > width:  # the user's larger tiles: as many columns as they fit, stretched to fill
+            columns = max(1, min(MAX_COLUMNS, (room_width - 2) // (self._tile_size + 2 * spacing)))
+            width = max(width, (room_width - 2 * spacing * columns - 2) // columns)
+            height = int(width * aspect) + LABEL_HEIGHT
         grid = QSize(width + 2 * spacing, height + 2 * spacing)
         if grid != self.gridSize() or QSize(width, height) != self.iconSize():
             self.setGridSize(grid)
@@ -175,17 +259,26 @@ class _TileDelegate(QStyledItemDelegate):
     def sizeHint(self, option, index) -> QSize:
         return self.parent().iconSize()
 
+    def look(self, option, index) -> TileLook:
+        compact = option.rect.width() - 4 < COMPACT_WIDTH
+        viewed = bool(option.state & QStyle.State_Selected)
+        return tile_look(viewed, bool(index.data(CHOSEN)), bool(index.data(SOURCE)), compact)
+
     def paint(self, painter: QPainter, option, index) -> None:
         painter.save()
         painter.setRenderHint(QPainter.Antialiasing)
         painter.setRenderHint(QPainter.SmoothPixmapTransform)
         tile = QRectF(option.rect).adjusted(2, 2, -2, -2)
-        selected = bool(option.state & QStyle.State_Selected)
+        look = self.look(option, index)
         hovered = bool(option.state & QStyle.State_MouseOver)
         picture = QRectF(tile.left() + 4, tile.top() + 4, tile.width() - 8, tile.height() - LABEL_HEIGHT - 6)
         painter.setPen(Qt.NoPen)
-        painter.setBrush(QColor("#34363c" if selected or hovered else theme.RAISED))
+        painter.setBrush(QColor("#34363c" if look.outline or hovered else theme.RAISED))
         painter.drawRoundedRect(tile, 8, 8)
+        if look.caption_fill:  # the chosen tile: its whole caption bar in the accent, unmistakable at any size
+            painter.setBrush(QColor(look.caption_fill))
+            painter.drawRoundedRect(QRectF(tile.left(), picture.bottom() + 2, tile.width(), tile.bottom() - picture.bottom() - 2), 8, 8)
+            painter.drawRect(QRectF(tile.left(), picture.bottom() + 2, tile.width(), 8))  # square top corners
         pixmap: QPixmap | None = index.data(PIXMAP)
         combined = index.data(INDEX) == COMBINED
         number = index.data(INDEX) + 1
@@ -193,7 +286,10 @@ class _TileDelegate(QStyledItemDelegate):
             painter.setBrush(QColor("#222327"))
             painter.drawRoundedRect(picture, 5, 5)
             painter.setPen(QColor(theme.MUTED))
-            painter.drawText(picture, Qt.AlignCenter, "mixing…" if combined else missing_sample_caption(self.parent().run()))
+            text = "mixing…" if combined else missing_sample_caption(self.parent().run())
+            box = picture.toRect().adjusted(3, 2, -3, -2)
+            text, flags = fit_caption(painter.fontMetrics(), text, box)
+            painter.drawText(box, flags, text)
         else:
             target = _fit(pixmap.size(), picture)
             clip = QPainterPath()
@@ -201,27 +297,88 @@ class _TileDelegate(QStyledItemDelegate):
             painter.setClipPath(clip)
             painter.drawPixmap(target, pixmap, QRectF(pixmap.rect()))
             painter.setClipping(False)
+        if look.badge:
+            self._paint_badge(painter, picture)
         label = QRectF(tile.left() + 6, picture.bottom() + 2, tile.width() - 12, LABEL_HEIGHT)
         compact = tile.width() < COMPACT_WIDTH
-        painter.setPen(QColor(theme.TEXT if selected else theme.MUTED))
+        painter.setPen(QColor(look.caption_color))
         if combined:  # the word the status bar uses ("the combined result"), where it fits
             caption = "Combined" if painter.fontMetrics().horizontalAdvance("Combined") <= label.width() else "Mix"
         else:
             caption = str(number) if compact else f"Sample {number}"
         painter.drawText(label, Qt.AlignLeft | Qt.AlignVCenter, caption)
-        mark = "★" if index.data(CHOSEN) else ("Brush" if index.data(SOURCE) else "")
-        if mark:
+        if look.mark:
             font = QFont(painter.font())
             font.setWeight(QFont.DemiBold)
             painter.setFont(font)
-            painter.setPen(QColor(theme.ACCENT))
-            text = mark if compact or mark != "★" else "★ Chosen"
-            painter.drawText(label, Qt.AlignRight | Qt.AlignVCenter, "✎" if compact and mark == "Brush" else text)
-        if selected:
-            painter.setPen(QPen(QColor(theme.ACCENT), 2))
+            painter.setPen(QColor(look.caption_color if look.caption_fill else theme.ACCENT))
+            room = label.adjusted(painter.fontMetrics().horizontalAdvance(caption) + 6, 0, 0, 0)
+            mark = painter.fontMetrics().elidedText(look.mark, Qt.ElideRight, int(room.width()))
+            painter.drawText(room, Qt.AlignRight | Qt.AlignVCenter, mark)
+        if look.outline:
+            painter.setPen(QPen(QColor(look.outline), 2))
             painter.setBrush(Qt.NoBrush)
             painter.drawRoundedRect(tile.adjusted(1, 1, -1, -1), 8, 8)
         painter.restore()
+
+    @staticmethod
+    def _paint_badge(painter: QPainter, picture: QRectF) -> None:
+        """A ★ in an accent disc over the picture's top-left corner, with a dark ring to stand out on any photo."""
+        side = max(14.0, min(24.0, picture.width() * 0.22))
+        disc = QRectF(picture.left() + 3, picture.top() + 3, side, side)
+        painter.setPen(QPen(QColor(0, 0, 0, 150), 1.5))
+        painter.setBrush(QColor(theme.ACCENT))
+        painter.drawEllipse(disc)
+        font = QFont(painter.font())
+        font.setPixelSize(max(9, int(side * 0.62)))
+        font.setWeight(QFont.Bold)
+        painter.setFont(font)
+        painter.setPen(QColor(theme.ACCENT_TEXT))
+        painter.drawText(disc, Qt.AlignCenter, "★")
+
+
+class RunPicker(QComboBox):
+    """The runs of the photo on view. A long label ("Run 18 · regression · seed 123456") is elided to the
+    room there is, with the whole label in the tooltip and in the open list (which is as wide as it needs)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(6)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.currentIndexChanged.connect(lambda _index: self.setToolTip(self.currentText()))
+
+    def sizeHint(self) -> QSize:
+        full = super().sizeHint()
+        longest = max((self.fontMetrics().horizontalAdvance(self.itemText(i)) for i in range(self.count())), default=0)
+        return QSize(max(full.width(), longest + 48), full.height())
+
+    def addItem(self, text: str, *args) -> None:
+        super().addItem(text, *args)
+        self.setItemData(self.count() - 1, text, Qt.ToolTipRole)
+        self.updateGeometry()
+
+    def _text_room(self) -> QRect:
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        return self.style().subControlRect(QStyle.CC_ComboBox, option, QStyle.SC_ComboBoxEditField, self)
+
+    def displayed_text(self) -> str:
+        """The current label as drawn: whole if it fits, else elided with "…"."""
+        return self.fontMetrics().elidedText(self.currentText(), Qt.ElideRight, max(self._text_room().width() - 2, 0))
+
+    def paintEvent(self, event) -> None:
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        option.currentText = self.displayed_text()
+        painter.drawComplexControl(QStyle.CC_ComboBox, option)
+        painter.drawControl(QStyle.CE_ComboBoxLabel, option)
+
+    def showPopup(self) -> None:
+        longest = max((self.fontMetrics().horizontalAdvance(self.itemText(i)) for i in range(self.count())), default=0)
+        self.view().setMinimumWidth(longest + 40)
+        super().showPopup()
 
 
 def _fit(size: QSize, box: QRectF) -> QRectF:

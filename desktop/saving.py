@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtCore import QEvent, QObject, QSize
+from PySide6.QtWidgets import QApplication, QFileDialog, QHeaderView, QTreeView, QWidget
 
 from desktop.exports import result_name, unique_path
 from desktop.messages import Chroma, SaveRequest, SheetRequest
 from desktop.state.session import PhotoDoc, Run
 
-FORMAT_FILTERS = "PNG image (*.png);;JPEG image (*.jpg *.jpeg);;TIFF image (*.tif *.tiff)"
+FILTERS = {"png": "PNG image (*.png)", "jpg": "JPEG image (*.jpg *.jpeg)", "tif": "TIFF image (*.tif *.tiff)"}
+FORMAT_FILTERS = ";;".join(FILTERS.values())
 SUFFIX_FORMATS = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".tif": "tif", ".tiff": "tif"}
+SHEET_FILTERS = {"jpg": "JPEG (*.jpg)", "png": "PNG (*.png)"}
+DIALOG_SIZE = QSize(960, 600)
+"""File dialogs open at least this large (within the screen): Qt's own dialog starts at about 520 × 360 px,
+where the Name column is cut."""
 
 
 def result_sample(run: Run) -> int | None:
@@ -60,22 +67,103 @@ def sheet_request(doc: PhotoDoc, run: Run, target: Path) -> SheetRequest:
     return SheetRequest(doc.path, target, tuple(tiles))
 
 
+def save_folder(doc: PhotoDoc, last_save_folder: str) -> Path:
+    """Where Save As starts: the folder saved to last, while it exists; else the photo's own."""
+    if last_save_folder and Path(last_save_folder).is_dir():
+        return Path(last_save_folder)
+    return doc.path.parent
+
+
+def save_dialog_args(suggested: Path, filters: dict[str, str] = FILTERS) -> tuple[str, str, str]:
+    """``(directory, filter, selected filter)`` for a save dialog suggesting ``suggested``: the selected
+    filter is the one of its suffix, so the name and the filter never disagree."""
+    fmt = SUFFIX_FORMATS.get(suggested.suffix.lower(), next(iter(filters)))
+    selected = filters.get(fmt, next(iter(filters.values())))
+    return str(suggested), ";;".join(filters.values()), selected
+
+
+def path_with_suffix(path: Path, selected_filter: str, filters: dict[str, str] = FILTERS) -> tuple[Path, bool]:
+    """``path`` as typed, or with the chosen filter's suffix added when it has no image suffix; and whether
+    it is the name the dialog returned (so a file of that name was confirmed by the dialog, if it exists)."""
+    if path.suffix.lower() in SUFFIX_FORMATS:
+        return path, True
+    fmt = next((key for key, text in filters.items() if text == selected_filter), next(iter(filters)))
+    return path.with_name(f"{path.name}.{fmt}"), False
+
+
 def ask_save_path(parent: QWidget, suggested: Path) -> tuple[Path, bool] | None:
     """The path the user chose, and whether replacing a file there was confirmed.
 
     The dialog confirms replacing only the name it returns; when that name has
-    no image suffix and ``.png`` is added, a file of the new name was never
-    confirmed, so the save must not replace it.
+    no image suffix and the chosen filter's suffix is added, a file of the new name
+    was never confirmed, so the save must not replace it.
     """
-    path, _filter = QFileDialog.getSaveFileName(parent, "Save colorized photo", str(suggested), FORMAT_FILTERS)
+    directory, filters, selected = save_dialog_args(suggested)
+    with roomy_file_dialogs(parent):
+        path, chosen_filter = QFileDialog.getSaveFileName(parent, "Save colorized photo", directory, filters, selected)
     if not path:
         return None
-    path = Path(path)
-    if path.suffix.lower() in SUFFIX_FORMATS:
-        return path, True
-    return path.with_name(path.name + ".png"), False
+    return path_with_suffix(Path(path), chosen_filter)
+
+
+def ask_sheet_path(parent: QWidget, suggested: Path) -> Path | None:
+    directory, filters, selected = save_dialog_args(suggested, SHEET_FILTERS)
+    with roomy_file_dialogs(parent):
+        path, chosen_filter = QFileDialog.getSaveFileName(parent, "Export comparison sheet", directory, filters, selected)
+    return path_with_suffix(Path(path), chosen_filter, SHEET_FILTERS)[0] if path else None
 
 
 def ask_folder(parent: QWidget, title: str, start: Path) -> Path | None:
-    folder = QFileDialog.getExistingDirectory(parent, title, str(start))
+    with roomy_file_dialogs(parent):
+        folder = QFileDialog.getExistingDirectory(parent, title, str(start))
     return Path(folder) if folder else None
+
+
+# -- file dialogs of a sensible size ------------------------------------------------------------------
+
+
+def fit_file_dialog(dialog: QFileDialog, parent: QWidget | None) -> None:
+    """Give Qt's own file dialog room: DIALOG_SIZE or 70 % of the window (within the screen); the detail
+    view's Size, Type and Date columns as wide as what they show and Name the rest, so none is cut.
+    A native dialog sizes itself; this then changes nothing."""
+    size = QSize(DIALOG_SIZE)
+    window = parent.window() if parent is not None else None
+    if window is not None:
+        size = size.expandedTo(QSize(int(window.width() * 0.7), int(window.height() * 0.7)))
+    screen = (window.screen() if window is not None else None) or QApplication.primaryScreen()
+    if screen is not None:
+        size = size.boundedTo(screen.availableGeometry().size() * 0.95)
+    if dialog.width() < size.width() or dialog.height() < size.height():
+        dialog.resize(size.expandedTo(dialog.size()))
+    for view in dialog.findChildren(QTreeView):  # the detail view: Name takes the room the others leave
+        header = view.header()
+        header.setStretchLastSection(False)
+        for column in range(header.count()):
+            header.setSectionResizeMode(column, QHeaderView.Stretch if column == 0 else QHeaderView.ResizeToContents)
+
+
+class _DialogFitter(QObject):
+    def __init__(self, parent_widget: QWidget | None):
+        super().__init__()
+        self.parent_widget = parent_widget
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Show and isinstance(watched, QFileDialog):
+            fit_file_dialog(watched, self.parent_widget)
+            QApplication.instance().removeEventFilter(self)  # done: no Python call for every later event
+        return False
+
+
+@contextmanager
+def roomy_file_dialogs(parent: QWidget | None):
+    """While inside, every file dialog Qt shows (the static QFileDialog functions make their own) is fitted
+    by ``fit_file_dialog`` as it appears."""
+    app = QApplication.instance()
+    fitter = _DialogFitter(parent)
+    if app is not None:
+        app.installEventFilter(fitter)
+    try:
+        yield
+    finally:
+        if app is not None:
+            app.removeEventFilter(fitter)

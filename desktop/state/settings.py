@@ -1,4 +1,5 @@
-"""The user's last choices: colorize settings, output format and recent files.
+"""The user's last choices: colorize settings, output format, recent files, the folder saved to last,
+the size of the sample tiles and the brush.
 
 Kept as JSON in the platform's config folder by the app; tests give a path under
 ``tmp_path`` or ``None`` (memory only), so no test ever touches the real file.
@@ -12,7 +13,10 @@ import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from desktop.state.combine import DEFAULT_SIZE, DEFAULT_SOFTNESS
+
 RECENT_LIMIT = 10
+MAX_TILE_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,15 @@ class StoredState:
     output_format: str = "png"
     recent_files: list[str] = field(default_factory=list)
     last_folder: str = ""
+    last_save_folder: str = ""
+    """Where the last result was saved: the next Save As starts there."""
+    tile_size: int = 0
+    """The sample tiles' width in px; 0 (or one below what fits) shows every sample without scrolling."""
+    brush_size: int = DEFAULT_SIZE
+    """1..100, see ``desktop.state.combine.size_to_radius``."""
+    brush_softness: int = round(DEFAULT_SOFTNESS * 100)
+    brush_snap: bool = True
+    """Edge-aware strokes ("Snap to edges")."""
 
 
 def _typed(raw: dict, name: str, kind: type | tuple[type, ...], default):
@@ -53,6 +66,11 @@ def _count(raw: dict, name: str, default: int) -> int:
     """A non-negative int that a Qt spin box can hold, else ``default`` (a larger one would raise in Qt)."""
     value = _typed(raw, name, int, default)
     return value if 0 <= value <= 2**31 - 1 else default
+
+
+def _ranged(raw: dict, name: str, low: int, high: int, default: int) -> int:
+    value = _typed(raw, name, int, default)
+    return value if low <= value <= high else default
 
 
 def _finite(value) -> bool:
@@ -105,6 +123,11 @@ class SettingsStore:
             output_format=_typed(raw, "output_format", str, "png"),
             recent_files=[p for p in recent if isinstance(p, str)][:RECENT_LIMIT] if isinstance(recent, list) else [],
             last_folder=_typed(raw, "last_folder", str, ""),
+            last_save_folder=_typed(raw, "last_save_folder", str, ""),
+            tile_size=_ranged(raw, "tile_size", 0, MAX_TILE_SIZE, 0),
+            brush_size=_ranged(raw, "brush_size", 1, 100, DEFAULT_SIZE),
+            brush_softness=_ranged(raw, "brush_softness", 0, 100, round(DEFAULT_SOFTNESS * 100)),
+            brush_snap=_typed(raw, "brush_snap", bool, True),
         )
 
     def save(self) -> None:

@@ -3,19 +3,26 @@
 Formats: PNG, JPEG (and MPO), TIFF, WebP, GIF, BMP, PNM, and AVIF and JPEG 2000
 where Pillow has them. Other formats Pillow knows (EPS, for one, which runs
 Ghostscript) are refused.
+
+A JPEG or PNG cut short (an interrupted download or copy) is offered as far as it
+goes, as most viewers do, with a note that says how much is missing and that it
+is shown gray, provided at least :data:`MIN_PRESENT` of its rows are there; other
+damaged files are refused.
 """
 
 from __future__ import annotations
 
 import os
 import struct
+import threading
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from plugins.errors import ImageError
 from plugins.imageio import lightness, limits, metadata
@@ -25,6 +32,10 @@ from plugins.imageio.photo import Photo
 __all__ = ["DEFAULT_MAX_PIXELS", "read_photo"]
 
 _FORMATS = ("PNG", "JPEG", "MPO", "TIFF", "WEBP", "GIF", "BMP", "PPM", "AVIF", "JPEG2000")
+_PARTIAL_FORMATS = ("JPEG", "MPO", "PNG")  # those whose decoders Pillow lets stop early and keep what they read
+MIN_PRESENT = 2 / 3
+"""A truncated JPEG or PNG is offered when at least this share of its rows could be read. With less, the
+colorizer would mostly see the gray that stands in for the rest: refusing it says more."""
 _GRAY16_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 _ALPHA_MODES = ("LA", "La", "PA", "RGBA", "RGBa")
 # What Pillow and OpenCV raise on malformed content while decoding.
@@ -68,13 +79,34 @@ def read_photo(path: str | os.PathLike[str], max_pixels: int | None = None) -> P
     limit = limits.pixel_limit(max_pixels)
     limits.check_file(path)
     try:
+        decoded = _read(path, limit)
+    except _CONTENT_ERRORS as error:
+        if not _is_truncation(error):
+            raise ImageError("file is truncated or corrupt") from error
+        decoded = _read(path, limit, partial=True)
+    try:
+        return _to_photo(decoded, path)
+    except MemoryError as error:
+        raise ImageError("not enough memory to read this image") from error
+
+
+def _read(path: Path, limit: int, partial: bool = False) -> _Decoded:
+    """Decode ``path``; ``partial``: keep what a truncated JPEG or PNG holds (a note says what is missing).
+    Raises ImageError, or for a normal read one of _CONTENT_ERRORS (which may be a truncation)."""
+    try:
         # Process-wide before Python 3.14: reads in parallel threads may at worst print or lose a warning.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            with limits.pillow_size_check_disabled(), Image.open(path, formats=_formats()) as image:
+            with _truncated_reads.allowed(partial), limits.pillow_size_check_disabled(), \
+                    Image.open(path, formats=_formats()) as image:
                 limits.check_size(image.size, limit)
-                decoded = _decode(image, path)
+                if partial and image.format not in _PARTIAL_FORMATS:
+                    raise ImageError("file is truncated or corrupt")
+                decoded = _decode(image, path, partial)
+                if partial:
+                    _fill_missing(decoded)
         _pass_on_warnings(caught, decoded.notes)
+        return decoded
     except ImageError:
         raise
     except MemoryError as error:
@@ -88,11 +120,102 @@ def read_photo(path: str | os.PathLike[str], max_pixels: int | None = None) -> P
     except FileNotFoundError as error:
         raise ImageError("file not found") from error
     except _CONTENT_ERRORS as error:
-        raise ImageError("file is truncated or corrupt") from error
-    try:
-        return _to_photo(decoded, path)
-    except MemoryError as error:
-        raise ImageError("not enough memory to read this image") from error
+        if partial:
+            raise ImageError("file is truncated or corrupt") from error
+        raise
+
+
+# --- truncated files ------------------------------------------------------------------------------
+
+
+def _is_truncation(error: BaseException) -> bool:
+    """Pillow's word for a file that ends before its picture does ("image file is truncated …")."""
+    return isinstance(error, OSError) and "truncated" in str(error).lower()
+
+
+class _TruncatedReads:
+    """Pillow reads truncated files only with the process-wide ``ImageFile.LOAD_TRUNCATED_IMAGES``. While one
+    read has it on, no normal read may run (it would quietly accept a truncated file, with no note): normal
+    reads share the switch, a partial read holds it alone, and a waiting partial read goes first."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._normal = 0
+        self._partial = False
+        self._waiting = 0
+
+    @contextmanager
+    def allowed(self, partial: bool):
+        with self._changed:
+            if partial:
+                self._waiting += 1
+                self._changed.wait_for(lambda: not self._partial and not self._normal)
+                self._waiting -= 1
+                self._partial, before = True, ImageFile.LOAD_TRUNCATED_IMAGES
+                ImageFile.LOAD_TRUNCATED_IMAGES = True
+            else:
+                self._changed.wait_for(lambda: not self._partial and not self._waiting)
+                self._normal += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                if partial:
+                    ImageFile.LOAD_TRUNCATED_IMAGES = before
+                    self._partial = False
+                else:
+                    self._normal -= 1
+                self._changed.notify_all()
+
+
+_truncated_reads = _TruncatedReads()
+
+
+def _fill_missing(decoded: _Decoded) -> None:
+    """Make the rows a truncated file did not hold a flat mid gray, opaque, and say so (or refuse the file
+    if too little of it is there). Pillow leaves them as its decoder's filler: mid gray in a JPEG, zero
+    (black or transparent) in a PNG; a run of identical flat rows at the bottom is taken for them."""
+    pixels, height = decoded.pixels, decoded.pixels.shape[0]
+    missing = _flat_rows_at_bottom(pixels, decoded.alpha)
+    present = 1.0 - missing / height
+    if present < MIN_PRESENT:
+        raise ImageError(f"file is truncated or corrupt (only {present:.0%} of the picture is there)")
+    if missing:
+        pixels = decoded.pixels = np.array(pixels)  # Pillow's arrays are read-only
+        middle = (int(np.iinfo(pixels.dtype).max) + 1) // 2
+        pixels[height - missing :] = middle if pixels.ndim == 2 or pixels.shape[2] != 4 else (0, 0, 0, middle)
+        if decoded.alpha is not None:
+            decoded.alpha = np.array(decoded.alpha)
+            decoded.alpha[height - missing :] = np.iinfo(decoded.alpha.dtype).max
+        side = _side_after_turning(decoded.orientation)
+        share = f"the {side} {1 - present:.0%} of the picture is" if 1 - present >= 0.005 else f"a few rows at the {side} are"
+        decoded.notes.append(f"part of this file is missing: {share} gray")
+    else:
+        decoded.notes.append("part of this file is missing: the picture may be incomplete or less sharp")
+
+
+def _flat_rows_at_bottom(pixels: np.ndarray, alpha: np.ndarray | None) -> int:
+    rows = pixels.reshape(pixels.shape[0], -1)
+    if alpha is not None:
+        rows = np.concatenate([rows, alpha.reshape(alpha.shape[0], -1).astype(rows.dtype)], axis=1)
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    last = rows[-1]
+    if not np.all(last[:channels * pixels.shape[1]] == np.tile(last[:channels], pixels.shape[1])):
+        return 0  # the last row is not flat: nothing is missing that we can tell
+    same = np.all(rows == last, axis=1)
+    differing = np.flatnonzero(~same)
+    return len(rows) - 1 - int(differing[-1]) if differing.size else len(rows)
+
+
+def _side_after_turning(orientation: int) -> str:
+    """Where the file's last rows end up once the photo is turned upright."""
+    marker = np.zeros((3, 3), np.uint8)
+    marker[2, :] = 1
+    upright = metadata.make_upright(marker, orientation)
+    for side, edge in (("bottom", upright[2, :]), ("top", upright[0, :]), ("left", upright[:, 0]), ("right", upright[:, 2])):
+        if edge.all():
+            return side
+    return "bottom"
 
 
 def _pass_on_warnings(caught: list[warnings.WarningMessage], notes: list[str]) -> None:
@@ -134,10 +257,13 @@ def _formats() -> list[str]:
 # --- decoding (everything that touches the file) -------------------------------------------
 
 
-def _decode(image: Image.Image, path: Path) -> _Decoded:
+def _decode(image: Image.Image, path: Path, partial: bool = False) -> _Decoded:
     notes: list[str] = []
     _note_frames(image, notes)
     sixteen_bit_color = _is_16bit_color(image)
+    if sixteen_bit_color and partial:  # OpenCV refuses what is cut short, and says so on stderr
+        notes.append("16-bit color could only be read at 8-bit precision")
+        sixteen_bit_color = False
     # Pillow turns TIFFs upright while loading them and drops their Orientation tag, so
     # the tag left after loading is what remains to do; the stored one still matters for dpi.
     stored_orientation = _orientation_before_load(image) if image.format == "TIFF" else None
