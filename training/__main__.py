@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "export": ("training.export", "write a run's weights as fp16 safetensors with its model card"),
     "prior": ("training.prior", "compute the cic backend's color prior and rebalancing weights"),
     "figure": ("training.figure", "picture grids of installed backends: gray | backends or samples | truth"),
+    "frontier": ("training.frontier", "a backend's saturation frontier (PSNR vs colorfulness as its chroma scales)"),
 }
 
 
