@@ -177,6 +177,9 @@ class PixColorTask(Task):
         return upsample_ab(pred[1].float(), size)
 
 
+NOISE_LR_MULT = 20.0
+
+
 class GANTask(Task):
     """The ``gan`` backend, after DeOldify's NoGAN: start the generator from trained regression
     weights (``--init-from resources/models/regression.safetensors``), train the critic alone for
@@ -207,10 +210,15 @@ class GANTask(Task):
     def param_groups(self, model: GANTrainingModel, args) -> list[dict]:
         critic = list(model.critic.parameters())
         critic_ids = {id(p) for p in critic}
+        noise = list(model.generator.noise.parameters())
+        apart = critic_ids | {id(p) for p in noise}
         groups = super().param_groups(model, args)
         for group in groups:
-            group["params"] = [p for p in group["params"] if id(p) not in critic_ids]
-        return groups + [{"params": critic, "lr": args.lr * self.critic_lr_mult}]
+            group["params"] = [p for p in group["params"] if id(p) not in apart]
+        # Adam moves each weight by about lr per step: at the generator's low lr the noise projections
+        # would take thousands of steps to matter, and the samples would stay alike.
+        return groups + [{"params": critic, "lr": args.lr * self.critic_lr_mult},
+                         {"params": noise, "lr": args.lr * NOISE_LR_MULT}]
 
     def load_init_weights(self, model: GANTrainingModel, state: dict[str, torch.Tensor]) -> None:
         """Regression weights (``trunk.*``) or shipped gan weights (``trunk.*`` and ``noise.*``) → the generator."""

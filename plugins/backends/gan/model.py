@@ -2,8 +2,8 @@
 
 The ``regression`` network (EfficientNet-Lite0 encoder, U-Net/fusion decoder),
 plus noise maps added into the decoder at strides 32 and 16 through 1x1
-convolutions that start near zero: with zero noise it is exactly the
-regression model whose weights it starts from.
+convolutions: with zero noise it is exactly the regression model whose
+weights it starts from.
 The noise lives on a coarse grid (stride 32) and is upsampled where it is
 added, so a sample differs from another in what color regions are, not in
 per-pixel speckle. Sample 0 takes zero noise: the generator's most faithful
@@ -23,6 +23,7 @@ from torch import nn
 from plugins.backends.regression.model import RegressionConfig, RegressionModel
 
 NOISE_STRIDE = 32
+NOISE_INIT_STD = 0.05
 
 
 @dataclass
@@ -37,8 +38,8 @@ class GANGenerator(RegressionModel):
     def __init__(self, config: GANConfig):
         super().__init__(config)
         self.noise = nn.ModuleList(nn.Conv2d(config.noise_channels, config.widths[level], 1) for level in config.noise_levels)
-        for conv in self.noise:  # near zero: the regression model at first, yet with gradients to grow from
-            nn.init.normal_(conv.weight, std=1e-3)
+        for conv in self.noise:  # small but felt: noise that is too faint at first is never learnt to be used
+            nn.init.normal_(conv.weight, std=NOISE_INIT_STD)
             nn.init.zeros_(conv.bias)
 
     def noise_shape(self, lightness: torch.Tensor) -> tuple[int, int, int, int]:
