@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     colorize.add_argument("--temperature", type=_checked(float, check_temperature), metavar="T", help="sampling temperature, for backends that have one")
     colorize.add_argument("--param", action="append", default=[], type=_checked(str, parse_param), metavar="NAME=VALUE",
                           help="one of the backend's own options (see `tinct plugins list`), e.g. smoothing=0.5; repeatable")
+    colorize.add_argument("--hints", metavar="HINTS.json",
+                          help='color hints: a JSON list of {"x": px, "y": px, "color": "#rrggbb", "radius": px}, '
+                               "in the photo's full-resolution pixels")
+    colorize.add_argument("--reference", metavar="REF", help="a color photo whose colors to take")
     colorize.add_argument("--format", choices=sorted(OUTPUT_FORMATS), default="png", dest="fmt")
     colorize.add_argument("--quality", type=_quality, default=95, metavar="Q", help="JPEG quality, 1-100")
     colorize.add_argument("--upsampler", choices=("guided", "bilinear"), help="how chroma is brought to full resolution")

@@ -42,7 +42,7 @@ from plugins.errors import TinctError
 from plugins.host import PluginHost, build_options
 from plugins.host.discovery import describe
 from plugins.host.merge import Merger, merge
-from plugins.host.pipeline import MergedSample, colorize_lightness, output_name
+from plugins.host.pipeline import MergedSample, colorize_lightness, colorize_samples, output_name
 from plugins.imageio import read_photo, save_photo
 from plugins.types import Sample
 
@@ -179,7 +179,7 @@ def colorize_job(host: PluginHost, path: Path, settings: ColorizeSettings):
 
 
 def _samples(backend, lightness, options, preview_lightness):
-    events = backend.colorize(lightness, options)
+    events = colorize_samples(backend, lightness, options)  # with the user's hints and reference applied
     preview_merger = Merger(preview_lightness)  # the L-only work, once for all samples
     last_report, made = 0.0, 0
     try:

@@ -6,7 +6,8 @@ desktop application. A plugin needs only these names::
     from plugins import hookimpl, Colorizer, ColorizerInfo, ColorizeOptions, Progress, Sample
 
 and, for extra numeric options, weights and capabilities, ``BackendOption``,
-``WeightsFile`` and ``Capability``.
+``WeightsFile`` and ``Capability``; ``ColorHint`` for the user's color hints a backend
+with ``Capability.HINTS`` receives. ``API_VERSION`` is the API's ``(major, minor)`` version.
 
 See ``docs/plugin-api.md`` for a complete example.
 """
@@ -14,8 +15,10 @@ See ``docs/plugin-api.md`` for a complete example.
 from plugins.colorizer import Colorizer
 from plugins.markers import hookimpl
 from plugins.types import (
+    API_VERSION,
     BackendOption,
     Capability,
+    ColorHint,
     ColorizeOptions,
     ColorizerInfo,
     Progress,
@@ -24,8 +27,10 @@ from plugins.types import (
 )
 
 __all__ = [
+    "API_VERSION",
     "BackendOption",
     "Capability",
+    "ColorHint",
     "ColorizeOptions",
     "Colorizer",
     "ColorizerInfo",

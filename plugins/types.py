@@ -13,14 +13,24 @@ Conventions used everywhere in Tinct:
 from __future__ import annotations
 
 import enum
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Union
+from typing import Mapping, Sequence, Union
 
 import numpy as np
 
+API_VERSION = (1, 1)
+"""The plugin API's version, ``(major, minor)``. The minor number grows when the API gains
+something a backend may use (backends written for an older minor version keep working);
+the major number when something a backend relies on changes. 1.0: the first published API.
+1.1: :class:`ColorHint`, ``ColorizeOptions.hints`` and ``ColorizeOptions.reference``
+(``Capability.HINTS`` and ``Capability.REFERENCE`` are no longer reserved)."""
+
 DEVICES = ("cpu", "cuda", "mps")
+MAX_HINT_CHROMA = 128.0
+"""The largest |a*| or |b*| of a hint: sRGB's colors all lie within about ±110."""
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -30,9 +40,9 @@ class Capability(str, enum.Enum):
     SAMPLES = "samples"
     """It makes several different colorizations of one photo (``max_samples > 1``)."""
     HINTS = "hints"
-    """It accepts user color hints (reserved for a later API version)."""
+    """It uses ``options.hints`` itself. Without it, the host applies the hints to its chroma."""
     REFERENCE = "reference"
-    """It accepts a reference photo to take colors from (reserved)."""
+    """It uses ``options.reference`` itself. Without it, the host transfers the reference's colors."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +127,58 @@ class ColorizerInfo:
 
 
 @dataclass(frozen=True)
+class ColorHint:
+    """A user's hint: the photo has chroma ``ab`` around the point ``(x, y)``.
+
+    ``x`` (column) and ``y`` (row) are in the full-resolution photo's pixels, counted
+    from 0 at the center of the top-left pixel; fractions are allowed, and a hint lies
+    in the photo when ``0 <= x <= W - 1`` and ``0 <= y <= H - 1``. ``ab`` is CIE a*, b*
+    in Lab units: only the hint's chroma counts, the lightness stays the photo's.
+    ``radius`` (full-resolution px, at least 0) is the disc the hint covers; a radius
+    smaller than a working-size pixel still covers the nearest one.
+    """
+
+    x: float
+    y: float
+    ab: tuple[float, float]
+    radius: float = 0.0
+
+    def __post_init__(self) -> None:
+        try:
+            x, y, radius = float(self.x), float(self.y), float(self.radius)
+            a, b = (float(v) for v in self.ab)
+        except (TypeError, ValueError):
+            raise ValueError("a hint needs numbers x, y, radius and a pair ab") from None
+        if not all(math.isfinite(v) for v in (x, y, radius, a, b)):
+            raise ValueError("a hint's x, y, ab and radius must be finite numbers")
+        if radius < 0:
+            raise ValueError(f"a hint's radius must be at least 0, not {radius:g}")
+        if max(abs(a), abs(b)) > MAX_HINT_CHROMA:
+            raise ValueError(f"a hint's a* and b* must be within ±{MAX_HINT_CHROMA:g}")
+        for name, value in (("x", x), ("y", y), ("radius", radius), ("ab", (a, b))):
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def from_srgb(cls, x: float, y: float, rgb: Sequence[float], radius: float = 0.0) -> ColorHint:
+        """A hint of the chroma of the sRGB color ``rgb`` (three numbers in 0..1)."""
+        from plugins.color import srgb_to_lab  # imports OpenCV: only once a color is converted
+
+        values = np.asarray(rgb, dtype=np.float32)
+        if values.shape != (3,) or not np.all((values >= 0) & (values <= 1)):
+            raise ValueError("an sRGB color is three numbers in 0..1")
+        lab = srgb_to_lab(values[None, None])[0, 0]
+        return cls(x, y, (float(lab[1]), float(lab[2])), radius)
+
+    @classmethod
+    def from_hex(cls, x: float, y: float, color: str, radius: float = 0.0) -> ColorHint:
+        """A hint of the chroma of the sRGB color ``"#rrggbb"``; ValueError for anything else."""
+        if not isinstance(color, str) or not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
+            raise ValueError(f"a color is written #rrggbb, not {color!r}")
+        rgb = [int(color[i : i + 2], 16) / 255.0 for i in (1, 3, 5)]
+        return cls.from_srgb(x, y, rgb, radius)
+
+
+@dataclass(frozen=True)
 class ColorizeOptions:
     """What the caller asks of one :meth:`Colorizer.colorize` call. The host fills every field."""
 
@@ -134,6 +196,28 @@ class ColorizeOptions:
     """Run in float16 (only ever set on CUDA for backends with ``supports_half``)."""
     params: Mapping[str, float] = field(default_factory=dict)
     """Values of the backend's own :class:`BackendOption` entries, by name."""
+    hints: tuple[ColorHint, ...] = ()
+    """The user's color hints, in the order given (a later one wins where two overlap). Only a
+    backend with ``Capability.HINTS`` sees them; for any other the host applies them itself."""
+    reference: np.ndarray | None = field(default=None, repr=False, compare=False)
+    """A photo to take colors from, as read-only Lab ``float32 (h, w, 3)`` (L* 0..100, a*, b*),
+    any aspect ratio, its short side at most ``working_size``; ``None`` when there is none.
+    Only a backend with ``Capability.REFERENCE`` sees it; for any other the host transfers its
+    colors itself. Not part of the options' equality."""
+
+    def __post_init__(self) -> None:
+        hints = tuple(self.hints)
+        if not all(isinstance(hint, ColorHint) for hint in hints):
+            raise TypeError("hints must be ColorHint objects")
+        object.__setattr__(self, "hints", hints)
+        if self.reference is not None:
+            reference = np.array(self.reference, dtype=np.float32)  # a private copy the caller cannot change
+            if reference.ndim != 3 or reference.shape[2] != 3 or 0 in reference.shape:
+                raise ValueError(f"a reference is Lab (h, w, 3), not {reference.shape}")
+            if not np.isfinite(reference).all():
+                raise ValueError("a reference must not hold NaN or infinite values")
+            reference.flags.writeable = False
+            object.__setattr__(self, "reference", reference)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,14 @@ Protocol of the literature: short side scaled to 256 px, 256×256 center crop, s
 Every backend is compared with the grayscale baseline (ab = 0) on the same images.
 
     python -m training eval --data ../shared/data/test --samples 8 --json
+
+Guided colorization: ``--hints 0 1 2 5 10 20`` scores each backend once per count N, with N
+hints per photo drawn from the truth (seeded positions, each the mean ab of a 5×5 patch;
+the first N of a photo's hints are the same for every N); ``--reference-truth`` gives each
+photo itself, in color, as the reference photo.
+
+    python -m training eval --data ../shared/data/test --backends regression --hints 0 1 2 5 10 20
+    python -m training eval --data ../shared/data/test --backends regression --reference-truth
 """
 
 from __future__ import annotations
@@ -12,22 +20,26 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 from tqdm import tqdm
 
-from plugins.color import lightness_to_gray, srgb_to_lightness
+from plugins.color import lightness_to_gray, srgb_to_lab, srgb_to_lightness
 from plugins.host import PluginHost, build_options
 from plugins.errors import TinctError
 from plugins.host.pipeline import MergedSample, colorize_lightness
+from plugins.host.reference import fit_reference
 from plugins.host.runner import parse_param
+from plugins.types import ColorHint
 from training import quality as metrics
 from training.semantic import TopOneClassifier, top1_agreement
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"}
+HINT_PATCH = 5
+"""Side in px of the truth's patch whose mean ab a drawn hint carries; the hint's radius is half of it."""
 
 
 @dataclass
@@ -48,6 +60,8 @@ class Report:
     diversity: float | None = None
     seconds_per_image: float | None = None
     truth_colorfulness: float = 0.0
+    hints: int | None = None  # with --hints: hints drawn per photo
+    reference: str | None = None  # with --reference-truth: "truth"
 
 
 def photo_paths(folder: Path) -> list[Path]:
@@ -103,17 +117,42 @@ def evaluate_grayscale(truths: list[np.ndarray], semantic=None) -> Report:
     return finish(Report("grayscale", len(truths)), [results], truths, semantic)
 
 
+def draw_hints(truth: np.ndarray, count: int, rng: np.random.Generator) -> tuple[ColorHint, ...]:
+    """``count`` hints at random positions of an 8-bit sRGB ``truth``, each the mean ab of the
+    :data:`HINT_PATCH` × :data:`HINT_PATCH` patch around it, radius half the patch.
+
+    Positions are drawn one hint at a time, so a generator seeded alike gives the same first hints for any count.
+    """
+    lab = srgb_to_lab(truth / 255.0)
+    half = HINT_PATCH // 2
+    height, width = truth.shape[:2]
+    hints = []
+    for _ in range(count):
+        x, y = int(rng.integers(half, width - half)), int(rng.integers(half, height - half))
+        a, b = lab[y - half : y + half + 1, x - half : x + half + 1, 1:].reshape(-1, 2).mean(axis=0)
+        hints.append(ColorHint(x, y, (float(a), float(b)), radius=half))
+    return tuple(hints)
+
+
 def evaluate_backend(host: PluginHost, backend_id: str, truths: list[np.ndarray], samples: int, seed: int, device: str,
-                     temperature: float | None = None, params: dict[str, float] | None = None, semantic=None) -> Report:
+                     temperature: float | None = None, params: dict[str, float] | None = None, semantic=None,
+                     hints: int | None = None, reference_truth: bool = False) -> Report:
+    """Score one backend; ``hints`` draws that many hints per photo (:func:`draw_hints`, seeded by
+    ``seed`` and the photo's position), ``reference_truth`` gives each photo itself as the reference."""
     backend = host.loaded(backend_id, device)
     options, _ = build_options(backend.info, device=backend.device, samples=samples, seed=seed, temperature=temperature,
                                params=params)
     per_sample: list[list[np.ndarray]] = [[] for _ in range(options.samples)]
     diversity, seconds = [], []
-    for truth in tqdm(truths, desc=backend_id, disable=not sys.stderr.isatty(), leave=False):
+    for number, truth in enumerate(tqdm(truths, desc=backend_id, disable=not sys.stderr.isatty(), leave=False)):
         lightness = srgb_to_lightness(truth / 255.0)
+        guided = options
+        if hints:
+            guided = replace(guided, hints=draw_hints(truth, hints, np.random.default_rng([seed, number])))
+        if reference_truth:
+            guided = replace(guided, reference=fit_reference(srgb_to_lab(truth / 255.0), options.working_size))
         start = time.perf_counter()
-        merged = [e for e in colorize_lightness(backend, lightness, options) if isinstance(e, MergedSample)]
+        merged = [e for e in colorize_lightness(backend, lightness, guided) if isinstance(e, MergedSample)]
         seconds.append(time.perf_counter() - start)
         results = [to_uint8(m.rgb) for m in merged]
         for index, result in enumerate(results):
@@ -121,19 +160,25 @@ def evaluate_backend(host: PluginHost, backend_id: str, truths: list[np.ndarray]
         if len(results) > 1:
             diversity.append(metrics.mean_pairwise_ab_distance([metrics.ab_of(r) for r in results]))
     report = finish(Report(backend_id, len(truths)), per_sample, truths, semantic)
+    report.hints, report.reference = hints, "truth" if reference_truth else None
     report.seconds_per_image = float(np.median(seconds))
     report.diversity = float(np.mean(diversity)) if diversity else None
     return report
 
 
 def markdown_table(reports: list[Report]) -> str:
+    """One row per report and sample; a ``hints`` column when any report was scored with hints."""
     semantic = any(s.top1_agreement is not None for r in reports for s in r.samples)
+    guided = any(r.hints is not None for r in reports)
     lines = [
-        "| backend | sample | PSNR dB | AuC | colorfulness | ΔCF | best-of-N PSNR | diversity | s/image |"
+        "| backend |" + (" hints |" if guided else "") + " sample | PSNR dB | AuC | colorfulness | ΔCF | best-of-N PSNR | diversity | s/image |"
         + (" top-1 agreement |" if semantic else ""),
-        "|---|---|---|---|---|---|---|---|---|" + ("---|" if semantic else ""),
+        "|---|" + ("---|" if guided else "") + "---|---|---|---|---|---|---|---|" + ("---|" if semantic else ""),
     ]
     for report in reports:
+        name = report.backend + (f" + reference ({report.reference})" if report.reference else "")
+        if guided:
+            name += f" | {'' if report.hints is None else report.hints}"
         for k, s in enumerate(report.samples, start=1):
             extra = ["", "", ""]
             if k == 1:
@@ -144,10 +189,10 @@ def markdown_table(reports: list[Report]) -> str:
                 ]
             label = str(k) if len(report.samples) > 1 else ""
             agreement = [f"{s.top1_agreement:.3f}" if s.top1_agreement is not None else ""] if semantic else []
-            lines.append(f"| {report.backend} | {label} | {s.psnr:.2f} | {s.auc:.3f} | {s.colorfulness:.1f} | {s.delta_cf:.1f} | "
+            lines.append(f"| {name} | {label} | {s.psnr:.2f} | {s.auc:.3f} | {s.colorfulness:.1f} | {s.delta_cf:.1f} | "
                          + " | ".join(extra + agreement) + " |")
     truth = reports[0].truth_colorfulness if reports else 0.0
-    lines.append(f"| ground truth | | | 1 | {truth:.1f} | 0 | | | |" + (" 1 |" if semantic else ""))
+    lines.append("| ground truth |" + (" |" if guided else "") + f" | | 1 | {truth:.1f} | 0 | | | |" + (" 1 |" if semantic else ""))
     return "\n".join(lines)
 
 
@@ -156,6 +201,16 @@ def param_value(text: str) -> tuple[str, float]:
         return parse_param(text)
     except TinctError as error:
         raise argparse.ArgumentTypeError(f"{error}, not {text}") from None
+
+
+def hint_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"a number of hints is a whole number of at least 0, not {text}")
+    return count
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -170,6 +225,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="only the first N photos (sorted by name)")
     parser.add_argument("--semantic", action="store_true",
                         help="also score semantic plausibility: Lite0's ImageNet top-1 class as on the true photo")
+    parser.add_argument("--hints", nargs="+", type=hint_count, metavar="N",
+                        help="score each backend once per N, with N hints per photo drawn from the truth, e.g. 0 1 2 5 10 20")
+    parser.add_argument("--reference-truth", action="store_true",
+                        help="give each photo itself, in color, as the reference photo")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a markdown table")
 
 
@@ -199,7 +258,9 @@ def main(args: argparse.Namespace) -> int:
         semantic = (classify, classify(truths))
     reports = [evaluate_grayscale(truths, semantic)]
     params = dict(args.param)
-    reports += [evaluate_backend(host, b, truths, args.samples, args.seed, args.device, args.temperature, params, semantic)
-                for b in backend_ids]
+    counts = args.hints if args.hints is not None else [None]
+    reports += [evaluate_backend(host, b, truths, args.samples, args.seed, args.device, args.temperature, params, semantic,
+                                 hints=n, reference_truth=args.reference_truth)
+                for b in backend_ids for n in counts]
     print(json.dumps([asdict(r) for r in reports], indent=2, allow_nan=False) if args.json else markdown_table(reports))
     return 0

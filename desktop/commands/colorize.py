@@ -18,6 +18,7 @@ from plugins.host import PluginHost, build_options
 from plugins.host.devices import resolve_device
 from plugins.host.merge import DEFAULT_UPSAMPLER
 from plugins.host.pipeline import colorize_to_files, output_name
+from plugins.host.reference import read_reference
 from plugins.imageio import read_photo
 
 EXTENSIONS = {"png": "png", "jpg": "jpg", "tif": "tif"}
@@ -93,7 +94,8 @@ def usage_error(message: str) -> int:
 
 def run_colorize(args: argparse.Namespace) -> int:
     """Exit 0 when every photo was colorized, 1 for a usage error (an unknown backend or option, a
-    device this machine or backend lacks, found before any photo is read), 2 when anything failed."""
+    device this machine or backend lacks, a hints file that cannot be read or parsed: found before
+    any photo is read), 2 when anything failed (a photo, a hint outside it, the reference photo)."""
     out_dir = Path(args.output)
     host = PluginHost.discover()
     failed_ids = {failure.name for failure in host.failures}
@@ -105,10 +107,18 @@ def run_colorize(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     backend_id = entry.info.id
+    hints = ()
+    if args.hints:
+        from plugins.host.hints import read_hints_file  # scipy: only for hints
+
+        try:
+            hints = read_hints_file(args.hints)
+        except TinctError as error:  # the file is part of the command line: a usage error
+            return usage_error(f"{args.hints}: {error}")
     try:
         resolve_device(args.device, entry.info.devices)
-        build_options(entry.info, device="cpu", samples=args.samples, seed=args.seed, working_size=args.size,
-                      temperature=args.temperature, params=dict(args.param))
+        checked, _ = build_options(entry.info, device="cpu", samples=args.samples, seed=args.seed,
+                                   working_size=args.size, temperature=args.temperature, params=dict(args.param))
     except TinctError as error:
         return usage_error(str(error))
     jobs, problems = collect_jobs(args.inputs, out_dir, args.recursive, host.ids())
@@ -123,6 +133,13 @@ def run_colorize(args: argparse.Namespace) -> int:
     except OSError as error:
         reporter.error(out_dir, f"cannot write to the output folder: {error.strerror or error}")
         return 2
+    reference = None
+    if args.reference:
+        try:
+            reference = read_reference(args.reference, checked.working_size, args.max_pixels)
+        except TinctError as error:  # an input that failed, like a photo: nothing can be colorized as asked
+            reporter.error(f"{args.reference} (reference photo)", str(error))
+            return EXIT_FAILED
     backend = host.loaded(backend_id, args.device)
     options, notes = build_options(
         entry.info,
@@ -132,6 +149,8 @@ def run_colorize(args: argparse.Namespace) -> int:
         working_size=args.size,
         temperature=args.temperature,
         params=dict(args.param),
+        hints=hints,
+        reference=reference,
     )
     for note in notes:
         reporter.note(backend_id, note)

@@ -10,14 +10,15 @@ import contextlib
 import math
 import sys
 import threading
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
 from plugins.errors import PluginError, TinctError
 from plugins.host.devices import resolve_device
 from plugins.host.discovery import PLUGIN_FAILURES, BackendEntry, describe
-from plugins.types import ColorizeOptions, ColorizerInfo, Event, Progress, Sample
+from plugins.host.reference import fit_reference
+from plugins.types import ColorHint, ColorizeOptions, ColorizerInfo, Event, Progress, Sample
 from plugins.weights import verify
 
 MAX_ABS_CHROMA = 200.0
@@ -68,8 +69,15 @@ def build_options(
     working_size: int | None = None,
     temperature: float | None = None,
     params: dict[str, float] | None = None,
+    hints: Sequence[ColorHint] = (),
+    reference: np.ndarray | None = None,
 ) -> tuple[ColorizeOptions, list[str]]:
-    """Fill every option for ``info``'s backend; returns the options and notices for the user."""
+    """Fill every option for ``info``'s backend; returns the options and notices for the user.
+
+    ``hints`` are in full-resolution photo pixels (whether they lie in the photo is checked when
+    it is colorized); ``reference`` is a Lab ``(h, w, 3)`` photo of any size, shrunk here to the
+    working size.
+    """
     notes = []
     if samples < 1:
         raise TinctError("the number of samples must be at least 1")
@@ -94,6 +102,8 @@ def build_options(
         device=device,
         half=device == "cuda" and info.supports_half,
         params=values,
+        hints=tuple(hints),
+        reference=None if reference is None else fit_reference(reference, size),
     )
     return options, notes
 
