@@ -61,3 +61,13 @@ def test_stored_samples_survive_starting_on_a_one_sample_backend(qtbot):
     assert controls.settings().samples == 1
     controls.backend.setCurrentIndex(controls.backend.findData("many"))
     assert controls.settings().samples == 5
+
+
+def test_the_seed_box_shows_the_largest_seed_whole(qtbot):
+    controls = panel(qtbot)
+    controls.resize(340, 600)
+    controls.show()
+    controls.seed.setValue(2**31 - 1)
+    qtbot.wait(10)
+    text = controls.seed.lineEdit()
+    assert text.fontMetrics().horizontalAdvance(text.text()) <= text.width()

@@ -51,7 +51,8 @@ STROKE = Stroke(2, ((0.1, 0.2), (0.35, 0.2000001)), 0.125, 0.6)
 def a_session(tmp_path) -> SavedSession:
     runs = (
         SavedRun(ColorizeSettings("testbackend", 3, 7, 64, "cpu", 0.4, {"chroma": 22.5}), "1.0.0", 3, chosen=1, viewed=None,
-                 strokes=StrokeHistory((STROKE, CLEAR, Stroke(0, ((0.5, 0.5),), 0.01, 0.0)), (Stroke(1, ((0.9, 0.9),), 0.2),))),
+                 strokes=StrokeHistory((STROKE, CLEAR, Stroke(0, ((0.5, 0.5),), 0.01, 0.0, edge_aware=False)),
+                                       (Stroke(1, ((0.9, 0.9),), 0.2),))),
         SavedRun(ColorizeSettings("other", 1, 2**31 - 1), "", 1),
     )
     return SavedSession((SavedPhoto(tmp_path / "a.png", runs, 0, unsaved=True), SavedPhoto(tmp_path / "b é.tif")), 1)

@@ -147,7 +147,7 @@ def default_session_path() -> Path:
 def _edit_to_json(edit) -> dict:
     if isinstance(edit, Stroke):
         return {"source": edit.source, "points": [list(p) for p in edit.points], "radius": edit.radius,
-                "softness": edit.softness}
+                "softness": edit.softness, "edge_aware": edit.edge_aware}
     return {"clear": True}
 
 
@@ -161,7 +161,9 @@ def _edit_from_json(raw: object):
         return None
     if not all(isinstance(p, list) and len(p) == 2 and all(map(_finite, p)) for p in points):
         return None
-    return Stroke(source, tuple((float(x), float(y)) for x, y in points), float(radius), float(softness))
+    edge_aware = raw.get("edge_aware", True)  # sessions from before the edge-aware brush: its default
+    return Stroke(source, tuple((float(x), float(y)) for x, y in points), float(radius), float(softness),
+                  edge_aware=edge_aware if isinstance(edge_aware, bool) else True)
 
 
 def _run_from_json(raw: object) -> SavedRun | None:
