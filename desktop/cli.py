@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help='color hints: a JSON list of {"x": px, "y": px, "color": "#rrggbb", "radius": px}, '
                                "in the photo's full-resolution pixels")
     colorize.add_argument("--reference", metavar="REF", help="a color photo whose colors to take")
+    colorize.add_argument("--restore", type=_checked(str, _restore_plan), default="none", metavar="STEPS",
+                          help="repair the scan before colorizing: none (the default), auto (the steps the photo needs), "
+                               "or steps in order, e.g. tone,denoise,scratches (each optionally =STRENGTH, 0-1)")
     colorize.add_argument("--format", choices=sorted(OUTPUT_FORMATS), default="png", dest="fmt")
     colorize.add_argument("--quality", type=_quality, default=95, metavar="Q", help="JPEG quality, 1-100")
     colorize.add_argument("--upsampler", choices=("guided", "bilinear"), help="how chroma is brought to full resolution")
@@ -66,6 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing = plugin_commands.add_parser("list", help="list backends and broken plugins")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
+    installing = plugin_commands.add_parser("install", help="install a plugin into the user plugin folder")
+    installing.add_argument("path", metavar="PATH", help="a wheel, an sdist or a project folder")
+    removing = plugin_commands.add_parser("remove", help="remove a plugin from the user plugin folder")
+    removing.add_argument("name", metavar="NAME", help="its distribution name or a backend id")
+
+    model_commands = commands.add_parser("models", help="model files plugins need").add_subparsers(
+        dest="models_command", required=True, parser_class=_Parser
+    )
+    adding = model_commands.add_parser("add", help="check a weights file a plugin declares and copy it in place")
+    adding.add_argument("file", metavar="FILE")
 
     commands.add_parser("devices", help="list the compute devices torch can use")
     return parser
@@ -97,6 +110,13 @@ def _checked(convert, check):
     return parse
 
 
+def _restore_plan(text: str) -> str:
+    from plugins.host.restoration import parse_restore
+
+    parse_restore(text)  # TinctError for a malformed plan; the ids are checked once plugins are found
+    return text
+
+
 def _quality(text: str) -> int:
     value = whole_number(text)
     if not 1 <= value <= 100:
@@ -112,9 +132,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_colorize(args)
         if args.command == "plugins":
-            from desktop.commands.plugins import run_plugins_list
+            from desktop.commands.plugins import run_plugins
 
-            return run_plugins_list(args)
+            return run_plugins(args)
+        if args.command == "models":
+            from desktop.commands.models import run_models
+
+            return run_models(args)
         if args.command == "devices":
             from desktop.commands.devices import run_devices
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import desktop.qt_compat  # noqa: F401  (first: guards against a PySide6 6.12 bug)
 
+import gc
 import inspect
 import threading
 import time
@@ -61,6 +62,39 @@ def live_workers() -> list["GeneratorWorker"]:
         return list(_live)
 
 
+# Python's cyclic garbage collector runs in whichever thread happens to allocate. Run in a worker
+# thread, it can finalise Qt objects (widgets, pixmaps) that belong to the GUI thread, which crashes
+# the process (seen as a segfault during 'Garbage-collecting' in a discovery job). So it is off while
+# any worker runs, and switched back on from the GUI thread once none does.
+_gc_lock = threading.Lock()
+_gc_holders = 0
+_gc_paused = False
+
+
+def _hold_gc() -> None:
+    global _gc_holders, _gc_paused
+    with _gc_lock:
+        if _gc_holders == 0 and gc.isenabled():
+            gc.disable()
+            _gc_paused = True
+        _gc_holders += 1
+
+
+def _release_gc() -> None:
+    global _gc_holders
+    with _gc_lock:
+        _gc_holders -= 1
+
+
+def _resume_gc_if_idle() -> None:
+    """GUI thread, after a worker finished: the collector is back once no worker runs."""
+    global _gc_paused
+    with _gc_lock:
+        if _gc_holders == 0 and _gc_paused:
+            gc.enable()
+            _gc_paused = False
+
+
 class WorkerSignals(QObject):
     started = Signal()
     yielded = Signal(object)
@@ -82,6 +116,7 @@ class GeneratorWorker(QRunnable):
         self.aborted, self.finished = self.signals.aborted, self.signals.finished
         self._call = (function, args, kwargs)
         self._quit = threading.Event()
+        self.signals.finished.connect(_resume_gc_if_idle)  # delivered in the GUI thread
 
     def quit(self) -> None:
         """Ask the job to stop at its next yield; ``aborted`` then ``finished`` follow."""
@@ -94,6 +129,7 @@ class GeneratorWorker(QRunnable):
     def start(self, pool: QThreadPool | None = None) -> "GeneratorWorker":
         with _live_lock:
             _live.add(self)
+        _hold_gc()
         (pool or QThreadPool.globalInstance()).start(self)
         return self
 
@@ -114,6 +150,7 @@ class GeneratorWorker(QRunnable):
         finally:
             with _live_lock:
                 _live.discard(self)
+            _release_gc()
             self.signals.finished.emit()
 
     def _drive(self, generator):

@@ -7,13 +7,15 @@ desktop application. A plugin needs only these names::
 
 and, for extra numeric options, weights and capabilities, ``BackendOption``,
 ``WeightsFile`` and ``Capability``; ``ColorHint`` for the user's color hints a backend
-with ``Capability.HINTS`` receives. ``API_VERSION`` is the API's ``(major, minor)`` version.
+with ``Capability.HINTS`` receives. A restoration step (run on the lightness before any
+backend) needs ``Restorer``, ``RestorerInfo`` and ``RestoreResult``. ``API_VERSION`` is the API's ``(major, minor)`` version.
 
 See ``docs/plugin-api.md`` for a complete example.
 """
 
 from plugins.colorizer import Colorizer
 from plugins.markers import hookimpl
+from plugins.restore.base import Restorer
 from plugins.types import (
     API_VERSION,
     BackendOption,
@@ -22,6 +24,8 @@ from plugins.types import (
     ColorizeOptions,
     ColorizerInfo,
     Progress,
+    RestoreResult,
+    RestorerInfo,
     Sample,
     WeightsFile,
 )
@@ -35,6 +39,9 @@ __all__ = [
     "Colorizer",
     "ColorizerInfo",
     "Progress",
+    "RestoreResult",
+    "Restorer",
+    "RestorerInfo",
     "Sample",
     "WeightsFile",
     "hookimpl",

@@ -1,13 +1,14 @@
 """Every hook a Tinct plugin can implement.
 
 A plugin is any module or object registered under the entry-point group
-``tinct.colorizers`` whose functions carry the ``@hookimpl`` marker.
+``tinct.colorizers`` (or ``tinct.restorers``) whose functions carry the ``@hookimpl`` marker.
 """
 
 from __future__ import annotations
 
 from plugins.colorizer import Colorizer
 from plugins.markers import hookspec
+from plugins.restore.base import Restorer
 
 # -------------------------------------------------------------------------
 # Registration
@@ -26,4 +27,18 @@ def register_colorizers() -> list[type[Colorizer]]:
 
     The host calls this once per discovery, before any backend is loaded, so
     it must be cheap: do not load weights or import heavy libraries here.
+    """
+
+
+@hookspec
+def register_restorers() -> list[type[Restorer]]:
+    """Return the restoration steps this plugin provides.
+
+    Return a list of :class:`plugins.Restorer` subclasses (classes, not instances); each
+    must carry a :class:`plugins.RestorerInfo` in its ``info`` attribute with an id unique
+    among installed restorers. A restorer works on the photo's lightness before any backend
+    sees it (``tinct colorize --restore ID,...``). The host collects the lists of every
+    plugin; return an empty list to provide nothing.
+
+    Called once per discovery, like :func:`register_colorizers`: keep it cheap.
     """

@@ -240,3 +240,44 @@ class Sample:
 
 
 Event = Union[Progress, Sample]
+
+
+# -------------------------------------------------------------------------
+# Restoration (faded, noisy, scratched scans), before colorization
+# -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RestorerInfo:
+    """Everything the host needs to know about a restoration step before creating it."""
+
+    id: str
+    """Stable identifier, as for backends; used by ``tinct colorize --restore``."""
+    name: str
+    """Display name."""
+    version: str
+    license: str
+    description: str = ""
+    """One line for people: what the step repairs."""
+
+    def __post_init__(self) -> None:
+        if not _ID_PATTERN.match(self.id):
+            raise ValueError(f"restorer id {self.id!r} must match {_ID_PATTERN.pattern}")
+
+
+@dataclass(frozen=True, eq=False)
+class RestoreResult:
+    """What one :meth:`Restorer.restore` call returns.
+
+    ``lightness`` is the restored L*, ``float32 (H, W)`` in ``0..100``, the shape of the input.
+    ``mask`` (optional, ``bool (H, W)``) marks the pixels the step changed on purpose, e.g. the
+    dust and scratches it found and filled. ``notes`` are one-line remarks for the user (what
+    was measured, what was done).
+    """
+
+    lightness: np.ndarray
+    mask: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "notes", tuple(str(note) for note in self.notes))

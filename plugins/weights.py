@@ -18,6 +18,17 @@ _digest_cache: dict[tuple[str, int, int], str] = {}
 _cache_lock = threading.Lock()
 
 
+def user_models_dir() -> Path:
+    """The user's models folder, for weights too large for a plugin's wheel.
+
+    A plugin declares such a file as ``WeightsFile(user_models_dir() / "name.safetensors", sha256)``;
+    the user brings it with ``tinct models add FILE``, which checks the sha256 and copies it here.
+    """
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("tinct", appauthor=False)) / "models"
+
+
 def sha256_of(path: Path) -> str:
     """The file's sha256, remembered per (path, size, mtime) so a second check is free."""
     stat = path.stat()

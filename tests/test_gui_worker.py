@@ -415,3 +415,29 @@ def test_batch_with_overwrite_replaces_earlier_results_and_counts_what_it_wrote(
     assert [p.name for p in finished.args[0].written] == ["a.testbackend.1.png"] and not finished.args[0].skipped
     assert (out / "a.testbackend.1.png").read_bytes().startswith(b"\x89PNG")
     assert progress[-1].written == 1 and max(p.written for p in progress) == 1
+
+
+def test_the_garbage_collector_is_off_while_a_worker_runs_and_back_on_from_the_gui_thread(qtbot, monkeypatch):
+    import gc
+    import threading
+
+    seen = {}
+    resumed_on = []
+    original = worker._resume_gc_if_idle
+
+    def recording_resume():
+        resumed_on.append(threading.current_thread() is threading.main_thread())
+        original()
+
+    monkeypatch.setattr(worker, "_resume_gc_if_idle", recording_resume)
+    assert gc.isenabled()
+
+    def job():
+        seen["enabled_inside"] = gc.isenabled()
+        return 1
+
+    job_worker = worker.GeneratorWorker(job)
+    with qtbot.waitSignal(job_worker.finished, timeout=5000):
+        job_worker.start()
+    qtbot.waitUntil(lambda: gc.isenabled(), timeout=5000)
+    assert seen["enabled_inside"] is False and resumed_on and all(resumed_on)

@@ -19,6 +19,7 @@ from plugins.host.devices import resolve_device
 from plugins.host.merge import DEFAULT_UPSAMPLER
 from plugins.host.pipeline import colorize_to_files, output_name
 from plugins.host.reference import read_reference
+from plugins.host.restoration import Restoration, Restored
 from plugins.imageio import read_photo
 
 EXTENSIONS = {"png": "png", "jpg": "jpg", "tif": "tif"}
@@ -121,6 +122,10 @@ def run_colorize(args: argparse.Namespace) -> int:
                                    working_size=args.size, temperature=args.temperature, params=dict(args.param))
     except TinctError as error:
         return usage_error(str(error))
+    try:
+        restoration = Restoration.for_host(host, getattr(args, "restore", "none"))
+    except TinctError as error:
+        return usage_error(str(error))
     jobs, problems = collect_jobs(args.inputs, out_dir, args.recursive, host.ids())
     reporter = Reporter(0, args.debug)
     for where, message in problems:
@@ -159,7 +164,7 @@ def run_colorize(args: argparse.Namespace) -> int:
     for number, job in enumerate(jobs, start=1):
         reporter.bar.set_description(f"photo {number} of {len(jobs)}", refresh=False)
         try:
-            _colorize_one(job, backend, options, args, extension, reporter)
+            _colorize_one(job, backend, options, args, extension, reporter, restoration)
         except TinctError as error:
             if args.debug:
                 traceback.print_exception(error, file=sys.stderr)
@@ -171,7 +176,8 @@ def run_colorize(args: argparse.Namespace) -> int:
     return 2 if reporter.failed else 0
 
 
-def _colorize_one(job: Job, backend, options, args, extension: str, reporter: Reporter) -> None:
+def _colorize_one(job: Job, backend, options, args, extension: str, reporter: Reporter,
+                  restoration: Restoration | None = None) -> None:
     targets = [
         job.out_dir / output_name(job.stem, backend.info.id, k, extension)
         for k in range(1, options.samples + 1)
@@ -185,7 +191,11 @@ def _colorize_one(job: Job, backend, options, args, extension: str, reporter: Re
         reporter.note(job.source, note)
     job.out_dir.mkdir(parents=True, exist_ok=True)
     upsampler = args.upsampler or DEFAULT_UPSAMPLER
-    saved = colorize_to_files(backend, photo, options, targets, args.fmt, args.quality, args.overwrite, upsampler)
+    saved = colorize_to_files(backend, photo, options, targets, args.fmt, args.quality, args.overwrite, upsampler,
+                              restoration)
     for event in saved:
         if isinstance(event, Path):
             reporter.bar.update(1)
+        elif isinstance(event, Restored):
+            for line in event.notes + event.failures:  # a failed step is left out; the photo is still colorized
+                reporter.note(job.source, line)

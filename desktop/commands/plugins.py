@@ -1,10 +1,11 @@
-"""``tinct plugins list``: every backend, where it came from, and every broken plugin."""
+"""``tinct plugins list|install|remove``: every backend, where it lives, and every broken plugin."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
+from desktop.plugin_install import backend_location, install, remove, user_plugin_dir
 from plugins.host import PluginHost
 
 
@@ -21,6 +22,7 @@ def plugin_report(host: PluginHost) -> dict:
                 "version": info.version,
                 "distribution": entry.distribution,
                 "plugin": entry.plugin,
+                "location": backend_location(entry.distribution),
                 "license": info.license,
                 "weights": weights.state,
                 "weights_error": weights.message or None,
@@ -38,6 +40,33 @@ def plugin_report(host: PluginHost) -> dict:
     return {"backends": backends, "broken": broken}
 
 
+def run_plugins(args: argparse.Namespace) -> int:
+    if args.plugins_command == "install":
+        return run_plugins_install(args)
+    if args.plugins_command == "remove":
+        return run_plugins_remove(args)
+    return run_plugins_list(args)
+
+
+def run_plugins_install(args: argparse.Namespace) -> int:
+    report = install(args.path)
+    replaced = f" (replacing {report.replaced})" if report.replaced else ""
+    print(f"installed {report.distribution} {report.version}{replaced} into {report.folder}")
+    host = PluginHost.discover()  # discovery again, as the app and the next command will see it
+    for backend_id in report.backends:
+        entry = host.get(backend_id)
+        weights = host.weights_status(entry)
+        print(f"    backend {backend_id}: {entry.info.name}; weights {weights.state}")
+    return 0
+
+
+def run_plugins_remove(args: argparse.Namespace) -> int:
+    report = remove(args.name)
+    backends = ", ".join(report.backends) or "none"
+    print(f"removed {report.distribution} {report.version} from {user_plugin_dir()} (backends: {backends})")
+    return 0
+
+
 def run_plugins_list(args: argparse.Namespace) -> int:
     report = plugin_report(PluginHost.discover())
     if args.json:
@@ -50,6 +79,7 @@ def run_plugins_list(args: argparse.Namespace) -> int:
         if b["description"]:
             print(f"    {b['description']}")
         print(f"    from {b['distribution']}, license {b['license']}")
+        print(f"    location: {b['location']}")
         print(f"    weights {b['weights']}; devices {', '.join(b['devices'])}; up to {b['max_samples']} sample(s)")
         if b["weights_error"]:
             print(f"    {b['weights_error']}")

@@ -17,10 +17,13 @@ import pluggy
 from plugins import hookspecs
 from plugins.colorizer import Colorizer
 from plugins.markers import ENTRY_POINT_GROUP, PROJECT_NAME
-from plugins.types import ColorizerInfo
+from plugins.restore.base import Restorer
+from plugins.types import ColorizerInfo, RestorerInfo
 
 DISABLE_ENV = "TINCT_DISABLE_PLUGINS"
-"""Comma-separated names of entry points (plugins) or backend ids to leave out."""
+"""Comma-separated names of entry points (plugins) or backend or restorer ids to leave out."""
+RESTORER_ENTRY_POINT_GROUP = "tinct.restorers"
+"""Plugins that provide restoration steps (``register_restorers``); loaded into the same manager."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,8 @@ def load_entry_points(
         except PLUGIN_FAILURES as error:
             failures.append(PluginFailure(entry_point.name, distribution, "import", describe(error)))
             continue
+        if pm.is_registered(plugin):  # one module under both tinct.colorizers and tinct.restorers
+            continue
         try:
             pm.register(plugin, name=entry_point.name)
         except PLUGIN_FAILURES as error:
@@ -127,41 +132,49 @@ def collect_backends(
     pm: pluggy.PluginManager, origins: dict[str, str], disabled: frozenset[str]
 ) -> tuple[list[BackendEntry], list[PluginFailure]]:
     """Call every plugin's ``register_colorizers`` separately and check what it returns."""
-    backends: list[BackendEntry] = []
-    failures: list[PluginFailure] = []
-    ids: set[str] = set()
-    for impl in pm.hook.register_colorizers.get_hookimpls():
+    return _collect(pm.hook.register_colorizers.get_hookimpls(), origins, disabled, _check_backend_class,
+                    BackendEntry, "backend")
+
+
+def _collect(impls, origins: dict[str, str], disabled: frozenset[str], check, make_entry, kind: str):
+    """Each hook implementation called on its own: its failure, a class that fails ``check`` or an id
+    already taken is a PluginFailure of that plugin alone; disabled ids are left out."""
+    entries, failures, ids = [], [], set()
+    for impl in impls:
         name = impl.plugin_name
         distribution = origins.get(name, "(registered directly)")
         try:
-            returned = impl.function()
-            classes = list(itertools.chain(returned or ()))
+            classes = list(itertools.chain(impl.function() or ()))
         except PLUGIN_FAILURES as error:
             failures.append(PluginFailure(name, distribution, "register", describe(error)))
             continue
         for cls in classes:
-            problem = _check_backend_class(cls)
+            problem = check(cls)
             if problem is None and cls.info.id in ids:
-                problem = f"backend id {cls.info.id!r} is already taken by another plugin"
+                problem = f"{kind} id {cls.info.id!r} is already taken by another plugin"
             if problem:
                 failures.append(PluginFailure(name, distribution, "register", problem))
                 continue
             if cls.info.id in disabled:
                 continue
             ids.add(cls.info.id)
-            backends.append(BackendEntry(cls, name, distribution))
-    return backends, failures
+            entries.append(make_entry(cls, name, distribution))
+    return entries, failures
 
 
-def _check_backend_class(cls: object) -> str | None:
-    if not (isinstance(cls, type) and issubclass(cls, Colorizer)):
-        return f"register_colorizers returned {cls!r}, not a Colorizer subclass"
-    if not isinstance(getattr(cls, "info", None), ColorizerInfo):
-        return f"{cls.__name__} has no ColorizerInfo in its 'info' attribute"
+def _check_class(cls: object, base: type, info_type: type, hook: str) -> str | None:
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        return f"{hook} returned {cls!r}, not a {base.__name__} subclass"
+    if not isinstance(getattr(cls, "info", None), info_type):
+        return f"{cls.__name__} has no {info_type.__name__} in its 'info' attribute"
     if getattr(cls, "__abstractmethods__", None):
         missing = ", ".join(sorted(cls.__abstractmethods__))
         return f"{cls.__name__} does not implement {missing}"
     return None
+
+
+def _check_backend_class(cls: object) -> str | None:
+    return _check_class(cls, Colorizer, ColorizerInfo, "register_colorizers")
 
 
 def discover(
@@ -170,10 +183,17 @@ def discover(
     """Build a manager, load entry points and ``extra_plugins``, and collect backends."""
     disabled = disabled_names()
     pm = make_plugin_manager()
+    if entry_points:
+        from plugins.host.user_plugins import add_user_plugin_dir
+
+        add_user_plugin_dir()  # after Tinct's own site-packages, so it can never shadow them
     origins: dict[str, str] = {}
     failures: list[PluginFailure] = []
     if entry_points:
         origins, failures = load_entry_points(pm, disabled)
+        restorer_origins, restorer_failures = load_entry_points(pm, disabled, RESTORER_ENTRY_POINT_GROUP)
+        origins.update(restorer_origins)
+        failures += restorer_failures
     for plugin in extra_plugins:
         name = getattr(plugin, "__name__", None) or repr(plugin)
         if name in disabled:
@@ -184,3 +204,31 @@ def discover(
             failures.append(PluginFailure(name, "(registered directly)", "register", describe(error)))
     backends, register_failures = collect_backends(pm, origins, disabled)
     return pm, backends, failures + register_failures
+
+
+@dataclass(frozen=True)
+class RestorerEntry:
+    """A discovered restoration step's class and where it came from."""
+
+    cls: type[Restorer]
+    plugin: str
+    distribution: str
+
+    @property
+    def info(self) -> RestorerInfo:
+        return self.cls.info
+
+
+def collect_restorers(pm: pluggy.PluginManager, disabled: frozenset[str] | None = None
+                      ) -> tuple[list[RestorerEntry], list[PluginFailure]]:
+    """Call every plugin's ``register_restorers`` separately and check what it returns, as
+    :func:`collect_backends` does for backends."""
+    disabled = disabled_names() if disabled is None else disabled
+    origins = {ep.name: ep.dist.name for group in (ENTRY_POINT_GROUP, RESTORER_ENTRY_POINT_GROUP)
+               for ep in importlib.metadata.entry_points(group=group) if ep.dist is not None}
+    return _collect(pm.hook.register_restorers.get_hookimpls(), origins, disabled, _check_restorer_class,
+                    RestorerEntry, "restorer")
+
+
+def _check_restorer_class(cls: object) -> str | None:
+    return _check_class(cls, Restorer, RestorerInfo, "register_restorers")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from plugins.errors import BackendNotFound, TinctError, WeightsError
-from plugins.host.discovery import BackendEntry, PluginFailure, discover
+from plugins.host.discovery import BackendEntry, PluginFailure, RestorerEntry, collect_restorers, discover
 from plugins.host.runner import LoadedBackend
 from plugins.weights import verify
 
@@ -32,16 +32,23 @@ class PluginHost:
     Build it with :meth:`discover`; nothing is discovered at import time.
     """
 
-    def __init__(self, backends: list[BackendEntry], failures: list[PluginFailure]):
+    def __init__(self, backends: list[BackendEntry], failures: list[PluginFailure],
+                 restorers: list[RestorerEntry] | None = None):
         self.backends = backends
         self.failures = list(failures)
+        self.restorers = list(restorers or [])
+        """The restoration steps found (``tinct.restorers``), see :mod:`plugins.host.restoration`."""
         self._loaded: dict[str, LoadedBackend] = {}
 
     @classmethod
     def discover(cls, extra_plugins: Iterable[object] = (), *, entry_points: bool = True) -> "PluginHost":
-        """Load the ``tinct.colorizers`` entry points (unless disabled) and ``extra_plugins``."""
-        _pm, backends, failures = discover(extra_plugins, entry_points=entry_points)
-        return cls(backends, failures)
+        """Load the ``tinct.colorizers`` and ``tinct.restorers`` entry points (unless disabled) and ``extra_plugins``."""
+        pm, backends, failures = discover(extra_plugins, entry_points=entry_points)
+        restorers, restorer_failures = collect_restorers(pm)
+        return cls(backends, failures + restorer_failures, restorers)
+
+    def restorer_ids(self) -> list[str]:
+        return [entry.info.id for entry in self.restorers]
 
     def ids(self) -> list[str]:
         return [entry.info.id for entry in self.backends]

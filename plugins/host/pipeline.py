@@ -1,6 +1,6 @@
 """One photo through one backend: the part every caller (CLI, app, evaluation) shares.
 
-photo L (full resolution) → backend → ab per sample (working size) → the user's reference and
+photo L (full resolution) → restoration, when asked for (:mod:`plugins.host.restoration`) → backend → ab per sample (working size) → the user's reference and
 hints, where the backend does not take them itself → merge → sRGB (full resolution)
 (→ file, with :func:`colorize_to_files`).
 """
@@ -17,6 +17,7 @@ import numpy as np
 
 from plugins.host.merge import DEFAULT_UPSAMPLER, Merger
 from plugins.host.reference import transfer_reference
+from plugins.host.restoration import Restoration, Restored
 from plugins.host.runner import LoadedBackend
 from plugins.imageio import Photo, output_bit_depth, save_photo
 from plugins.types import Capability, ColorHint, ColorizeOptions, Progress, Sample
@@ -141,8 +142,13 @@ def colorize_to_files(
     quality: int = 95,
     overwrite: bool = False,
     upsampler: str = DEFAULT_UPSAMPLER,
-) -> Iterator[Progress | Path]:
+    restoration: Restoration | None = None,
+) -> Iterator[Progress | Restored | Path]:
     """Colorize ``photo`` and save sample ``k`` to ``targets[k]`` with :func:`save_photo`.
+
+    With a ``restoration`` (and steps in it), its steps run on the photo's lightness first and
+    one :class:`Restored` event says what they did; the backend, the merge and the saved photo
+    all get the restored lightness.
 
     Yields the backend's progress and each written path. Sample ``k`` is saved on a
     background thread while sample ``k + 1`` merges (encoders and numpy release the
@@ -150,6 +156,10 @@ def colorize_to_files(
     failed save raises here; when this generator stops early it still waits for the
     save in flight.
     """
+    if restoration:
+        restored = restoration.run(photo.lightness)
+        yield restored
+        photo = replace(photo, lightness=restored.lightness)
     as_uint8 = output_bit_depth(photo, fmt) == 8
     with ThreadPoolExecutor(1, thread_name_prefix="tinct-save") as saver:
         saving: Future[Path] | None = None

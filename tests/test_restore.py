@@ -1,0 +1,119 @@
+"""The built-in restoration steps on synthetic photos, and --restore on the command line."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from desktop.cli import main as cli_main
+from plugins.restore.degrade import add_noise, defect_layer, fade
+from plugins.restore.denoise import Denoise
+from plugins.restore.measure import noise_sigma
+from plugins.restore.scratches import Scratches, find_defects, inpaint
+from plugins.restore.tone import Tone
+
+
+def textured_photo(seed: int = 0, size: int = 256) -> np.ndarray:
+    """L* with a gradient, soft blobs and fine texture: not a flat field a detector finds easy."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:size, 0:size] / size
+    blobs = cv2.GaussianBlur(rng.normal(0, 1, (size, size)).astype(np.float32), (0, 0), 8)
+    texture = cv2.GaussianBlur(rng.normal(0, 1, (size, size)).astype(np.float32), (0, 0), 1.5)
+    lightness = 25 + 45 * x + 10 * np.sin(12 * y) + 120 * blobs + 4 * texture / texture.std()
+    return np.clip(lightness, 5, 95).astype(np.float32)
+
+
+def test_tone_stretches_a_faded_photos_range():
+    clean = textured_photo()
+    faded = fade(clean, np.random.default_rng(1))
+    assert np.ptp(faded) < 0.75 * np.ptp(clean)
+    assert Tone().assess(faded) is not None
+    result = Tone().restore(faded, 0.0)  # levels alone
+    lo, hi = np.percentile(result.lightness, (0.5, 99.5))
+    assert lo < 3 and hi > 97
+    assert abs(np.corrcoef(result.lightness.ravel(), clean.ravel())[0, 1]) > 0.99
+    assert Tone().assess(result.lightness) is None  # no longer faded
+
+
+def test_denoise_lowers_the_noise_and_keeps_a_step_edge():
+    rng = np.random.default_rng(2)
+    clean = np.full((128, 128), 30.0, np.float32)
+    clean[:, 64:] = 70.0
+    noisy = (clean + rng.normal(0, 4.0, clean.shape)).astype(np.float32)
+    assert 3.0 < noise_sigma(noisy) < 5.0
+    assert Denoise().assess(noisy) is not None
+    result = Denoise().restore(noisy, None).lightness
+    flat = result[8:-8, 8:56]
+    assert flat.std() < 0.5 * noisy[8:-8, 8:56].std()
+    edge = result[8:-8, 60:68].mean(axis=0)  # the step stays a step: no blur across it
+    assert edge[3] < 35 and edge[4] > 65
+    assert Denoise().assess(clean) is None
+
+
+def damaged_photo(seed: int):
+    rng = np.random.default_rng(seed)
+    clean = textured_photo(seed)
+    offset, opacity = defect_layer(clean.shape, rng)
+    damaged = np.clip(add_noise(clean + offset * opacity, rng), 0, 100).astype(np.float32)
+    return clean, damaged, opacity >= 0.5
+
+
+def test_scratch_detection_finds_80_percent_at_under_2_percent_false_positives():
+    recalls, false_positives = [], []
+    for seed in range(4):
+        _clean, damaged, truth = damaged_photo(seed)
+        found = find_defects(damaged).mask
+        recalls.append((found & truth).sum() / truth.sum())
+        false_positives.append((found & ~truth).sum() / (~truth).sum())
+    assert np.mean(recalls) >= 0.8, recalls
+    assert np.mean(false_positives) < 0.02, false_positives
+
+
+def test_inpainting_fills_defects_close_to_the_clean_values():
+    clean, damaged, truth = damaged_photo(7)
+    result = Scratches().restore(damaged, None)
+    assert result.mask is not None and result.mask.shape == clean.shape
+    before = np.abs(damaged - clean)[truth].mean()
+    after = np.abs(result.lightness - clean)[truth].mean()
+    assert after < 0.35 * before  # what is left is mostly the photo's noise (σ ≈ 4)
+    untouched = ~cv2.dilate(result.mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    assert np.array_equal(result.lightness[untouched], damaged[untouched])
+
+
+def test_scratches_step_leaves_a_clean_photo_alone():
+    clean = textured_photo(3)
+    assert Scratches().assess(clean) is None
+
+
+def _faded_photo_file(path):
+    clean = textured_photo(4)
+    codes = np.clip(fade(clean, np.random.default_rng(4)) * 2.55, 0, 255).astype(np.uint8)
+    Image.fromarray(codes).save(path)
+
+
+def test_restore_none_changes_nothing_and_tone_changes_the_result(tmp_path):
+    photo = tmp_path / "faded.png"
+    _faded_photo_file(photo)
+    results = {}
+    for mode in ("default", "none", "tone"):
+        out = tmp_path / mode
+        extra = [] if mode == "default" else ["--restore", mode]
+        assert cli_main(["colorize", str(photo), "-o", str(out), "--backend", "testbackend", *extra]) == 0
+        [saved] = out.iterdir()
+        results[mode] = np.asarray(Image.open(saved).convert("L"), dtype=np.float32)
+    assert np.array_equal(results["default"], results["none"])
+    assert np.ptp(results["tone"]) > np.ptp(results["none"]) + 40  # the saved photo has the restored L
+
+
+def test_restore_auto_and_a_bad_plan_on_the_command_line(tmp_path, capsys):
+    photo = tmp_path / "faded.png"
+    _faded_photo_file(photo)
+    assert cli_main(["colorize", str(photo), "-o", str(tmp_path / "a"), "--backend", "testbackend", "--restore", "auto"]) == 0
+    assert "tone: levels" in capsys.readouterr().err  # auto found the photo faded, and says what it did
+    with pytest.raises(SystemExit) as usage:  # argparse's usage error: exit 1
+        cli_main(["colorize", str(photo), "-o", str(tmp_path / "b"), "--restore", "denoise=3"])
+    assert usage.value.code == 1
+    assert cli_main(["colorize", str(photo), "-o", str(tmp_path / "c"), "--restore", "polish"]) == 1
+    assert "no restorer 'polish'" in capsys.readouterr().err
