@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QToolButton,
@@ -91,6 +92,8 @@ class ControlsPanel(QWidget):
         self.backend_info = QLabel("Looking for backends…")
         self.backend_info.setObjectName("BackendInfo")
         self.backend_info.setWordWrap(True)
+        # Never squeezed below its wrapped lines when the panel is short (the samples grid gives way instead).
+        self.backend_info.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Minimum)
         self.samples = QSpinBox()
         self.samples.setRange(1, 1)
         self.seed = QSpinBox()
@@ -116,8 +119,7 @@ class ControlsPanel(QWidget):
         form.addRow("", self.backend_info)
         counts = QHBoxLayout()
         counts.setSpacing(6)
-        self.samples.setMaximumWidth(self.samples.fontMetrics().horizontalAdvance("8") + 44)
-        self.seed.setMinimumWidth(self.seed.fontMetrics().horizontalAdvance("2147483647") + 36)  # any seed, whole
+        self.samples.setMaximumWidth(self.samples.fontMetrics().horizontalAdvance("8") + 40)
         counts.addWidget(self.samples)
         seed_label = QLabel("Seed")
         counts.addSpacing(6)
