@@ -1,4 +1,4 @@
-"""Installing, removing and locating third-party plugins, and adding model files (no Qt).
+"""Installing, removing and locating third-party plugins (no Qt; model files: ``desktop/model_install.py``).
 
 Plugins go into the user plugin folder (:func:`user_plugin_dir`), a ``pip --target`` folder
 that discovery appends to ``sys.path``. Nothing here ever changes Tinct's own environment:
@@ -20,7 +20,6 @@ folder as it was.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.metadata
 import json
@@ -33,16 +32,15 @@ import tarfile
 import tempfile
 import tomllib
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from plugins.errors import TinctError
 from plugins.host.user_plugins import PLUGIN_DIR_ENV, user_plugin_dir
 from plugins.markers import ENTRY_POINT_GROUP, PROJECT_NAME
-from plugins.weights import sha256_of, user_models_dir
 
-__all__ = ["InstallError", "InstallReport", "RemoveReport", "ModelReport", "user_plugin_dir", "install", "remove",
-           "add_model", "backend_location", "read_index"]
+__all__ = ["InstallError", "InstallReport", "RemoveReport", "user_plugin_dir", "install", "remove",
+           "backend_location", "read_index"]
 
 INDEX_NAME = "tinct-plugins.json"
 SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip")
@@ -67,13 +65,6 @@ class RemoveReport:
     distribution: str
     version: str
     backends: list[str]
-
-
-@dataclass(frozen=True)
-class ModelReport:
-    path: Path
-    backends: list[str] = field(default_factory=list)
-    already_there: bool = False
 
 
 def canonical(name: str) -> str:
@@ -450,65 +441,3 @@ def _why_not_removable(name: str, folder: Path) -> str:
         return (f"{name} comes from {owner}, installed in Tinct's environment, not the plugin folder: "
                 f"remove it with '{sys.executable} -m pip uninstall {owner}'")
     return f"no plugin {name!r} is installed in the plugin folder ({folder})"
-
-
-# ---------------------------------------------------------------- model files
-
-
-def add_model(file: str | os.PathLike) -> ModelReport:
-    """Copy a weights file an installed plugin declares into the user models folder, or refuse."""
-    from plugins.host import PluginHost
-
-    source = Path(file).expanduser()
-    if not source.is_file():
-        raise InstallError(f"{source}: no such file")
-    models = user_models_dir().resolve()
-    declared = [(entry.info.id, weights) for entry in PluginHost.discover().backends
-                for weights in entry.info.weights if _inside(weights.path, models)]
-    digest = sha256_of(source)
-    matches = [(backend_id, w) for backend_id, w in declared if w.sha256 == digest]
-    if not matches:
-        raise InstallError(_no_match(source, digest, declared))
-    destination = matches[0][1].path
-    backends = sorted({backend_id for backend_id, w in matches})
-    if destination.is_file() and sha256_of(destination) == digest:
-        return ModelReport(destination, backends, already_there=True)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    part = destination.with_name(destination.name + ".part")
-    try:
-        with open(source, "rb") as reading, open(part, "wb") as writing:
-            copied = hashlib.sha256()
-            for chunk in iter(lambda: reading.read(1 << 20), b""):
-                copied.update(chunk)
-                writing.write(chunk)
-            writing.flush()
-            os.fsync(writing.fileno())
-        if copied.hexdigest() != digest:
-            raise InstallError(f"{source.name} changed while it was copied; try again")
-        os.replace(part, destination)
-    except OSError as error:
-        raise InstallError(f"could not copy {source.name} to {destination}: {error}") from error
-    finally:
-        part.unlink(missing_ok=True)
-    return ModelReport(destination, backends)
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder)
-        return True
-    except ValueError:
-        return False
-
-
-def _no_match(source: Path, digest: str, declared) -> str:
-    said = f"{source.name} (sha256 {digest[:12]}…)"
-    if not declared:
-        return f"{said} is not a file any installed plugin expects: none declares weights in {user_models_dir()}"
-    same_name = [(b, w) for b, w in declared if w.path.name == source.name]
-    if same_name:
-        backend_id, w = same_name[0]
-        return (f"{said} is not the {w.path.name} that {backend_id} expects "
-                f"(sha256 {w.sha256[:12]}…): a corrupt download or another version")
-    expected = "; ".join(f"{w.path.name} for {b} (sha256 {w.sha256[:12]}…)" for b, w in declared)
-    return f"{said} matches no weights an installed plugin expects; expected: {expected}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from desktop.plugin_install import add_model
+from desktop.model_install import add_model
 
 
 def run_models(args: argparse.Namespace) -> int:
