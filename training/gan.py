@@ -89,6 +89,10 @@ class GANWeights:
     diversity: float = 20.0
     diversity_cap: float = 0.1  # DSGAN's τ: the ab change (÷110) per unit of noise worth paying for
     classes: float = 0.003  # ChromaGAN's class-distribution weight
+    critic_sees_noisy: bool = False
+    """Whether the critic learns from the noisy samples too. Off: it learns real against the zero-noise
+    sample only (with them, the wild noisy colors taught it that saturation is fake, and the zero-noise
+    sample got duller as training went on); the noisy samples still get its verdict as the generator's loss."""
 
 
 class GANTrainingModel(nn.Module):
@@ -129,7 +133,10 @@ class GANTrainingModel(nn.Module):
         with torch.no_grad():
             _, _, plain, noisy = self.fakes(lightness)
         real = self.critic(lightness, ab)
-        fake = self.critic(torch.cat([lightness, lightness]), torch.cat([plain, noisy]).float())
+        if self.weights.critic_sees_noisy:
+            fake = self.critic(torch.cat([lightness, lightness]), torch.cat([plain, noisy]).float())
+        else:
+            fake = self.critic(lightness, plain.float())
         loss = F.relu(1 - real).mean() + F.relu(1 + fake).mean()
         self.parts = {"critic": loss.item(), "real": real.mean().item(), "fake": fake.mean().item()}
         return loss

@@ -30,7 +30,8 @@ import torch
 # Flags of `training train` that a card's command line repeats, in this order.
 COMMAND_FLAGS = ("data", "val", "out", "size", "crop", "batch_size", "steps", "epochs", "lr", "encoder_lr_mult",
                  "weight_decay", "warmup", "loss", "encoder", "finetune_from", "no_pretrained", "seed", "prior", "init_from")
-GAN_FLAGS = ("critic_steps", "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight")
+GAN_FLAGS = ("critic_steps", "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight",
+             "critic_sees_noisy")
 
 
 def training_command(args: dict) -> str:

@@ -200,7 +200,8 @@ class GANTask(Task):
         self.critic_steps = args.critic_steps
         self.critic_lr_mult = args.critic_lr_mult
         self.weights = GANWeights(recon=args.recon_weight, recon_noisy=args.noisy_recon_weight,
-                                  diversity=args.diversity_weight, classes=args.class_weight)
+                                  diversity=args.diversity_weight, classes=args.class_weight,
+                                  critic_sees_noisy=args.critic_sees_noisy)
         self.no_pretrained = args.no_pretrained
         self.recon = LOSSES[args.loss]
 

@@ -56,7 +56,7 @@ BACKENDS = TASKS  # backend → its task: model classes, loss and decoding (trai
 # Arguments that decide the numbers a run computes: a resumed run keeps the saved ones.
 RUN_KEYS = ("backend", "size", "crop", "batch_size", "epochs", "steps", "lr", "encoder_lr_mult",
             "weight_decay", "warmup", "loss", "encoder", "finetune_from", "seed", "prior", "critic_steps",
-            "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight")
+            "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight", "critic_sees_noisy")
 LOG_FIELDS = ["step", "epoch", "time_s", "lr", "train_loss", "images_per_s", "val_psnr", "val_ab_l2", "val_auc", "val_cf",
               "loss_parts"]
 
@@ -88,6 +88,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     gan.add_argument("--noisy-recon-weight", type=float, default=10.0, help="λ of the noisy sample's --loss")
     gan.add_argument("--diversity-weight", type=float, default=20.0, help="weight of the diversity-sensitive term")
     gan.add_argument("--class-weight", type=float, default=0.003, help="ChromaGAN's class-distribution KL (0: off)")
+    gan.add_argument("--critic-sees-noisy", action="store_true", help="the critic also learns from the noisy samples")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
