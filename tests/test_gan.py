@@ -153,3 +153,16 @@ def test_the_plugin_makes_seeded_samples_whose_first_is_the_zero_noise_answer(tm
     assert np.array_equal(four[0], other_seed[0]) and not np.array_equal(four[1], other_seed[1])
     assert min(np.abs(four[i] - four[j]).mean() for i in range(4) for j in range(i + 1, 4)) > 0.1
     host.unload_all()
+
+
+def test_the_critics_phase_leaves_the_generator_exactly_as_it_was():
+    from training.gan import GANTrainingModel
+    from training.losses import LOSSES
+
+    torch.manual_seed(0)
+    model = GANTrainingModel(GANConfig(), recon_loss=LOSSES["l1"], pretrained_teacher=False).train()
+    before = {k: v.clone() for k, v in model.generator.state_dict().items()}
+    model(torch.rand(2, 1, 64, 64) * 100, torch.randn(2, 2, 64, 64) * 20, "critic")
+    model(torch.rand(2, 1, 64, 64) * 100, torch.randn(2, 2, 64, 64) * 20, "generator")
+    after = model.generator.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # no BatchNorm statistics moved either

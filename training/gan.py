@@ -115,6 +115,16 @@ class GANTrainingModel(nn.Module):
     def trunk(self):
         return self.generator.trunk
 
+    def train(self, mode: bool = True) -> "GANTrainingModel":
+        """The generator's BatchNorm statistics stay the regression's: updated in training, they
+        blended the noisy samples' features into the zero-noise path's normalisation (and moved
+        even while only the critic trained), which shifted sample 1's colors."""
+        super().train(mode)
+        for module in self.generator.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.eval()
+        return self
+
     def forward(self, lightness: torch.Tensor, ab: torch.Tensor | None = None, phase: str = "sample"):
         if phase == "sample":
             return self.generator(lightness)
