@@ -158,7 +158,7 @@ def test_load_eval_image_scales_the_short_side_and_center_crops(tmp_path):
 
 
 def test_training_time_adds_up_the_segments_of_a_resumed_run(tmp_path):
-    from training.export import training_time
+    from training.runs import training_time
 
     rows = ["step,time_s", "50,10.0", "100,20.0", "150,5.0", "200,12.5"]  # resumed after step 100
     (tmp_path / "log.csv").write_text("\n".join(rows) + "\n")
@@ -246,3 +246,34 @@ def test_export_with_eval_data_puts_the_scores_of_training_eval_in_the_card(expo
     truths = [evaluate.load_eval_image(p) for p in sorted(photos.iterdir())]
     baseline = in_card["grayscale"]["samples"][0]
     assert baseline["psnr"] == pytest.approx(np.mean([quality.psnr(evaluate.grayscale_of(t), t) for t in truths]))
+
+
+def test_the_shipped_log_keeps_one_row_per_step_and_never_its_own_earlier_export(tmp_path):
+    from training.export import write_log
+
+    weights = tmp_path / "models" / "regression.safetensors"
+    weights.parent.mkdir()
+    weights.write_bytes(b"the weights this run started from")
+    (tmp_path / "models" / "regression.log.csv").write_text("source,step,val_psnr\nfirst,10,20.0\nfirst,20,21.0\n")
+    run = tmp_path / "run"
+    run.mkdir()
+    # steps 100 and 150 were logged, the process died after the save at 100, the resumed run logged 150 again
+    (run / "log.csv").write_text("step,val_psnr\n100,22.0\n150,22.1\n150,22.5\n")
+    import hashlib
+
+    records = [{"init_from": {"file": weights.name, "path": str(weights), "sha256": hashlib.sha256(weights.read_bytes()).hexdigest()}}]
+    out = tmp_path / "models" / "regression.log.csv"
+    write_log(run / "log.csv", records, out)
+    assert out.read_text().splitlines() == ["source,step,val_psnr", "first,10,20.0", "first,20,21.0", "run,100,22.0",
+                                            "run,150,22.5"]
+    weights.write_bytes(b"this run's own export replaced them")  # exported once, the run trained on, exported again
+    write_log(run / "log.csv", records, out)
+    assert out.read_text().splitlines() == ["source,step,val_psnr", "run,100,22.0", "run,150,22.5"]
+
+
+def test_exporting_a_checkpoint_that_is_not_there_names_those_that_are(exported, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "last.pt").write_bytes(b"")
+    with pytest.raises(SystemExit, match=r"no checkpoint .*step0000009.pt \(there: last\)"):
+        training_main(["export", str(run), "--to", str(tmp_path / "m" / "regression"), "--checkpoint", "step0000009"])

@@ -282,3 +282,24 @@ def test_resuming_a_run_whose_log_has_older_columns_keeps_them_aligned(photos, t
     with open(out / "log.csv", newline="") as f:
         table = list(csv.reader(f))
     assert all(len(row) == 9 for row in table) and table[-1][0] == "4" and table[-1][6] != ""
+
+
+def test_a_resumed_run_drops_the_log_rows_its_checkpoint_never_saw(photos, tmp_path):
+    out = tmp_path / "run"
+    assert training_main(_train_args(photos, out, "--steps", "2")) == 0
+    with open(out / "log.csv", "a") as f:
+        f.write("3,0,9.9,0.001,0.5,1.0,,,,,\n")  # logged by a process that died before saving step 3
+    assert training_main(_train_args(photos, out, "--steps", "4", "--resume")) == 0
+    steps = [line.split(",")[0] for line in (out / "log.csv").read_text().splitlines()[1:]]
+    assert steps == ["1", "2", "3", "4"] and "9.9" not in (out / "log.csv").read_text()
+
+
+def test_resuming_a_checkpoint_from_before_runs_were_recorded_counts_it_from_step_0(photos, tmp_path):
+    out = tmp_path / "run"
+    assert training_main(_train_args(photos, out, "--steps", "2")) == 0
+    old = checkpoint.load(out / "last.pt")
+    del old["runs"]  # as saved before this version
+    checkpoint.save(out / "last.pt", old)
+    assert training_main(_train_args(photos, out, "--steps", "3", "--resume")) == 0
+    records = checkpoint.load(out / "last.pt")["runs"]
+    assert [(r["start_step"], r["end_step"]) for r in records] == [(0, 2), (2, 3)]

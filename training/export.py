@@ -19,7 +19,6 @@ import hashlib
 import json
 import math
 import os
-import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -42,51 +41,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def recorded_runs(ckpt: dict, run_dir: Path, hardware: str | None) -> list[dict]:
-    """The checkpoint's runs; for a checkpoint from before they were recorded, one run rebuilt from its arguments."""
-    if "runs" in ckpt:
-        records = [dict(r) for r in ckpt["runs"]]
-    else:
-        seconds = training_time(run_dir)
-        args = ckpt["args"]
-        records = [{"command": runs.training_command(args), "start_step": 0, "end_step": ckpt["step"],
-                    "images": ckpt["step"] * args.get("batch_size", 1) * args.get("world_size", 1),
-                    "hours": seconds / 3600 if seconds else 0.0, "hardware": args.get("hardware") or f"{platform.machine()} CPU",
-                    "started": None, "init_from": None}]
+    """The checkpoint's runs (for one from before they were recorded, one run rebuilt from its arguments)."""
+    records = [dict(r) for r in ckpt["runs"]] if "runs" in ckpt else [runs.legacy_record(ckpt, run_dir)]
     if hardware:  # the last run's hardware, as the person exporting says
         records[-1]["hardware"] = hardware
     return records
 
 
-def training_time(run_dir: Path) -> float | None:
-    try:
-        with open(run_dir / "log.csv", newline="") as f:
-            rows = list(csv.DictReader(f))
-        times = [float(row["time_s"]) for row in rows]
-    except (OSError, KeyError, ValueError):
-        return None
-    if not times:
-        return None
-    # Each resume restarts the clock: add up the last time of every segment.
-    total = times[-1]
-    for before, after in zip(times, times[1:]):
-        if after < before:
-            total += before
-    return total
-
-
-def write_log(run_log: Path, records: list[dict], path: Path) -> None:
+def write_log(run_log: Path, records: list[dict], path: Path, up_to_step: int | None = None) -> None:
     """The log of the runs behind the weights: the log beside the weights this run directory
-    started from (if still there), then this run directory's own, with a ``source`` column."""
-    rows: list[dict] = []
+    started from (if those weights are still there), then this run directory's own up to the
+    exported step, one row per step, with a ``source`` column."""
     first = next((r["init_from"] for r in reversed(records) if r.get("init_from")), None)
     earlier = Path(first["path"]).with_suffix(".log.csv") if first and first.get("path") else None
+    if earlier is not None and not _still_there(Path(first["path"]), first["sha256"]):
+        earlier = None  # those weights were replaced since (e.g. by this run's own earlier export): not their log
+    by_step: dict[tuple[str, str], dict] = {}  # a step logged twice (a run resumed from an earlier save): the last
     for source, log in ((first and first["file"], earlier), (run_log.parent.name, run_log)):
         if log is None or not log.is_file():
             continue
         with open(log, newline="") as f:
             for row in csv.DictReader(f):
                 row.pop(None, None)  # fields beyond the header (a resumed run's older log)
-                rows.append({"source": row.pop("source", None) or source, **row})
+                row = {"source": row.pop("source", None) or source, **row}
+                if log is run_log and up_to_step is not None and int(row.get("step") or 0) > up_to_step:
+                    continue  # after the exported checkpoint: not part of these weights
+                by_step.pop((row["source"], row.get("step", "")), None)
+                by_step[(row["source"], row.get("step", ""))] = row
+    rows = list(by_step.values())
     fields = list(dict.fromkeys(k for row in rows for k in row)) or ["source"]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
@@ -95,6 +77,13 @@ def write_log(run_log: Path, records: list[dict], path: Path) -> None:
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, path)
+
+
+def _still_there(weights: Path, sha256: str) -> bool:
+    try:
+        return hashlib.sha256(weights.read_bytes()).hexdigest() == sha256
+    except OSError:
+        return False
 
 
 def half_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -203,6 +192,9 @@ def main(args: argparse.Namespace) -> int:
     if not path.exists() and args.checkpoint == "best" and (args.run_dir / "last.pt").exists():
         print(f"no {path.name} (the run had no validation): exporting last.pt", file=sys.stderr)
         path = args.run_dir / "last.pt"
+    if not path.exists():
+        kept = ", ".join(sorted(p.stem for p in args.run_dir.glob("*.pt"))) or "none"
+        raise SystemExit(f"error: no checkpoint {path} (there: {kept})")
     ckpt = checkpoint.load(path)
     run_args = ckpt["args"]
     backend = ckpt["model_args"]["backend"]
@@ -238,7 +230,7 @@ def main(args: argparse.Namespace) -> int:
         "notes": args.notes,
     }
     card_path = args.to.with_suffix(".json")
-    write_log(args.run_dir / "log.csv", records, args.to.with_suffix(".log.csv"))
+    write_log(args.run_dir / "log.csv", records, args.to.with_suffix(".log.csv"), up_to_step=ckpt["step"])
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     if args.eval_data:
         from training.evaluate import Report, SampleScores, markdown_table

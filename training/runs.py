@@ -14,6 +14,7 @@ weights' file name and sha256, for a run started from them).
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -78,6 +79,33 @@ class RunClock:
         self.record["images"] = (step - self.record["start_step"]) * images_per_step
         self.record["hours"] = (time.time() - self.t0) / 3600
         return self.record
+
+
+def training_time(run_dir: Path) -> float | None:
+    """Seconds of training a run folder's log.csv covers (each resume restarts its clock)."""
+    try:
+        with open(Path(run_dir) / "log.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        times = [float(row["time_s"]) for row in rows]
+    except (OSError, KeyError, ValueError):
+        return None
+    if not times:
+        return None
+    total = times[-1]
+    for before, after in zip(times, times[1:]):
+        if after < before:
+            total += before
+    return total
+
+
+def legacy_record(ckpt: dict, run_dir: Path) -> dict:
+    """The one run a checkpoint from before runs were recorded stands for, rebuilt from its arguments and log."""
+    seconds = training_time(run_dir)
+    args = ckpt["args"]
+    return {"command": training_command(args), "start_step": 0, "end_step": ckpt["step"],
+            "images": ckpt["step"] * args.get("batch_size", 1) * args.get("world_size", 1),
+            "hours": seconds / 3600 if seconds else 0.0, "hardware": args.get("hardware") or f"{platform.machine()} CPU",
+            "started": None, "init_from": None, "from_card": True}
 
 
 def card_of(weights: Path) -> dict:

@@ -158,6 +158,20 @@ def validate(model, loader, device, n_samples: int, grid_path, decode=lambda pre
     return {f"val_{k}": float(np.mean([r[k] for r in results])) for k in ("psnr", "ab_l2", "auc", "cf")}
 
 
+def trim_log(path: Path, step: int) -> None:
+    """Drop the log's rows after ``step``: a resumed run logs those steps again."""
+    if not path.exists():
+        return
+    with open(path, newline="") as f:
+        table = list(csv.reader(f))
+    kept = [table[0]] + [row for row in table[1:] if row and row[0].isdigit() and int(row[0]) <= step]
+    if len(kept) < len(table):
+        tmp = path.with_name(path.name + ".part")
+        with open(tmp, "w", newline="") as f:
+            csv.writer(f).writerows(kept)
+        os.replace(tmp, path)
+
+
 def log_columns(path: Path) -> list[str]:
     """The columns of an existing log (runs from before a column existed lack it), else today's."""
     with open(path, newline="") as f:
@@ -265,7 +279,10 @@ def main(args) -> int:
         scaler.load_state_dict(ckpt["scaler"])
         step, epoch, best = ckpt["step"], ckpt["epoch"], ckpt["best_psnr"]
         checkpoint.set_rng_state(ckpt["rng"])
-    run_records = ckpt.get("runs", []) if ckpt else (runs.runs_of_card(runs.card_of(args.init_from)) if args.init_from else [])
+    if ckpt:  # a checkpoint from before runs were recorded stands for one run from step 0
+        run_records = ckpt["runs"] if "runs" in ckpt else [runs.legacy_record(ckpt, out)]
+    else:
+        run_records = runs.runs_of_card(runs.card_of(args.init_from)) if args.init_from else []
     clock = runs.RunClock(runs.new_record(runs.command_line(getattr(args, "argv", None)), step, runs.hardware_name(device, world), init_from))
     run_records = [*run_records, clock.record]
     net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=task.ddp_find_unused) if world > 1 else model
@@ -287,6 +304,10 @@ def main(args) -> int:
     log_file = writer = bar = None
     if main_proc:
         out.mkdir(parents=True, exist_ok=True)
+        if ckpt:
+            trim_log(out / "log.csv", step)  # rows past the checkpoint were lost with the stopped process
+        elif (out / "log.csv").exists():  # a fresh start in a folder with an old log: keep it apart
+            (out / "log.csv").rename(out / f"log-before-{time.strftime('%Y%m%d-%H%M%S')}.csv")
         new_log = not (out / "log.csv").exists()
         fields = LOG_FIELDS if new_log else log_columns(out / "log.csv")  # a run's older log keeps its columns
         log_file = open(out / "log.csv", "a", newline="")
