@@ -63,3 +63,15 @@ def test_colorfulness_of_a_red_and_a_blue_pixel_worked_out_on_paper():
 def test_a_gray_image_has_no_colorfulness():
     # Gray: R = G = B, so rg = yb = 0 everywhere and CF = 0 exactly.
     assert quality.colorfulness(pixels((0, 0, 0), (90, 90, 90), (255, 255, 255))) == 0.0
+
+
+def test_psnr_of_an_error_of_exactly_one_is_48_db_not_the_identical_images_cap():
+    # Three values, each off by 1: MSE = 1, PSNR = 10 · log10(255²) = 48.1308 dB (the 100 dB cap is for MSE 0 only).
+    assert quality.psnr(pixels((10, 20, 30)), pixels((11, 21, 31))) == pytest.approx(48.1308, abs=1e-4)
+
+
+def test_the_ab_error_is_a_distance_between_two_chromas_not_from_gray():
+    # Published sRGB → Lab (D65): red (255, 0, 0) a 80.09, b 67.20; green (0, 255, 0) a −86.18, b 83.18.
+    # Distance = sqrt((80.09 + 86.18)² + (67.20 − 83.18)²) = sqrt(27645.7 + 255.4) = 167.04.
+    # (Adding the two instead of subtracting would give sqrt(6.09² + 150.38²) = 150.50.)
+    assert quality.ab_error(pixels((255, 0, 0)), pixels((0, 255, 0)))[0, 0] == pytest.approx(167.04, abs=0.1)
