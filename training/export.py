@@ -27,6 +27,7 @@ import torch
 from safetensors.torch import save
 
 from plugins.resources import MODELS_DIR_VARIABLE
+from plugins.weights import sha256_of
 from training import checkpoint, runs
 
 MAX_BYTES = 25 * 1024 * 1024
@@ -81,7 +82,7 @@ def write_log(run_log: Path, records: list[dict], path: Path, up_to_step: int | 
 
 def _still_there(weights: Path, sha256: str) -> bool:
     try:
-        return hashlib.sha256(weights.read_bytes()).hexdigest() == sha256
+        return sha256_of(weights) == sha256
     except OSError:
         return False
 

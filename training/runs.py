@@ -15,7 +15,6 @@ weights' file name and sha256, for a run started from them).
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import platform
@@ -26,6 +25,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
+
+from plugins.weights import sha256_of
 
 
 # Flags of `training train` that a card's command line repeats, in this order.
@@ -131,7 +132,7 @@ def runs_of_card(card: dict) -> list[dict]:
 
 
 def weights_identity(path: Path) -> dict:
-    return {"file": Path(path).name, "path": str(path), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+    return {"file": Path(path).name, "path": str(path), "sha256": sha256_of(Path(path))}
 
 
 def load_init_weights(path: Path) -> dict[str, torch.Tensor]:
