@@ -50,18 +50,13 @@ class NotificationCard(QWidget):
         layout.setContentsMargins(16, 10, 10, 12)
         layout.setSpacing(6)
         layout.addLayout(header)
-        if notice.message:
-            message = QLabel(notice.message)
-            message.setWordWrap(True)
-            message.setObjectName("Hint")
-            message.setTextInteractionFlags(Qt.TextSelectableByMouse)
-            layout.addWidget(message)
-        if notice.advice:
-            advice = QLabel(notice.advice)
-            advice.setWordWrap(True)
-            advice.setObjectName("NoticeAdvice")
-            advice.setTextInteractionFlags(Qt.TextSelectableByMouse)
-            layout.addWidget(advice)
+        for text, style in ((notice.message, "Hint"), (notice.advice, "NoticeAdvice")):
+            if text:
+                label = QLabel(text)
+                label.setWordWrap(True)
+                label.setObjectName(style)
+                label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+                layout.addWidget(label)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         for action in notice.actions:

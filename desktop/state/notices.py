@@ -105,32 +105,33 @@ def advice_for(error: BaseException, doing: str, backend: str = "") -> str:
     return _BUG
 
 
+# What a reading or writing error's message contains → what to do, the first match wins.
+_READ_ADVICE = (
+    (("truncated", "corrupt"), "The file is damaged or incomplete. Check that it opens in another program; "
+                               "if it was downloaded or copied, do that again."),
+    (("not an image", "unsupported"), "Tinct opens PNG, JPEG, TIFF, WebP, GIF, BMP and PNM photos: save it in one of these first."),
+    (("limit", "at least", "too long", ":1"),
+     "Resize the photo in another program (or, for a large one, raise TINCT_MAX_PIXELS), then open it again."),
+    (("permission",), "You may not read this file: check its permissions, or copy it to a folder of your own."),
+    (("memory",), "Close other photos or programs to free memory, then open it again."),
+    (("not found", "no such file"), "It was moved or deleted: open it from where it is now."),
+)
+_WRITE_ADVICE = (
+    (("already exists",), "Choose another name, or confirm replacing the file when the Save dialog asks."),
+    (("disk is full",), "Free some space on the disk, or save to another one."),
+    (("permission", "cannot write"), "Choose a folder you can write to (your Pictures folder, for one) and save again."),
+    (("jpeg cannot hold",), "Save it as PNG or TIFF instead."),
+    (("overwrite the input",), "Choose another name or folder: Tinct never replaces the original."),
+)
+
+
+def _first_advice(text: str, table, otherwise: str) -> str:
+    return next((advice for words, advice in table if any(word in text for word in words)), otherwise)
+
+
 def _read_advice(text: str) -> str:
-    if "truncated" in text or "corrupt" in text:
-        return ("The file is damaged or incomplete. Check that it opens in another program; "
-                "if it was downloaded or copied, do that again.")
-    if "not an image" in text or "unsupported" in text:
-        return "Tinct opens PNG, JPEG, TIFF, WebP, GIF, BMP and PNM photos: save it in one of these first."
-    if "limit" in text or "at least" in text or "too long" in text or ":1" in text:
-        return "Resize the photo in another program (or, for a large one, raise TINCT_MAX_PIXELS), then open it again."
-    if "permission" in text:
-        return "You may not read this file: check its permissions, or copy it to a folder of your own."
-    if "memory" in text:
-        return "Close other photos or programs to free memory, then open it again."
-    if "not found" in text or "no such file" in text:
-        return "It was moved or deleted: open it from where it is now."
-    return "Check that the file opens in another program."
+    return _first_advice(text, _READ_ADVICE, "Check that the file opens in another program.")
 
 
 def _write_advice(text: str) -> str:
-    if "already exists" in text:
-        return "Choose another name, or confirm replacing the file when the Save dialog asks."
-    if "disk is full" in text:
-        return "Free some space on the disk, or save to another one."
-    if "permission" in text or "cannot write" in text:
-        return "Choose a folder you can write to (your Pictures folder, for one) and save again."
-    if "jpeg cannot hold" in text:
-        return "Save it as PNG or TIFF instead."
-    if "overwrite the input" in text:
-        return "Choose another name or folder: Tinct never replaces the original."
-    return "Check the folder and the disk, then save again."
+    return _first_advice(text, _WRITE_ADVICE, "Check the folder and the disk, then save again.")
