@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from plugins.backbones import EfficientNetLite0, load_pretrained_weights
+from plugins.backbones import EfficientNetLite0, load_pretrained_weights, normalize_rgb
 from plugins.backends.gan.model import GANConfig, GANGenerator
 from training.losses import AB_SCALE
 
@@ -77,7 +77,7 @@ class ClassTeacher(nn.Module):
     @torch.no_grad()
     def forward(self, lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
         rgb = lab_to_srgb(lightness.float(), ab.float())
-        return torch.softmax(self.net.classify((rgb - 0.5) / 0.5), dim=1)
+        return torch.softmax(self.net.classify(normalize_rgb(rgb)), dim=1)
 
 
 @dataclass

@@ -10,14 +10,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from plugins.backbones import EfficientNetLite0, load_pretrained_weights
+from plugins.backbones import normalize_rgb
+
+from training.gan import ClassTeacher
 
 
 class TopOneClassifier:
     def __init__(self, batch_size: int = 16):
-        self.net = EfficientNetLite0(num_classes=1000)
-        load_pretrained_weights(self.net)
-        self.net.eval()
+        self.net = ClassTeacher().net  # the frozen ImageNet classifier the gan's class term uses
         self.batch_size = batch_size
 
     @torch.no_grad()
@@ -26,7 +26,7 @@ class TopOneClassifier:
         labels = []
         for start in range(0, len(photos), self.batch_size):
             x = torch.from_numpy(np.stack(photos[start : start + self.batch_size])).permute(0, 3, 1, 2).float()
-            labels.append(self.net.classify((x / 255.0 - 0.5) / 0.5).argmax(1))
+            labels.append(self.net.classify(normalize_rgb(x / 255.0)).argmax(1))
         return torch.cat(labels).numpy()
 
 

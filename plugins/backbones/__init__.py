@@ -4,6 +4,7 @@ from plugins.backbones.efficientnet_lite0 import (
     EfficientNetLite0,
     load_pretrained_weights,
     normalize_lightness,
+    normalize_rgb,
 )
 
-__all__ = ["EfficientNetLite0", "load_pretrained_weights", "normalize_lightness"]
+__all__ = ["EfficientNetLite0", "load_pretrained_weights", "normalize_lightness", "normalize_rgb"]

@@ -47,6 +47,11 @@ def normalize_lightness(lightness: torch.Tensor) -> torch.Tensor:
     return x.expand(-1, 3, -1, -1)
 
 
+def normalize_rgb(rgb: torch.Tensor) -> torch.Tensor:
+    """sRGB ``(N, 3, H, W)`` in 0..1 → the input the pretrained weights expect."""
+    return (rgb - 0.5) / 0.5
+
+
 class SameConv2d(nn.Conv2d):
     """Bias-free Conv2d with TensorFlow "same" padding, computed for the input at hand."""
 
