@@ -20,6 +20,7 @@ from typing import Mapping
 import cv2
 import numpy as np
 
+from plugins.filters import guided_filter
 from plugins.host.merge import upsample_ab
 
 MIN_RADIUS, MAX_RADIUS = 0.005, 0.25
@@ -310,7 +311,7 @@ def follow_edges(alpha: np.ndarray, inside: np.ndarray, radius: float, lightness
     spread = np.sqrt(np.maximum(sums[..., 2] / count - mean * mean, 0.0))
     beyond = np.maximum(np.abs(smooth - mean) - np.float32(TOLERANCE_SPREAD) * spread, 0.0) / np.float32(TOLERANCE_L)
     kept = alpha * np.exp(-0.5 * beyond * beyond) * seen
-    return guided_filter(kept.astype(np.float32), lightness / np.float32(100.0), 1, 0.03**2)
+    return _snapped(kept.astype(np.float32), lightness / np.float32(100.0), 1, 0.03**2)
 
 
 def _sums_within(planes: np.ndarray, radius: float) -> np.ndarray:
@@ -330,16 +331,9 @@ def _sums_within(planes: np.ndarray, radius: float) -> np.ndarray:
     return means
 
 
-def guided_filter(source: np.ndarray, guide: np.ndarray, window: int, eps: float) -> np.ndarray:
-    """He, Sun and Tang's guided filter of ``source`` (0..1) with ``guide`` (0..1), clipped to 0..1."""
-
-    def box(image: np.ndarray) -> np.ndarray:
-        return cv2.boxFilter(image, -1, (2 * window + 1, 2 * window + 1), borderType=cv2.BORDER_REFLECT)
-
-    mean_i, mean_p = box(guide), box(source)
-    a = (box(guide * source) - mean_i * mean_p) / (box(guide * guide) - mean_i * mean_i + np.float32(eps))
-    b = mean_p - a * mean_i
-    refined = np.clip(box(a) * guide + box(b), 0.0, 1.0).astype(np.float32)
+def _snapped(source: np.ndarray, guide: np.ndarray, window: int, eps: float) -> np.ndarray:
+    """The guided filter of a coverage ``source`` (0..1), clipped to 0..1 with rounding leftovers snapped."""
+    refined = np.clip(guided_filter(source, guide, window, eps), 0.0, 1.0).astype(np.float32)
     refined[refined < 1e-3] = 0.0  # rounding leftovers where the window saw no stroke at all
     refined[refined > 1.0 - 1e-3] = 1.0
     return refined

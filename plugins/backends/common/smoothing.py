@@ -10,8 +10,9 @@ below which a window counts as one surface.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
+
+from plugins.filters import guided_filter
 
 from plugins.types import BackendOption
 
@@ -36,19 +37,4 @@ def guided_smooth(lightness: np.ndarray, ab: np.ndarray, radius: int, eps: float
         return ab
     if lightness.shape != ab.shape[:2]:
         raise ValueError(f"L {lightness.shape} and ab {ab.shape[:2]} differ in size")
-    size = (2 * radius + 1, 2 * radius + 1)
-
-    def box(x: np.ndarray) -> np.ndarray:
-        return cv2.boxFilter(x, -1, size, borderType=cv2.BORDER_REFLECT)
-
-    guide = np.asarray(lightness, dtype=np.float32) / 100.0
-    mean_g = box(guide)
-    var_g = box(guide * guide) - mean_g * mean_g
-    out = np.empty_like(ab)
-    for c in range(2):
-        p = np.ascontiguousarray(ab[..., c])
-        mean_p = box(p)
-        slope = (box(guide * p) - mean_g * mean_p) / (var_g + eps)
-        offset = mean_p - slope * mean_g
-        out[..., c] = box(slope) * guide + box(offset)
-    return out
+    return guided_filter(ab, np.asarray(lightness, dtype=np.float32) / 100.0, radius, eps)
