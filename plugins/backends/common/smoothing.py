@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from plugins.filters import guided_filter
-
 from plugins.types import BackendOption
 
 DEFAULT_EPS = 1e-3
@@ -37,4 +35,6 @@ def guided_smooth(lightness: np.ndarray, ab: np.ndarray, radius: int, eps: float
         return ab
     if lightness.shape != ab.shape[:2]:
         raise ValueError(f"L {lightness.shape} and ab {ab.shape[:2]} differ in size")
+    from plugins.filters import guided_filter  # OpenCV only when smoothing runs: discovery stays cheap
+
     return guided_filter(ab, np.asarray(lightness, dtype=np.float32) / 100.0, radius, eps)
