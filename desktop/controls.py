@@ -1,4 +1,5 @@
-"""The colorize controls: backend (with version and license), samples, seed, working size, device, the backend's own options."""
+"""The colorize controls: backend (with version and license), samples, seed, working size, device, the backend's
+own options (a slider for a number, a spin box for a whole number, a drop-down list for a choice)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from desktop import theme
 from desktop.state.settings import ColorizeSettings
 from plugins.host.discovery import BackendEntry
 from plugins.host.runner import MAX_WORKING_SIZE, MIN_WORKING_SIZE
+from plugins.types import BackendOption, OptionKind
 
 DEVICE_LABELS = {"auto": "Automatic", "cpu": "CPU", "cuda": "CUDA (NVIDIA GPU)", "mps": "MPS (Apple GPU)"}
 SLIDER_STEPS = 1000
@@ -68,6 +70,56 @@ class NumberRow(QWidget):
         self.value_changed.emit(value)
 
 
+class IntegerRow(QSpinBox):
+    """A spin box for one whole-number option, with NumberRow's value()/set_value()/value_changed."""
+
+    value_changed = Signal(object)
+
+    def __init__(self, minimum: int, maximum: int, value: int, tooltip: str = ""):
+        super().__init__()
+        self.setRange(int(minimum), int(maximum))
+        self.setToolTip(tooltip)
+        self.set_value(value)
+        self.valueChanged.connect(lambda value: self.value_changed.emit(value))
+
+    def set_value(self, value) -> None:
+        self.setValue(int(round(float(value))))
+
+
+class ChoiceRow(QComboBox):
+    """A drop-down list for one choice option; its value is the chosen string."""
+
+    value_changed = Signal(object)
+
+    def __init__(self, choices: tuple[str, ...], value: str, tooltip: str = ""):
+        super().__init__()
+        for choice in choices:
+            self.addItem(choice, choice)
+        self.setToolTip(tooltip)
+        self.set_value(value)
+        self.currentIndexChanged.connect(lambda _index: self.value_changed.emit(self.value()))
+
+    def value(self) -> str:
+        return self.currentData()
+
+    def set_value(self, value) -> None:
+        self.setCurrentIndex(max(self.findData(value), 0))
+
+
+def option_control(option: BackendOption, value) -> NumberRow | IntegerRow | ChoiceRow:
+    """The control for one of a backend's own options, showing ``value`` (the saved one, if it
+    still fits the option, else its default)."""
+    try:
+        value = option.value_of(value)
+    except ValueError:  # saved for an older version of the option
+        value = option.default
+    if option.kind is OptionKind.CHOICE:
+        return ChoiceRow(option.choices, value, option.help)
+    if option.kind is OptionKind.INTEGER:
+        return IntegerRow(option.minimum, option.maximum, value, option.help)
+    return NumberRow(option.minimum, option.maximum, value, option.help)
+
+
 def section_title(text: str) -> QLabel:
     label = QLabel(text.upper())
     label.setObjectName("SectionTitle")
@@ -82,9 +134,9 @@ class ControlsPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._entries: dict[str, BackendEntry] = {}
-        self._params: dict[str, dict[str, float]] = {}
+        self._params: dict[str, dict[str, float | int | str]] = {}
         self._temperatures: dict[str, float] = {}  # per backend: each has its own default
-        self._param_rows: dict[str, NumberRow] = {}
+        self._param_rows: dict[str, NumberRow | IntegerRow | ChoiceRow] = {}
         self._loading = False
 
         self.backend = QComboBox()
@@ -212,12 +264,12 @@ class ControlsPanel(QWidget):
                                      f"from {entry.distribution}")
         wanted = self._wanted_samples
         self._loading = True
-        self.samples.setMaximum(info.max_samples)
-        self.samples.setValue(min(wanted, info.max_samples))
+        self.samples.setMaximum(info.sample_limit)
+        self.samples.setValue(min(wanted, info.sample_limit))
         self._loading = False
         self._wanted_samples = wanted  # a one-sample backend shows 1 but keeps the number asked for
-        self.samples.setEnabled(info.max_samples > 1)
-        self.samples.setToolTip("How many different colorizations to make" if info.max_samples > 1 else
+        self.samples.setEnabled(info.sample_limit > 1)
+        self.samples.setToolTip("How many different colorizations to make" if info.sample_limit > 1 else
                                 f"{info.name} makes one colorization per photo")
         self._fill_working_sizes(info.default_working_size)
         self._set_row_visible(self.temperature, info.has_temperature)
@@ -251,7 +303,7 @@ class ControlsPanel(QWidget):
         self._param_rows = {}
         saved = self._params.setdefault(entry.info.id, {})
         for option in entry.info.params:
-            row = NumberRow(option.minimum, option.maximum, saved.get(option.name, option.default), option.help)
+            row = option_control(option, saved.get(option.name, option.default))
             row.value_changed.connect(lambda value, name=option.name, backend=entry.info.id: self._param_set(backend, name, value))
             self.form.addRow(option.label, row)
             self._param_rows[option.name] = row
@@ -261,7 +313,7 @@ class ControlsPanel(QWidget):
         if backend_id and not self._loading:
             self._temperatures[backend_id] = value
 
-    def _param_set(self, backend_id: str, name: str, value: float) -> None:
+    def _param_set(self, backend_id: str, name: str, value: float | int | str) -> None:
         self._params.setdefault(backend_id, {})[name] = value
         self._changed()
 

@@ -1,5 +1,5 @@
 """The File menu's work: open, save the result, save all samples, comparison sheet, batch, reopen the last
-session, and the Plugins view."""
+session, the Plugins view, and locating a backend's weights file."""
 
 from __future__ import annotations
 
@@ -57,7 +57,10 @@ def save_result(window, target: Path | None = None) -> bool:
     target = Path(target)
     state.output_format = saving.SUFFIX_FORMATS.get(target.suffix.lower(), "png")
     state.last_save_folder = str(target.parent)
-    window.queue.save(saving.result_request(doc, run, target, overwrite), on_saved=_mark_saved(window, doc))
+    on_saved = _mark_saved(window, doc)
+    # Once the samples show the latest hints (an edit may still be applying): what is saved is what is shown.
+    window.hints.renderer.when_settled(
+        doc, lambda: window.queue.save(saving.result_request(doc, run, target, overwrite), on_saved=on_saved))
     return True
 
 
@@ -93,8 +96,9 @@ def save_all_samples(window, folder: Path | None = None) -> bool:
     if folder is None:
         return False
     window.store.state.last_save_folder = str(folder)
-    window.queue.save(saving.all_samples_request(doc, run, Path(folder), window.store.state.output_format),
-                      on_saved=_mark_saved(window, doc))
+    fmt, on_saved = window.store.state.output_format, _mark_saved(window, doc)
+    window.hints.renderer.when_settled(
+        doc, lambda: window.queue.save(saving.all_samples_request(doc, run, Path(folder), fmt), on_saved=on_saved))
     return True
 
 
@@ -108,7 +112,7 @@ def export_sheet(window, target: Path | None = None) -> bool:
         if target is None:
             return False
     window.store.state.last_save_folder = str(Path(target).parent)
-    window.queue.export_sheet(saving.sheet_request(doc, run, Path(target)))
+    window.hints.renderer.when_settled(doc, lambda: window.queue.export_sheet(saving.sheet_request(doc, run, Path(target))))
     return True
 
 
@@ -127,6 +131,38 @@ def show_batch(window) -> BatchDialog:
 def show_plugins(window) -> PluginsDialog:
     loaded = dict(window.queue.loaded_devices)
     dialog = PluginsDialog(window.host, loaded, window)
+    # A plugin installed, removed or switched: the window looks again, and the dialog shows what it found.
+    dialog.plugins_changed.connect(window.rediscover)
+    window.backends_ready.connect(lambda: dialog.fill(window.host, dict(window.queue.loaded_devices)))
     window._dialogs.append(dialog)
     dialog.show()
     return dialog
+
+
+def locate_weights(window, backend_id: str) -> None:
+    """Locate weights file… (offered when a backend's weights are missing or wrong): the user picks the file."""
+    with saving.roomy_file_dialogs(window):
+        path, _filter = QFileDialog.getOpenFileName(window, f"Locate the weights file of {backend_id}",
+                                                    str(Path.home()), "Weights (*.safetensors);;All files (*)")
+    if path:
+        add_weights_file(window, path)
+
+
+def add_weights_file(window, path: str | Path) -> None:
+    """Check ``path`` against the weights the found backends declare and copy it into the user models folder
+    (as ``tinct models add`` does), off the GUI thread; then look for backends again, weights now verified."""
+    from desktop import worker
+    from desktop.model_install import add_model
+
+    backends = [*window.host.backends, *window.host.switched_off] if window.host is not None else None
+
+    def added(report) -> None:
+        where = "was already in place" if report.already_there else f"is now in {report.path.parent}"
+        window.notices.info(f"Weights added for {', '.join(report.backends)}", f"{report.path.name} {where}. "
+                            "Colorize again.")
+        window.rediscover()
+
+    job = worker.GeneratorWorker(add_model, Path(path), backends)
+    job.returned.connect(added)
+    job.errored.connect(lambda error: window.notices.error("Could not add the weights file", str(error)))
+    job.start()

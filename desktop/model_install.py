@@ -7,8 +7,10 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 from desktop.plugin_install import InstallError
+from plugins.host.discovery import BackendEntry
 from plugins.weights import sha256_of, user_models_dir
 
 
@@ -19,15 +21,19 @@ class ModelReport:
     already_there: bool = False
 
 
-def add_model(file: str | os.PathLike) -> ModelReport:
-    """Copy a weights file an installed plugin declares into the user models folder, or refuse."""
-    from plugins.host import PluginHost
+def add_model(file: str | os.PathLike, backends: Iterable[BackendEntry] | None = None) -> ModelReport:
+    """Copy a weights file an installed plugin declares into the user models folder, or refuse.
 
+    ``backends``: whose declarations count (the app's, already found); by default every installed one."""
     source = Path(file).expanduser()
     if not source.is_file():
         raise InstallError(f"{source}: no such file")
+    if backends is None:
+        from plugins.host import PluginHost
+
+        backends = PluginHost.discover().backends
     models = user_models_dir().resolve()
-    declared = [(entry.info.id, weights) for entry in PluginHost.discover().backends
+    declared = [(entry.info.id, weights) for entry in backends
                 for weights in entry.info.weights if _inside(weights.path, models)]
     digest = sha256_of(source)
     matches = [(backend_id, w) for backend_id, w in declared if w.sha256 == digest]

@@ -36,11 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plugins.errors import TinctError
+from plugins.host.switches import SWITCHES_ENV
 from plugins.host.user_plugins import PLUGIN_DIR_ENV, user_plugin_dir
 from plugins.markers import ENTRY_POINT_GROUP, PROJECT_NAME
 
-__all__ = ["InstallError", "InstallReport", "RemoveReport", "user_plugin_dir", "install", "remove",
-           "backend_location", "read_index"]
+__all__ = ["InstallError", "InstallReport", "PreparedInstall", "RemoveReport", "user_plugin_dir", "install", "prepare",
+           "remove", "backend_location", "read_index", "forget_modules"]
 
 INDEX_NAME = "tinct-plugins.json"
 SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip")
@@ -48,7 +49,12 @@ BUILT_IN, ENVIRONMENT, USER_FOLDER, DIRECT = "built in", "environment", "user pl
 
 
 class InstallError(TinctError):
-    """A plugin or model file that was refused; the message is one line."""
+    """A plugin or model file that was refused; the message is one line, ``details`` (pip's output,
+    for one) what the app shows on demand."""
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.details = details
 
 
 @dataclass(frozen=True)
@@ -113,8 +119,51 @@ def backend_location(distribution: str) -> str:
 # ---------------------------------------------------------------- install
 
 
+@dataclass
+class PreparedInstall:
+    """A plugin built and checked in a staging folder beside the plugin folder, not yet in it: what
+    the app's confirm dialog shows. :meth:`commit` moves it into place; :meth:`discard` drops it."""
+
+    distribution: str
+    version: str
+    license: str
+    summary: str
+    homepage: str
+    backends: list[tuple[str, str]]
+    """``(id, name)`` of each backend it adds."""
+    folder: Path
+    replaces: str | None
+    """The version of it already in the plugin folder, which it replaces."""
+    _staging: Path
+    _files: list[str]
+
+    def commit(self) -> InstallReport:
+        """Move the files into the plugin folder (an older version's out first), or refuse."""
+        try:
+            index = read_index(self.folder)
+            old = index.get(canonical(self.distribution))
+            _check_overwrites(self._files, self.folder, index, canonical(self.distribution))
+            ids = [backend_id for backend_id, _name in self.backends]
+            _move_into_place(self._files, self._staging / "target", self.folder, self._staging, old, index, {
+                "name": self.distribution, "version": self.version, "files": self._files, "backends": ids})
+            if old is not None:
+                forget_modules(old["files"])  # this process imported the old version: the next discovery gets the new
+            importlib.invalidate_caches()
+            return InstallReport(self.distribution, self.version, ids, self.folder, old["version"] if old else None)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        shutil.rmtree(self._staging, ignore_errors=True)
+
+
 def install(path: str | os.PathLike) -> InstallReport:
     """Install a wheel, an sdist or a project folder into the user plugin folder, or refuse."""
+    return prepare(path).commit()
+
+
+def prepare(path: str | os.PathLike) -> PreparedInstall:
+    """Build and check a wheel, an sdist or a project folder in a staging folder, or refuse (nothing left behind)."""
     source = Path(path).expanduser().resolve()
     kind = _kind_of(source)
     folder = user_plugin_dir()
@@ -137,12 +186,38 @@ def install(path: str | os.PathLike) -> InstallReport:
         backends = _verify(target, folder, name)
         files = sorted(p.name for p in target.iterdir())
         _check_overwrites(files, folder, index, canonical(name))
-        _move_into_place(files, target, folder, staging, old, index, {
-            "name": name, "version": version, "files": files, "backends": backends})
-        importlib.invalidate_caches()
-        return InstallReport(name, version, backends, folder, old["version"] if old else None)
-    finally:
+        return PreparedInstall(name, version, _license(dist.metadata), dist.metadata["Summary"] or "",
+                               _homepage(dist.metadata), backends, folder, old["version"] if old else None,
+                               staging, files)
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _license(metadata) -> str:
+    text = metadata["License-Expression"] or metadata["License"] or ""
+    if not text.strip() or "\n" in text.strip():  # some put the whole licence text here
+        classifiers = [c.split(" :: ")[-1] for c in metadata.get_all("Classifier") or () if c.startswith("License ::")]
+        text = ", ".join(classifiers) or ("see its licence file" if text.strip() else "not stated")
+    return text.strip()
+
+
+def _homepage(metadata) -> str:
+    urls = metadata.get_all("Project-URL") or ()
+    for wanted in ("homepage", "home", "source", "repository"):
+        for entry in urls:
+            label, _, url = entry.partition(",")
+            if label.strip().lower().replace("-", "") == wanted:
+                return url.strip()
+    return metadata["Home-page"] or (urls[0].partition(",")[2].strip() if urls else "")
+
+
+def forget_modules(files: list[str]) -> None:
+    """Drop the modules of a plugin's top-level files from ``sys.modules`` (after it was removed or replaced)."""
+    tops = {name[:-3] if name.endswith(".py") else name for name in files
+            if not name.endswith((".dist-info", ".egg-info", ".pth", ".data"))}
+    for module in [m for m in sys.modules if m.split(".")[0] in tops]:
+        del sys.modules[module]
 
 
 def _kind_of(source: Path) -> str:
@@ -151,7 +226,14 @@ def _kind_of(source: Path) -> str:
     if not source.exists():
         raise InstallError(f"{source}: no such file or folder")
     if source.is_dir():
-        if (source / "pyproject.toml").is_file() or (source / "setup.py").is_file():
+        pyproject = source / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                tomllib.loads(pyproject.read_text())
+            except (ValueError, UnicodeDecodeError) as error:
+                raise InstallError(f"{source.name}: its pyproject.toml cannot be read ({error})") from None
+            return "project"
+        if (source / "setup.py").is_file():
             return "project"
         raise InstallError(not_a_distribution)
     lower = source.name.lower()
@@ -227,7 +309,8 @@ def _pip_install(source: Path, kind: str, target: Path) -> None:
     command.append(str(source))
     result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if result.returncode != 0:
-        raise InstallError(f"pip could not install {source.name}: {_pip_reason(result.stderr + result.stdout)}")
+        raise InstallError(f"pip could not install {source.name}: {_pip_reason(result.stderr + result.stdout)}",
+                           details=(result.stderr + result.stdout).strip())
 
 
 def _pip_reason(output: str) -> str:
@@ -296,7 +379,7 @@ sys.path.extend(json.loads(sys.argv[1]))
 from plugins.host.discovery import discover
 _pm, backends, failures = discover()
 print(json.dumps({
-    "backends": [[b.info.id, b.distribution] for b in backends],
+    "backends": [[b.info.id, b.distribution, b.info.name] for b in backends],
     "failures": [[f.name, f.distribution, f.stage, f.message] for f in failures],
 }))
 """
@@ -305,6 +388,7 @@ print(json.dumps({
 def _discover_elsewhere(extra_paths: list[Path], folder: Path, cwd: Path) -> dict:
     environment = {k: v for k, v in os.environ.items() if k != "TINCT_DISABLE_PLUGINS"}
     environment[PLUGIN_DIR_ENV] = str(folder)
+    environment[SWITCHES_ENV] = os.devnull  # a plugin switched off still owns its ids
     result = subprocess.run([sys.executable, "-c", _DISCOVER, json.dumps([str(p) for p in extra_paths])],
                             capture_output=True, text=True, env=environment, cwd=cwd, stdin=subprocess.DEVNULL,
                             timeout=300)
@@ -313,12 +397,13 @@ def _discover_elsewhere(extra_paths: list[Path], folder: Path, cwd: Path) -> dic
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _verify(target: Path, folder: Path, name: str) -> list[str]:
-    """Discovery without and with the staged plugin (before the folder, so it replaces an older copy)."""
+def _verify(target: Path, folder: Path, name: str) -> list[tuple[str, str]]:
+    """Discovery without and with the staged plugin (before the folder, so it replaces an older copy);
+    returns ``(id, name)`` of each backend it adds."""
     present = [folder] if folder.is_dir() else []
     before = _discover_elsewhere(present, folder, target.parent)
     after = _discover_elsewhere([target, *present], folder, target.parent)
-    owners = {backend_id: dist for backend_id, dist in before["backends"]}
+    owners = {backend_id: dist for backend_id, dist, _name in before["backends"]}
     mine = canonical(name)
     for failure_name, dist, stage, message in after["failures"]:
         if canonical(dist) == mine:
@@ -328,8 +413,8 @@ def _verify(target: Path, folder: Path, name: str) -> list[str]:
                 raise InstallError(f"{name}: backend id {taken.group(1)!r} is already taken by {owner} "
                                    f"({_where(owner, folder)})")
             raise InstallError(f"{name}: entry point {failure_name} failed at {stage}: {message}")
-    backends = [backend_id for backend_id, dist in after["backends"] if canonical(dist) == mine]
-    for backend_id in backends:
+    backends = [(backend_id, title) for backend_id, dist, title in after["backends"] if canonical(dist) == mine]
+    for backend_id, _title in backends:
         owner = owners.get(backend_id)
         if owner is not None and canonical(owner) != mine:
             raise InstallError(f"{name}: backend id {backend_id!r} is already taken by {owner} "
@@ -422,6 +507,7 @@ def remove(name: str) -> RemoveReport:
             raise InstallError(f"could not remove {entry['name']} from {folder}: {error}") from error
     finally:
         shutil.rmtree(trash, ignore_errors=True)
+    forget_modules(entry["files"])
     importlib.invalidate_caches()
     return RemoveReport(entry["name"], entry["version"], list(entry.get("backends", ())))
 

@@ -52,7 +52,7 @@ def main(target: str = "docs/screenshot.png", size: tuple[int, int] = (1440, 900
     backend_id = _pick_backend(window.host)
     controls = window.controls
     controls.backend.setCurrentIndex(controls.backend.findData(backend_id))
-    controls.samples.setValue(min(4, window.host.get(backend_id).info.max_samples))
+    controls.samples.setValue(min(4, window.host.get(backend_id).info.sample_limit))
     controls.seed.setValue(3)
     window.open_paths([sample_photo(name) for name in PHOTOS])
     window.session.set_current(window.session.photos[0])

@@ -5,8 +5,8 @@ desktop application. A plugin needs only these names::
 
     from plugins import hookimpl, Colorizer, ColorizerInfo, ColorizeOptions, Progress, Sample
 
-and, for extra numeric options, weights and capabilities, ``BackendOption``,
-``WeightsFile`` and ``Capability``; ``ColorHint`` for the user's color hints a backend
+and, for a backend's own options (numbers, whole numbers, choices), weights and capabilities,
+``BackendOption`` (with ``OptionKind``), ``WeightsFile`` and ``Capability``; ``ColorHint`` for the user's color hints a backend
 with ``Capability.HINTS`` receives. A restoration step (run on the lightness before any
 backend) needs ``Restorer``, ``RestorerInfo`` and ``RestoreResult``. ``API_VERSION`` is the API's ``(major, minor)`` version.
 
@@ -23,6 +23,7 @@ from plugins.types import (
     ColorHint,
     ColorizeOptions,
     ColorizerInfo,
+    OptionKind,
     Progress,
     RestoreResult,
     RestorerInfo,
@@ -38,6 +39,7 @@ __all__ = [
     "ColorizeOptions",
     "Colorizer",
     "ColorizerInfo",
+    "OptionKind",
     "Progress",
     "RestoreResult",
     "Restorer",

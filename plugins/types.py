@@ -21,12 +21,13 @@ from typing import Mapping, Sequence, Union
 
 import numpy as np
 
-API_VERSION = (1, 1)
+API_VERSION = (1, 2)
 """The plugin API's version, ``(major, minor)``. The minor number grows when the API gains
 something a backend may use (backends written for an older minor version keep working);
 the major number when something a backend relies on changes. 1.0: the first published API.
 1.1: :class:`ColorHint`, ``ColorizeOptions.hints`` and ``ColorizeOptions.reference``
-(``Capability.HINTS`` and ``Capability.REFERENCE`` are no longer reserved)."""
+(``Capability.HINTS`` and ``Capability.REFERENCE`` are no longer reserved). 1.2: integer and choice
+options (:class:`OptionKind`, ``BackendOption.integer`` and ``BackendOption.choice``)."""
 
 DEVICES = ("cpu", "cuda", "mps")
 MAX_HINT_CHROMA = 128.0
@@ -66,24 +67,113 @@ class WeightsFile:
             raise ValueError(f"sha256 of {self.path.name} must be 64 hex digits")
 
 
+class OptionKind(str, enum.Enum):
+    """What values a :class:`BackendOption` takes, and so which control the app shows for it."""
+
+    NUMBER = "number"
+    """Any number from ``minimum`` to ``maximum`` (a slider with a spin box); the value is a ``float``."""
+    INTEGER = "integer"
+    """A whole number from ``minimum`` to ``maximum`` (a spin box); the value is an ``int``."""
+    CHOICE = "choice"
+    """One of the strings in ``choices`` (a drop-down list); the value is that ``str``."""
+
+
+OptionValue = Union[float, int, str]
+_OPTION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 @dataclass(frozen=True)
 class BackendOption:
-    """A numeric option a backend exposes beyond the common ones (e.g. diversity).
+    """An option a backend exposes beyond the common ones (e.g. diversity, a palette).
 
-    The app shows it as a slider or spin box; its value reaches
-    :meth:`Colorizer.colorize` in ``options.params[name]``.
+    Three kinds (:class:`OptionKind`): a number in ``minimum..maximum`` (the default, made by
+    ``BackendOption(name, label, default, minimum, maximum, help)``), a whole number
+    (:meth:`integer`) or one of a few named choices (:meth:`choice`). The app shows a slider,
+    a spin box or a drop-down list; ``tinct colorize --param NAME=VALUE`` sets it. Its value
+    reaches :meth:`Colorizer.colorize` in ``options.params[name]`` as a ``float``, an ``int``
+    or a ``str``: the default, or the user's value (a number clamped to ``minimum..maximum``).
     """
 
     name: str
+    """Letters, digits, ``_`` and ``-``, starting with a letter or ``_``: what ``--param`` takes."""
     label: str
-    default: float
-    minimum: float
-    maximum: float
+    default: OptionValue
+    minimum: float | None = None
+    maximum: float | None = None
     help: str = ""
+    kind: OptionKind = OptionKind.NUMBER
+    choices: tuple[str, ...] = ()
+    """The values of a choice option, in the order the app lists them."""
+
+    @classmethod
+    def integer(cls, name: str, label: str, default: int, minimum: int, maximum: int, help: str = "") -> BackendOption:
+        """A whole-number option, shown as a spin box."""
+        return cls(name, label, default, minimum, maximum, help, OptionKind.INTEGER)
+
+    @classmethod
+    def choice(cls, name: str, label: str, default: str, choices: Sequence[str], help: str = "") -> BackendOption:
+        """An option that is one of ``choices`` (strings), shown as a drop-down list."""
+        return cls(name, label, default, None, None, help, OptionKind.CHOICE, tuple(choices))
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _OPTION_NAME.match(self.name):
+            raise ValueError(f"option name {self.name!r} must match {_OPTION_NAME.pattern}")
+        try:
+            kind = OptionKind(self.kind)
+        except ValueError:
+            raise ValueError(f"option {self.name}: kind must be one of {[k.value for k in OptionKind]}") from None
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "choices", tuple(self.choices))
+        if kind is OptionKind.CHOICE:
+            self._check_choices()
+            return
+        if self.choices:
+            raise ValueError(f"option {self.name}: only a choice option has choices")
+        if not all(_is_number(v) for v in (self.default, self.minimum, self.maximum)):
+            raise ValueError(f"option {self.name}: default, minimum and maximum must be finite numbers")
+        if kind is OptionKind.INTEGER and not all(float(v).is_integer() for v in (self.default, self.minimum, self.maximum)):
+            raise ValueError(f"option {self.name}: an integer option's default, minimum and maximum are whole numbers")
         if not self.minimum <= self.default <= self.maximum:
             raise ValueError(f"option {self.name}: default outside [minimum, maximum]")
+        convert = int if kind is OptionKind.INTEGER else float
+        for attribute in ("default", "minimum", "maximum"):
+            object.__setattr__(self, attribute, convert(getattr(self, attribute)))
+
+    def _check_choices(self) -> None:
+        if not self.choices or not all(isinstance(c, str) and c.strip() for c in self.choices):
+            raise ValueError(f"option {self.name}: a choice option needs one or more non-empty strings in choices")
+        if len(set(self.choices)) != len(self.choices):
+            raise ValueError(f"option {self.name}: its choices must differ from one another")
+        if self.default not in self.choices:
+            raise ValueError(f"option {self.name}: default {self.default!r} is not one of its choices")
+        if self.minimum is not None or self.maximum is not None:
+            raise ValueError(f"option {self.name}: a choice option has no minimum or maximum")
+
+    def value_of(self, value: object) -> OptionValue:
+        """The value the backend gets for ``value`` (a number, or text as typed on a command line):
+        a number clamped to ``minimum..maximum``; ValueError, in words, for one that cannot be."""
+        if self.kind is OptionKind.CHOICE:
+            if value not in self.choices:
+                raise ValueError(f"option {self.name} is one of {', '.join(self.choices)}, not {value!r}")
+            return str(value)
+        number = value
+        if isinstance(value, str):
+            try:
+                number = float(value.strip())
+            except ValueError:
+                number = None
+        if not _is_number(number):
+            raise ValueError(f"option {self.name} is a number from {self.minimum:g} to {self.maximum:g}, not {value!r}")
+        if self.kind is OptionKind.INTEGER:
+            if not float(number).is_integer():
+                raise ValueError(f"option {self.name} is a whole number from {self.minimum:g} to {self.maximum:g}, "
+                                 f"not {value!r}")
+            return int(min(max(int(number), self.minimum), self.maximum))
+        return float(min(max(float(number), self.minimum), self.maximum))
 
 
 @dataclass(frozen=True)
@@ -99,8 +189,10 @@ class ColorizerInfo:
     """License of the model weights and code, e.g. ``"Apache-2.0"``."""
     description: str = ""
     max_samples: int = 1
-    """The most samples one call of ``colorize`` can make."""
+    """The most samples one call of ``colorize`` can make. Only a backend with ``Capability.SAMPLES``
+    is ever asked for more than one (see :attr:`sample_limit`)."""
     capabilities: frozenset[Capability] = frozenset()
+    """A set (any iterable) of :class:`Capability` members or their names, or a single one."""
     devices: tuple[str, ...] = ("cpu",)
     """Devices the backend can run on, a subset of ``("cpu", "cuda", "mps")``."""
     weights: tuple[WeightsFile, ...] = ()
@@ -121,9 +213,28 @@ class ColorizerInfo:
         unknown = set(self.devices) - set(DEVICES)
         if unknown or not self.devices:
             raise ValueError(f"backend {self.id}: devices must be a non-empty subset of {DEVICES}")
-        object.__setattr__(self, "capabilities", frozenset(Capability(c) for c in self.capabilities))
+        capabilities = self.capabilities
+        if isinstance(capabilities, str):  # one Capability (a str enum) or its name, not its letters
+            capabilities = (capabilities,)
+        try:
+            object.__setattr__(self, "capabilities", frozenset(Capability(c) for c in capabilities))
+        except (TypeError, ValueError):
+            names = ", ".join(f"Capability.{c.name}" for c in Capability)
+            raise ValueError(f"backend {self.id}: capabilities must be a set of {names}, "
+                             f"not {self.capabilities!r}") from None
         object.__setattr__(self, "weights", tuple(self.weights))
         object.__setattr__(self, "params", tuple(self.params))
+        if not all(isinstance(option, BackendOption) for option in self.params):
+            raise ValueError(f"backend {self.id}: params must be BackendOption entries")
+        names = [option.name for option in self.params]
+        if len(set(names)) != len(names):
+            raise ValueError(f"backend {self.id}: two options have the same name")
+
+    @property
+    def sample_limit(self) -> int:
+        """The most samples the host asks for in one call: ``max_samples`` for a backend with
+        ``Capability.SAMPLES``, 1 for any other."""
+        return self.max_samples if Capability.SAMPLES in self.capabilities else 1
 
 
 @dataclass(frozen=True)
@@ -194,8 +305,9 @@ class ColorizeOptions:
     """The device the backend was loaded on: ``"cpu"``, ``"cuda"`` or ``"mps"``."""
     half: bool = False
     """Run in float16 (only ever set on CUDA for backends with ``supports_half``)."""
-    params: Mapping[str, float] = field(default_factory=dict)
-    """Values of the backend's own :class:`BackendOption` entries, by name."""
+    params: Mapping[str, OptionValue] = field(default_factory=dict)
+    """Values of the backend's own :class:`BackendOption` entries, by name: a ``float`` for a number
+    option, an ``int`` for an integer option, a ``str`` for a choice option."""
     hints: tuple[ColorHint, ...] = ()
     """The user's color hints, in the order given (a later one wins where two overlap). Only a
     backend with ``Capability.HINTS`` sees them; for any other the host applies them itself."""

@@ -12,6 +12,7 @@ from plugins.errors import WeightsError
 from plugins.types import WeightsFile
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
 
 _digest_cache: dict[tuple[str, int, int], str] = {}
@@ -46,18 +47,40 @@ def sha256_of(path: Path) -> str:
     return hexdigest
 
 
-def verify(file: WeightsFile) -> None:
-    """Raise :class:`WeightsError` unless the file exists and matches its sha256."""
-    if not file.path.is_file():
-        raise WeightsError(f"weights file {file.path.name} is missing (expected at {file.path})")
-    if not os.access(file.path, os.R_OK):
-        raise WeightsError(f"weights file {file.path.name} is not readable")
-    actual = sha256_of(file.path)
-    if actual != file.sha256:
+def verify(file: WeightsFile | str | os.PathLike, sha256: str | None = None) -> str:
+    """Raise :class:`WeightsError` unless the file exists, is readable and matches its sha256;
+    return its sha256.
+
+    ``file`` is a :class:`WeightsFile`, or a path with the ``sha256`` it must have. A path without
+    one is only checked for being there and readable, and its digest returned (what to write into
+    the plugin's ``WeightsFile``).
+    """
+    if isinstance(file, WeightsFile):
+        path, expected = file.path, file.sha256
+    else:
+        path, expected = Path(file), None if sha256 is None else WeightsFile(Path(file), sha256).sha256
+    if not path.is_file():
+        raise WeightsError(f"weights file {path.name} is missing (expected at {path})")
+    if not os.access(path, os.R_OK):
+        raise WeightsError(f"weights file {path.name} is not readable")
+    actual = sha256_of(path)
+    if expected is not None and actual != expected:
         raise WeightsError(
-            f"weights file {file.path.name} is corrupt or the wrong version: "
-            f"sha256 {actual[:12]}… does not match the expected {file.sha256[:12]}…"
+            f"weights file {path.name} is corrupt or the wrong version: "
+            f"sha256 {actual[:12]}… does not match the expected {expected[:12]}…"
         )
+    return actual
+
+
+def load_arrays(file: WeightsFile) -> dict[str, "np.ndarray"]:
+    """Verify ``file`` and read its tensors with safetensors as numpy arrays: for backends without torch."""
+    from safetensors.numpy import load_file
+
+    verify(file)
+    try:
+        return load_file(str(file.path))
+    except Exception as error:  # safetensors raises its own error types for bad headers
+        raise WeightsError(f"weights file {file.path.name} cannot be read: {error}") from error
 
 
 def load_state_dict(file: WeightsFile, device: str = "cpu") -> dict[str, "torch.Tensor"]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from plugins import ColorizeOptions, Colorizer, ColorizerInfo, Sample, hookimpl
+from plugins import Capability, ColorizeOptions, Colorizer, ColorizerInfo, Sample, hookimpl
 
 
 def make_plugin(name: str, *classes: type) -> types.SimpleNamespace:
@@ -29,8 +29,10 @@ def make_plugin(name: str, *classes: type) -> types.SimpleNamespace:
 
 def backend_class(backend_id: str, colorize, *, max_samples: int = 4, load=None) -> type[Colorizer]:
     """A Colorizer subclass whose colorize (and optionally load) are the given functions."""
+    capabilities = {Capability.SAMPLES} if max_samples > 1 else set()
     namespace = {
-        "info": ColorizerInfo(id=backend_id, name=backend_id, version="0.0.1", license="MIT", max_samples=max_samples),
+        "info": ColorizerInfo(id=backend_id, name=backend_id, version="0.0.1", license="MIT", max_samples=max_samples,
+                              capabilities=capabilities),
         "colorize": colorize,
     }
     if load is not None:

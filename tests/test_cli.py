@@ -260,8 +260,17 @@ def test_plugins_list_shows_the_installed_test_backend(capsys):
     [entry] = [b for b in report["backends"] if b["id"] == "testbackend"]
     assert entry["distribution"] == "tinct-testbackend"
     assert entry["weights"] == "none needed" and entry["max_samples"] == 8 and "cpu" in entry["devices"]
+    assert entry["description"] == "Paints each sample one known flat color. For tests only."
+    assert entry["options"] == [{"name": "chroma", "kind": "number", "default": 30.0, "minimum": 0.0, "maximum": 60.0,
+                                 "choices": [], "help": "How colorful each sample is."}]
+    ids = [b["id"] for b in report["backends"]]
+    assert ids == sorted(ids) and {"regression", "cic", "testbackend"} <= set(ids)
     code, _, out = run_cli(capsys, "plugins", "list")
     assert code == 0 and "testbackend 1.0.0" in out and "from tinct-testbackend, license Apache-2.0" in out
+    assert "testbackend 1.0.0  (Test backend (flat colors))\n    Paints each sample one known flat color." in out
+    assert "    option chroma=30 (0..60): How colorful each sample is." in out
+    listed = [line.split()[0] for line in out.splitlines() if line and not line.startswith(" ")]
+    assert listed == sorted(listed)
 
 
 def test_devices_lists_the_cpu(capsys):
@@ -301,6 +310,8 @@ def test_param_sets_a_backend_option_and_a_bad_one_is_refused(tmp_path, capsys):
     assert np.ptp(gray_rgb, axis=-1).max() <= 1 and np.ptp(vivid_rgb, axis=-1).max() > 20
     code, err, _ = run_cli(capsys, "colorize", photo, "-o", tmp_path / "x", "--param", "nope=1", *BACKEND)
     assert code == EXIT_USAGE and err == ["error: testbackend has no option 'nope'"]
+    code, err, _ = run_cli(capsys, "colorize", photo, "-o", tmp_path / "x", "--param", "chroma=lots", *BACKEND)
+    assert code == EXIT_USAGE and err == ["error: testbackend: option chroma is a number from 0 to 60, not 'lots'"]
     with pytest.raises(SystemExit) as stop:
-        run_cli(capsys, "colorize", photo, "-o", tmp_path / "x", "--param", "chroma=lots", *BACKEND)
-    assert stop.value.code == EXIT_USAGE and "NAME=NUMBER" in capsys.readouterr().err
+        run_cli(capsys, "colorize", photo, "-o", tmp_path / "x", "--param", "chroma", *BACKEND)
+    assert stop.value.code == EXIT_USAGE and "NAME=VALUE" in capsys.readouterr().err

@@ -71,3 +71,36 @@ def test_the_seed_box_shows_the_largest_seed_whole(qtbot):
     qtbot.wait(10)
     text = controls.seed.lineEdit()
     assert text.fontMetrics().horizontalAdvance(text.text()) <= text.width()
+
+
+def test_each_kind_of_backend_option_gets_its_control_and_its_value_type(qtbot):
+    from PySide6.QtWidgets import QComboBox, QSpinBox
+
+    from desktop.controls import NumberRow
+    from plugins import BackendOption
+
+    options = (BackendOption.choice("palette", "Palette", "postcard", ("postcard", "portrait", "autochrome")),
+               BackendOption.integer("wash", "Brush softness", 4, 0, 16),
+               BackendOption("strength", "Strength", 1.0, 0.0, 1.5))
+    tinted = entry("tinted", 1)
+    tinted.cls.info = replace(tinted.cls.info, params=options)
+    controls = ControlsPanel()
+    qtbot.addWidget(controls)
+    controls.set_backends([tinted], {}, "tinted")
+    rows = controls._param_rows
+    assert isinstance(rows["palette"], QComboBox) and isinstance(rows["wash"], QSpinBox)
+    assert isinstance(rows["strength"], NumberRow)
+    assert [rows["palette"].itemText(i) for i in range(3)] == ["postcard", "portrait", "autochrome"]
+    assert (rows["wash"].minimum(), rows["wash"].maximum()) == (0, 16)
+    assert controls.settings().params == {"palette": "postcard", "wash": 4, "strength": 1.0}
+    with qtbot.waitSignal(controls.settings_changed) as changed:
+        rows["palette"].setCurrentIndex(2)
+    assert changed.args[0].params["palette"] == "autochrome"
+    rows["wash"].setValue(9)
+    params = controls.settings().params
+    assert params == {"palette": "autochrome", "wash": 9, "strength": 1.0} and type(params["wash"]) is int
+    # Remembered values come back; one the option no longer takes falls back to its default.
+    controls.set_settings(ColorizeSettings(backend_id="tinted", params={"palette": "portrait", "wash": 12}))
+    assert controls.settings().params == {"palette": "portrait", "wash": 12, "strength": 1.0}
+    controls.set_settings(ColorizeSettings(backend_id="tinted", params={"palette": "neon", "wash": 3.5}))
+    assert controls.settings().params == {"palette": "postcard", "wash": 4, "strength": 1.0}

@@ -49,9 +49,9 @@ def share_of_hint(result: np.ndarray, backend: tuple[float, float], hint: tuple[
 # --- the API type ----------------------------------------------------------------------
 
 
-def test_the_api_version_is_1_1_and_documented():
-    assert API_VERSION == (1, 1) and plugins.API_VERSION is API_VERSION
-    assert "API version **1.1** (`plugins.API_VERSION == (1, 1)`)" in DOC.read_text()
+def test_the_api_version_is_1_2_and_documented():
+    assert API_VERSION == (1, 2) and plugins.API_VERSION is API_VERSION
+    assert "API version **1.2** (`plugins.API_VERSION == (1, 2)`)" in DOC.read_text()
 
 
 def test_every_options_field_and_hint_field_is_documented():
@@ -190,7 +190,7 @@ def gray_backend(backend_id: str, capabilities=frozenset(), samples: int = 1, ra
             yield Sample(index, np.zeros(shape + (2,), np.float32))
 
     info = ColorizerInfo(id=backend_id, name=backend_id, version="1", license="MIT", max_samples=samples,
-                         capabilities=frozenset(capabilities))
+                         capabilities=frozenset(capabilities) | ({Capability.SAMPLES} if samples > 1 else set()))
     return type(f"Gray_{backend_id}", (Colorizer,), {"info": info, "colorize": colorize})
 
 

@@ -197,6 +197,13 @@ def bad_input(kind: str, root: Path) -> tuple[list[str], str]:
         text = (folder / "pyproject.toml").read_text()
         (folder / "pyproject.toml").write_text(text.split('[project.entry-points')[0])
         return ["plugins", "install", str(folder)], "has no tinct.colorizers entry point"
+    if kind == "a project whose pyproject.toml cannot be read":
+        folder = project(root / "src", "tinct-needy", "tinct_needy")
+        (folder / "pyproject.toml").write_text('[project\nname = "tinct-needy"\n')
+        return ["plugins", "install", str(folder)], "tinct_needy-1.0.0: its pyproject.toml cannot be read"
+    if kind == "a model file whose sha256 matches nothing":
+        (root / "model.safetensors").write_bytes(b"not the weights anyone declared")
+        return ["models", "add", str(root / "model.safetensors")], "model.safetensors (sha256 "
     if kind == "the removal of a built-in":
         return ["plugins", "remove", "regression"], "regression is built into Tinct and cannot be removed"
     if kind == "the removal of a plugin in the environment":
@@ -210,8 +217,8 @@ def bad_input(kind: str, root: Path) -> tuple[list[str], str]:
     "a text file", "a folder without a project", "a zip that is not a wheel", "a wheel for another platform",
     "a wheel for another Python", "a wheel whose entry point fails at import", "an id an installed plugin has",
     "the id of a built-in", "a requirement that conflicts with Tinct's", "a requirement Tinct lacks",
-    "not a Tinct plugin", "the removal of a built-in", "the removal of a plugin in the environment",
-    "the removal of nothing installed",
+    "not a Tinct plugin", "a project whose pyproject.toml cannot be read", "a model file whose sha256 matches nothing",
+    "the removal of a built-in", "the removal of a plugin in the environment", "the removal of nothing installed",
 ])
 def test_bad_input_is_one_line_exit_2_and_the_plugin_folder_is_unchanged(tmp_path, plugin_dir, installed, capsys,
                                                                          kind):

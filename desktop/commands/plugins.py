@@ -27,17 +27,18 @@ def plugin_report(host: PluginHost) -> dict:
                 "weights": weights.state,
                 "weights_error": weights.message or None,
                 "devices": list(info.devices),
-                "max_samples": info.max_samples,
+                "max_samples": info.sample_limit,
                 "capabilities": sorted(c.value for c in info.capabilities),
-                "options": [{"name": o.name, "default": o.default, "minimum": o.minimum, "maximum": o.maximum,
-                             "help": o.help} for o in info.params],
+                "options": [{"name": o.name, "kind": o.kind.value, "default": o.default, "minimum": o.minimum,
+                             "maximum": o.maximum, "choices": list(o.choices), "help": o.help} for o in info.params],
             }
         )
     broken = [
         {"name": f.name, "distribution": f.distribution, "stage": f.stage, "error": f.message}
         for f in sorted(host.failures, key=lambda f: f.name)
     ]
-    return {"backends": backends, "broken": broken}
+    switched_off = sorted(entry.info.id for entry in getattr(host, "switched_off", ()))
+    return {"backends": backends, "broken": broken, "switched_off": switched_off}
 
 
 def run_plugins(args: argparse.Namespace) -> int:
@@ -84,7 +85,16 @@ def run_plugins_list(args: argparse.Namespace) -> int:
         if b["weights_error"]:
             print(f"    {b['weights_error']}")
         for o in b["options"]:
-            print(f"    option {o['name']}={o['default']:g} ({o['minimum']:g}..{o['maximum']:g}): {o['help']}")
+            print(f"    option {o['name']}={_option_values(o)}: {o['help']}")
     for f in report["broken"]:
         print(f"BROKEN {f['name']} (from {f['distribution']}): {f['stage']} failed: {f['error']}")
+    for backend_id in report["switched_off"]:
+        print(f"switched off: {backend_id} (tick it in the app's Installed Backends to use it again)")
     return 0
+
+
+def _option_values(option: dict) -> str:
+    """``default (minimum..maximum)``, or ``default (one of a, b, c)`` for a choice."""
+    if option["kind"] == "choice":
+        return f"{option['default']} (one of {', '.join(option['choices'])})"
+    return f"{option['default']:g} ({option['minimum']:g}..{option['maximum']:g})"

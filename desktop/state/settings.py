@@ -1,5 +1,5 @@
 """The user's last choices: colorize settings, output format, recent files, the folder saved to last,
-the size of the sample tiles and the brush.
+the size of the sample tiles and the brush, the color hints' recent colors.
 
 Kept as JSON in the platform's config folder by the app; tests give a path under
 ``tmp_path`` or ``None`` (memory only), so no test ever touches the real file.
@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from desktop.state.combine import DEFAULT_SIZE, DEFAULT_SOFTNESS
+from desktop.state.hints import HEX_COLOR, RECENT_COLORS
 
 RECENT_LIMIT = 10
 MAX_TILE_SIZE = 1000
@@ -31,7 +32,8 @@ class ColorizeSettings:
     device: str = "auto"
     temperature: float | None = None
     """None means the backend's default."""
-    params: dict[str, float] = field(default_factory=dict)
+    params: dict[str, float | int | str] = field(default_factory=dict)
+    """The backend's own options: numbers, whole numbers and choices (strings)."""
 
     def with_changes(self, **changes) -> "ColorizeSettings":
         return replace(self, **changes)
@@ -52,6 +54,8 @@ class StoredState:
     brush_softness: int = round(DEFAULT_SOFTNESS * 100)
     brush_snap: bool = True
     """Edge-aware strokes ("Snap to edges")."""
+    recent_colors: list[str] = field(default_factory=list)
+    """The color hints' colors used last, ``#rrggbb``, the latest first."""
 
 
 def _typed(raw: dict, name: str, kind: type | tuple[type, ...], default):
@@ -90,8 +94,14 @@ def colorize_settings_from(raw: object) -> ColorizeSettings:
         working_size=_count(raw, "working_size", default.working_size),
         device=_typed(raw, "device", str, default.device),
         temperature=float(temperature) if _finite(temperature) else None,
-        params={str(k): float(v) for k, v in params.items() if _finite(v)} if isinstance(params, dict) else {},
+        params={str(k): v for k, v in params.items() if _finite(v) or isinstance(v, str)}
+        if isinstance(params, dict) else {},
     )
+
+
+def _recent_colors(raw: object) -> list[str]:
+    colors = [c.lower() for c in raw if isinstance(c, str) and HEX_COLOR.match(c.lower())] if isinstance(raw, list) else []
+    return list(dict.fromkeys(colors))[:RECENT_COLORS]
 
 
 def default_settings_path() -> Path:
@@ -128,6 +138,7 @@ class SettingsStore:
             brush_size=_ranged(raw, "brush_size", 1, 100, DEFAULT_SIZE),
             brush_softness=_ranged(raw, "brush_softness", 0, 100, round(DEFAULT_SOFTNESS * 100)),
             brush_snap=_typed(raw, "brush_snap", bool, True),
+            recent_colors=_recent_colors(raw.get("recent_colors")),
         )
 
     def save(self) -> None:

@@ -129,16 +129,18 @@ def _unregister_pending(pm: pluggy.PluginManager, origins: dict[str, str]) -> li
 
 
 def collect_backends(
-    pm: pluggy.PluginManager, origins: dict[str, str], disabled: frozenset[str]
+    pm: pluggy.PluginManager, origins: dict[str, str], disabled: frozenset[str], left_out: list | None = None
 ) -> tuple[list[BackendEntry], list[PluginFailure]]:
-    """Call every plugin's ``register_colorizers`` separately and check what it returns."""
+    """Call every plugin's ``register_colorizers`` separately and check what it returns; the entries
+    of disabled ids go to ``left_out``."""
     return _collect(pm.hook.register_colorizers.get_hookimpls(), origins, disabled, _check_backend_class,
-                    BackendEntry, "backend")
+                    BackendEntry, "backend", left_out)
 
 
-def _collect(impls, origins: dict[str, str], disabled: frozenset[str], check, make_entry, kind: str):
+def _collect(impls, origins: dict[str, str], disabled: frozenset[str], check, make_entry, kind: str,
+             left_out: list | None = None):
     """Each hook implementation called on its own: its failure, a class that fails ``check`` or an id
-    already taken is a PluginFailure of that plugin alone; disabled ids are left out."""
+    already taken is a PluginFailure of that plugin alone; disabled ids are left out (into ``left_out``)."""
     entries, failures, ids = [], [], set()
     for impl in impls:
         name = impl.plugin_name
@@ -156,6 +158,8 @@ def _collect(impls, origins: dict[str, str], disabled: frozenset[str], check, ma
                 failures.append(PluginFailure(name, distribution, "register", problem))
                 continue
             if cls.info.id in disabled:
+                if left_out is not None:
+                    left_out.append(make_entry(cls, name, distribution))
                 continue
             ids.add(cls.info.id)
             entries.append(make_entry(cls, name, distribution))
@@ -178,10 +182,15 @@ def _check_backend_class(cls: object) -> str | None:
 
 
 def discover(
-    extra_plugins: Iterable[object] = (), *, entry_points: bool = True
+    extra_plugins: Iterable[object] = (), *, entry_points: bool = True, left_out: list | None = None
 ) -> tuple[pluggy.PluginManager, list[BackendEntry], list[PluginFailure]]:
-    """Build a manager, load entry points and ``extra_plugins``, and collect backends."""
+    """Build a manager, load entry points and ``extra_plugins``, and collect backends (those with
+    disabled ids into ``left_out``)."""
+    from plugins.host.switches import switched_off
+
     disabled = disabled_names()
+    # Backends the user switched off are imported and listed (so they can be switched on), not used.
+    switched = switched_off()
     pm = make_plugin_manager()
     if entry_points:
         from plugins.host.user_plugins import add_user_plugin_dir
@@ -202,7 +211,7 @@ def discover(
             pm.register(plugin, name=name)
         except PLUGIN_FAILURES as error:
             failures.append(PluginFailure(name, "(registered directly)", "register", describe(error)))
-    backends, register_failures = collect_backends(pm, origins, disabled)
+    backends, register_failures = collect_backends(pm, origins, disabled | switched, left_out)
     return pm, backends, failures + register_failures
 
 

@@ -8,6 +8,7 @@ from typing import Iterable
 
 from plugins.errors import BackendNotFound, TinctError, WeightsError
 from plugins.host.discovery import BackendEntry, PluginFailure, RestorerEntry, collect_restorers, discover
+from plugins.host.isolation import IsolationPolicy, RemoteColorizer
 from plugins.host.runner import LoadedBackend
 from plugins.weights import verify
 
@@ -33,19 +34,34 @@ class PluginHost:
     """
 
     def __init__(self, backends: list[BackendEntry], failures: list[PluginFailure],
-                 restorers: list[RestorerEntry] | None = None):
+                 restorers: list[RestorerEntry] | None = None, isolation: IsolationPolicy | None = None):
         self.backends = backends
         self.failures = list(failures)
         self.restorers = list(restorers or [])
         """The restoration steps found (``tinct.restorers``), see :mod:`plugins.host.restoration`."""
+        self.switched_off: list[BackendEntry] = []
+        """Backends found but left out: switched off in the Plugins view or by ``TINCT_DISABLE_PLUGINS``."""
+        self.isolation = isolation or IsolationPolicy.from_environment()
+        """Which backends run in a worker process (:mod:`plugins.host.isolation`)."""
         self._loaded: dict[str, LoadedBackend] = {}
 
     @classmethod
-    def discover(cls, extra_plugins: Iterable[object] = (), *, entry_points: bool = True) -> "PluginHost":
-        """Load the ``tinct.colorizers`` and ``tinct.restorers`` entry points (unless disabled) and ``extra_plugins``."""
-        pm, backends, failures = discover(extra_plugins, entry_points=entry_points)
+    def discover(cls, extra_plugins: Iterable[object] = (), *, entry_points: bool = True,
+                 isolation: IsolationPolicy | None = None) -> "PluginHost":
+        """Load the ``tinct.colorizers`` and ``tinct.restorers`` entry points (unless disabled) and ``extra_plugins``.
+
+        ``isolation`` defaults to ``TINCT_ISOLATION`` and ``TINCT_PLUGIN_TIMEOUT`` (third-party backends in a
+        worker process, 300 s)."""
+        switched_off: list[BackendEntry] = []
+        pm, backends, failures = discover(extra_plugins, entry_points=entry_points, left_out=switched_off)
         restorers, restorer_failures = collect_restorers(pm)
-        return cls(backends, failures + restorer_failures, restorers)
+        host = cls(backends, failures + restorer_failures, restorers, isolation)
+        host.switched_off = switched_off
+        return host
+
+    def isolated(self, backend_id: str) -> bool:
+        """Whether the backend runs in a worker process."""
+        return self.isolation.isolates(self.get(backend_id))
 
     def restorer_ids(self) -> list[str]:
         return [entry.info.id for entry in self.restorers]
@@ -89,7 +105,7 @@ class PluginHost:
 
     def loaded(self, backend_id: str, device: str = "auto") -> LoadedBackend:
         """The backend, loaded onto ``device``; a load failure is recorded and raised."""
-        backend = self._loaded.get(backend_id) or LoadedBackend(self.get(backend_id))
+        backend = self._loaded.get(backend_id) or self._new_backend(self.get(backend_id))
         self._loaded[backend_id] = backend
         try:
             backend.ensure_loaded(device)
@@ -100,6 +116,24 @@ class PluginHost:
                 self.failures.append(failure)
             raise
         return backend
+
+    def _new_backend(self, entry: BackendEntry) -> LoadedBackend:
+        if not self.isolation.isolates(entry):
+            return LoadedBackend(entry)
+
+        def report(stage: str, message: str) -> None:
+            failure = PluginFailure(entry.info.id, entry.distribution, stage, message)
+            if failure not in self.failures:
+                self.failures.append(failure)
+
+        return LoadedBackend(entry, lambda: RemoteColorizer(entry, self.isolation, report))
+
+    def interrupt(self, backend_id: str) -> bool:
+        """End the worker process of a backend that runs in one (from any thread), for a cancelled run
+        that does not stop; the run fails at once. False when the backend runs in-process or idles."""
+        backend = self._loaded.get(backend_id)
+        instance = backend.instance if backend is not None else None
+        return isinstance(instance, RemoteColorizer) and instance.interrupt()
 
     def unload_all(self) -> None:
         for backend in self._loaded.values():

@@ -10,7 +10,7 @@ import contextlib
 import math
 import sys
 import threading
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -48,16 +48,14 @@ def check_temperature(temperature: float) -> float:
     return temperature
 
 
-def parse_param(text: str) -> tuple[str, float]:
-    """``"NAME=VALUE"`` (a backend option as typed on a command line) → ``(name, value)``, or TinctError."""
-    name, _, value = text.partition("=")
-    try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if not name.strip() or not math.isfinite(number):
-        raise TinctError("a backend option is NAME=NUMBER, e.g. smoothing=0.5")
-    return name.strip(), number
+def parse_param(text: str) -> tuple[str, str]:
+    """``"NAME=VALUE"`` (a backend option as typed on a command line) → ``(name, value text)``, or
+    TinctError. The value is read by the option itself (:meth:`BackendOption.value_of`): a number,
+    a whole number or one of its choices."""
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip() or not value.strip():
+        raise TinctError("a backend option is NAME=VALUE, e.g. smoothing=0.5")
+    return name.strip(), value.strip()
 
 
 def build_options(
@@ -68,7 +66,7 @@ def build_options(
     seed: int = 0,
     working_size: int | None = None,
     temperature: float | None = None,
-    params: dict[str, float] | None = None,
+    params: Mapping[str, object] | None = None,
     hints: Sequence[ColorHint] = (),
     reference: np.ndarray | None = None,
 ) -> tuple[ColorizeOptions, list[str]]:
@@ -76,7 +74,8 @@ def build_options(
 
     ``hints`` are in full-resolution photo pixels (whether they lie in the photo is checked when
     it is colorized); ``reference`` is a Lab ``(h, w, 3)`` photo of any size, shrunk here to the
-    working size.
+    working size. ``params`` values may be numbers or text (``--param``), each read by its option.
+    Only a backend with ``Capability.SAMPLES`` is asked for more than one sample.
     """
     notes = []
     if samples < 1:
@@ -84,16 +83,19 @@ def build_options(
     check_seed(seed)
     if temperature is not None:
         check_temperature(temperature)
-    if samples > info.max_samples:
-        notes.append(f"{info.id} makes at most {info.max_samples} sample(s); making {info.max_samples}")
-        samples = info.max_samples
+    if samples > info.sample_limit:
+        notes.append(f"{info.id} makes at most {info.sample_limit} sample(s); making {info.sample_limit}")
+        samples = info.sample_limit
     size = check_working_size(working_size or min(max(info.default_working_size, MIN_WORKING_SIZE), MAX_WORKING_SIZE))
     values = {option.name: option.default for option in info.params}
     for name, value in (params or {}).items():
         option = next((o for o in info.params if o.name == name), None)
         if option is None:
             raise TinctError(f"{info.id} has no option {name!r}")
-        values[name] = float(min(max(value, option.minimum), option.maximum))
+        try:
+            values[name] = option.value_of(value)
+        except ValueError as error:
+            raise TinctError(f"{info.id}: {error}") from None
     options = ColorizeOptions(
         samples=samples,
         seed=seed,
@@ -111,8 +113,11 @@ def build_options(
 class LoadedBackend:
     """One backend instance, loaded on first use and kept until :meth:`unload`."""
 
-    def __init__(self, entry: BackendEntry):
+    def __init__(self, entry: BackendEntry, make_instance: Callable[[], object] | None = None):
+        """``make_instance`` makes what stands for the backend's instance (default: ``entry.cls()``;
+        :class:`plugins.host.isolation.RemoteColorizer` runs it in a worker process)."""
         self.entry = entry
+        self._make_instance = make_instance or entry.cls
         self.device: str | None = None
         self._instance = None
         self._lock = threading.Lock()
@@ -121,6 +126,11 @@ class LoadedBackend:
     @property
     def info(self) -> ColorizerInfo:
         return self.entry.info
+
+    @property
+    def instance(self):
+        """The loaded backend instance (or what stands for it), None before :meth:`ensure_loaded`."""
+        return self._instance
 
     def ensure_loaded(self, requested_device: str = "auto") -> str:
         """Check weights and load onto the resolved device; returns that device."""
@@ -132,7 +142,7 @@ class LoadedBackend:
             for file in self.info.weights:
                 verify(file)
             try:
-                instance = self.entry.cls()
+                instance = self._make_instance()
                 instance.load(device)
             except TinctError:
                 raise
@@ -177,7 +187,7 @@ class LoadedBackend:
         try:
             while True:
                 try:
-                    with _inference_mode():
+                    with inference_mode():
                         event = next(iterator)
                 except StopIteration:
                     break
@@ -245,7 +255,7 @@ def check_ab(backend_id: str, ab: object, full_shape: tuple[int, ...]) -> np.nda
     return ab
 
 
-def _inference_mode():
+def inference_mode():
     """``torch.inference_mode()`` when the backend uses torch; nothing otherwise (torch stays unimported)."""
     torch = sys.modules.get("torch")
     return torch.inference_mode() if torch is not None else contextlib.nullcontext()
