@@ -129,6 +129,14 @@ class SampleGrid(QListWidget):
         self.update_marks(combining)
         self._fit_tiles()
 
+    def picture_rect(self, row: int) -> QRectF | None:
+        """Where tile ``row`` draws its sample (viewport px), or None while it has none."""
+        item = self.item(row)
+        pixmap = item.data(PIXMAP) if item is not None else None
+        if pixmap is None or pixmap.isNull():
+            return None
+        return _fit(pixmap.size(), _picture_box(QRectF(self.visualItemRect(item)).adjusted(2, 2, -2, -2)))
+
     def combined_item(self) -> QListWidgetItem | None:
         last = self.item(self.count() - 1) if self.count() else None
         return last if last is not None and last.data(INDEX) == COMBINED else None
@@ -271,7 +279,7 @@ class _TileDelegate(QStyledItemDelegate):
         tile = QRectF(option.rect).adjusted(2, 2, -2, -2)
         look = self.look(option, index)
         hovered = bool(option.state & QStyle.State_MouseOver)
-        picture = QRectF(tile.left() + 4, tile.top() + 4, tile.width() - 8, tile.height() - LABEL_HEIGHT - 6)
+        picture = _picture_box(tile)
         painter.setPen(Qt.NoPen)
         painter.setBrush(QColor("#34363c" if look.outline or hovered else theme.RAISED))
         painter.drawRoundedRect(tile, 8, 8)
@@ -379,6 +387,11 @@ class RunPicker(QComboBox):
         longest = max((self.fontMetrics().horizontalAdvance(self.itemText(i)) for i in range(self.count())), default=0)
         self.view().setMinimumWidth(longest + 40)
         super().showPopup()
+
+
+def _picture_box(tile: QRectF) -> QRectF:
+    """The room for the picture in a tile: above the caption."""
+    return QRectF(tile.left() + 4, tile.top() + 4, tile.width() - 8, tile.height() - LABEL_HEIGHT - 6)
 
 
 def _fit(size: QSize, box: QRectF) -> QRectF:

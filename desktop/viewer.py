@@ -1,4 +1,5 @@
-"""The large photo view: zoom (wheel, fit, 100%), pan, a draggable before/after split, and the brush."""
+"""The large photo view: zoom (wheel, fit, 100%), pan, a draggable before/after split, the brush, and a tool
+(the color hints, desktop/hint_tool.py) that takes the mouse over the photo while it is active."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class PhotoViewer(QWidget):
         self._brush_radius = 0.05
         self._brush_color = QColor(theme.ACCENT)
         self._stroke: list[QPointF] = []
+        self._tool = None  # takes clicks, drags, keys and a layer of drawing while set (set_tool)
 
     # -- content -----------------------------------------------------------------------
     def set_photo(self, before: QImage | None, after: QImage | None, photo_size: QSize | None = None) -> None:
@@ -56,6 +58,22 @@ class PhotoViewer(QWidget):
 
     def has_photo(self) -> bool:
         return self._before is not None or self._after is not None
+
+    def photo_size(self) -> QSize:
+        """The photo's full resolution."""
+        return QSize(self._photo_size)
+
+    def photo_fraction(self, pos: QPointF) -> QPointF:
+        """Where ``pos`` (widget px) falls on the photo, in 0..1 of its width and height."""
+        return self._to_photo(pos)
+
+    def set_tool(self, tool) -> None:
+        """Hand clicks, drags and keys over the photo to ``tool`` (``pressed``, ``dragged``, ``released``,
+        ``key_pressed``, ``cursor`` and ``paint``, as desktop/hint_tool.py has them); None hands them back."""
+        self._tool = tool
+        self._drag = None
+        self._update_cursor(self._hover)
+        self.update()
 
     # -- zoom and pan --------------------------------------------------------------------
     def zoom(self) -> float:
@@ -140,7 +158,8 @@ class PhotoViewer(QWidget):
 
     def _split_active(self) -> bool:
         """The split shows unless the brush is out: painting needs to see the whole result."""
-        return self.compare and not self._brush and self._before is not None and self._after is not None
+        return (self.compare and not self._brush and self._tool is None
+                and self._before is not None and self._after is not None)
 
     def set_brush(self, enabled: bool, radius: float | None = None, color: QColor | None = None) -> None:
         self._brush = enabled
@@ -162,6 +181,8 @@ class PhotoViewer(QWidget):
 
     def keyPressEvent(self, event) -> None:
         """Left and Right move the before/after split (Shift: in bigger steps), Home and End to either side."""
+        if self._tool is not None and self._tool.key_pressed(self, event):
+            return
         step = SPLIT_KEY_STEP * (4 if event.modifiers() & Qt.ShiftModifier else 1)
         moves = {Qt.Key_Left: self.split - step, Qt.Key_Right: self.split + step, Qt.Key_Home: 0.0, Qt.Key_End: 1.0}
         if self._split_active() and event.key() in moves and not event.modifiers() & (Qt.AltModifier | Qt.ControlModifier):
@@ -175,7 +196,7 @@ class PhotoViewer(QWidget):
         event.accept()
 
     def mouseDoubleClickEvent(self, event) -> None:
-        if self.has_photo() and event.button() == Qt.LeftButton and not self._brush:
+        if self.has_photo() and event.button() == Qt.LeftButton and not self._brush and self._tool is None:
             self.fit() if not self.is_fitted() else self.actual_size(event.position())
 
     def mousePressEvent(self, event) -> None:
@@ -183,6 +204,8 @@ class PhotoViewer(QWidget):
         self._last = pos
         if event.button() == Qt.MiddleButton:
             self._drag = "pan"
+        elif self._tool is not None and self.has_photo():
+            self._drag = "tool" if self._tool.pressed(self, event) else None
         elif event.button() != Qt.LeftButton or not self.has_photo():
             return
         elif self._split_active() and abs(pos.x() - self.split_x()) <= SPLIT_GRAB_PX:
@@ -208,6 +231,8 @@ class PhotoViewer(QWidget):
             self._clamp_center()
         elif self._drag == "paint":
             self._stroke.append(self._to_photo(pos))
+        elif self._drag == "tool":
+            self._tool.dragged(self, event)
         self._last = pos
         self._update_cursor(pos)
         self.update()
@@ -217,6 +242,8 @@ class PhotoViewer(QWidget):
             points = [(p.x(), p.y()) for p in self._stroke]
             self._stroke = []
             self.stroke_finished.emit(points)
+        elif self._drag == "tool" and self._tool is not None:
+            self._tool.released(self, event)
         self._drag = None
         self._update_cursor(event.position())
         self.update()
@@ -230,6 +257,8 @@ class PhotoViewer(QWidget):
             shape = Qt.ClosedHandCursor
         elif self._drag == "split" or (pos is not None and self._split_active() and abs(pos.x() - self.split_x()) <= SPLIT_GRAB_PX):
             shape = Qt.SplitHCursor
+        elif self._tool is not None and self.has_photo():
+            shape = self._tool.cursor(self, pos)
         elif self._brush and self._after is not None:
             shape = Qt.CrossCursor
         else:
@@ -259,6 +288,8 @@ class PhotoViewer(QWidget):
             shown = self._after or self._before
             painter.drawPixmap(rect, shown, QRectF(shown.rect()))
         self._paint_brush(painter)
+        if self._tool is not None:
+            self._tool.paint(self, painter)
 
     def _paint_split(self, painter: QPainter, rect: QRectF, x: float) -> None:
         visible = rect.intersected(QRectF(self.rect()))
