@@ -12,6 +12,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from desktop.cli import EXIT_FAILED, EXIT_USAGE
+from desktop.commands.colorize_video import check_video_options, colorize_clip, is_input_video
 from desktop.exports import is_input_photo, result_stems
 from plugins.errors import TinctError
 from plugins.host import PluginHost, build_options
@@ -20,6 +21,7 @@ from plugins.host.merge import DEFAULT_UPSAMPLER
 from plugins.host.pipeline import colorize_to_files, output_name
 from plugins.host.reference import read_reference
 from plugins.host.restoration import Restoration, Restored
+from plugins.host.video import is_video_path
 from plugins.imageio import read_photo
 
 EXTENSIONS = {"png": "png", "jpg": "jpg", "tif": "tif"}
@@ -45,7 +47,7 @@ def collect_jobs(inputs: list[str], out_dir: Path, recursive: bool,
     out_abs = Path(os.path.abspath(out_dir))
 
     def is_photo(p: Path, folder: Path) -> bool:
-        if not is_input_photo(p, backend_ids):
+        if not (is_input_photo(p, backend_ids) or is_input_video(p, backend_ids)):
             return False
         # Results written into a sub-folder of the input folder are not inputs of the next run.
         return not (folder in out_abs.parents and out_abs in Path(os.path.abspath(p)).parents)
@@ -120,6 +122,7 @@ def run_colorize(args: argparse.Namespace) -> int:
         resolve_device(args.device, entry.info.devices)
         checked, _ = build_options(entry.info, device="cpu", samples=args.samples, seed=args.seed,
                                    working_size=args.size, temperature=args.temperature, params=dict(args.param))
+        check_video_options(args, entry.info)
     except TinctError as error:
         return usage_error(str(error))
     try:
@@ -159,12 +162,15 @@ def run_colorize(args: argparse.Namespace) -> int:
     )
     for note in notes:
         reporter.note(backend_id, note)
-    reporter.bar.total = len(jobs) * options.samples
+    reporter.bar.total = sum(not is_video_path(job.source) for job in jobs) * options.samples
     extension = EXTENSIONS[args.fmt]
     for number, job in enumerate(jobs, start=1):
         reporter.bar.set_description(f"photo {number} of {len(jobs)}", refresh=False)
         try:
-            _colorize_one(job, backend, options, args, extension, reporter, restoration)
+            if is_video_path(job.source):
+                colorize_clip(job, backend, options, args, reporter)
+            else:
+                _colorize_one(job, backend, options, args, extension, reporter, restoration)
         except TinctError as error:
             if args.debug:
                 traceback.print_exception(error, file=sys.stderr)
