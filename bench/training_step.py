@@ -1,11 +1,13 @@
 """Where a training step's time goes, per backend, on this machine's CPU (or GPU).
 
-    python bench/training_step.py [--backend regression|gan] [--crop 176] [--batch-size 16] [--repeats 5]
+    python bench/training_step.py [--backend regression|gan|palette|deepcolor] [--crop 176] [--batch-size 16]
+        [--repeats 5] [--pixels 1024]
 
 Prints medians over the repeats of: one whole optimizer step, the encoder's forward pass alone
 (what caching its features could save, were it frozen), the step with the encoder frozen, the
 loss alone, and the data pipeline (decoding a photo of ../shared/data/train, cropping, Lab) per
-photo. The model is randomly initialised: speed does not depend on what it learned.
+photo. The model is randomly initialised: speed does not depend on what it learned. ``deepcolor``
+trains on ``--pixels`` sampled pixels per photo: its step also counts pixels per second.
 """
 
 from __future__ import annotations
@@ -36,10 +38,11 @@ def main() -> int:
     from desktop.cli import positive_int
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["regression", "gan"], default="regression")
+    parser.add_argument("--backend", choices=["regression", "gan", "palette", "deepcolor"], default="regression")
     parser.add_argument("--crop", type=positive_int, default=176)
     parser.add_argument("--batch-size", type=positive_int, default=16)
     parser.add_argument("--repeats", type=positive_int, default=5)
+    parser.add_argument("--pixels", type=positive_int, default=1024, help="deepcolor: pixels sampled per photo")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "train")
     args = parser.parse_args()
 
@@ -66,6 +69,34 @@ def main() -> int:
                 loss.backward()
                 opt.step()
         trunk = model.trunk
+    elif args.backend == "palette":
+        from plugins.backends.palette.model import PaletteConfig, PaletteModel
+        from training.palette import palette_cross_entropy
+
+        model = PaletteModel(PaletteConfig()).train()
+        palette = torch.randn(model.config.colors, 2) * 30
+        opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], 1e-5)
+
+        def step():
+            loss = palette_cross_entropy(model(lightness), ab, palette)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        trunk = model.trunk
+    elif args.backend == "deepcolor":
+        from plugins.backends.deepcolor.model import DeepColorConfig, DeepColorModel
+        from training.deepcolor import ab_at, sample_pixels
+
+        model = DeepColorModel(DeepColorConfig()).train()
+        opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], 1e-5)
+
+        def step():
+            at = sample_pixels(n, crop, crop, args.pixels)
+            loss = LOSSES["l2"](model(lightness, at), ab_at(ab, *at))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        trunk = model.trunk
     else:
         model = RegressionModel(RegressionConfig()).train()
         opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], 1e-5)
@@ -88,6 +119,8 @@ def main() -> int:
     whole = median_seconds(step, args.repeats)
     print(f"{args.backend}, batch {n} at {crop} px, {torch.get_num_threads()} threads:")
     print(f"  whole step           {whole:.3f} s  ({n / whole:.1f} photos/s, model only)")
+    if args.backend == "deepcolor":
+        print(f"                       ({n * min(args.pixels, crop * crop) / whole:.0f} pixels/s)")
     print(f"  encoder forward      {median_seconds(encoder_forward, args.repeats):.3f} s")
     print(f"  blurred loss (f+b)   {median_seconds(loss_alone, args.repeats):.3f} s")
     photos = sorted(args.data.glob("*.jpg"))[:100]

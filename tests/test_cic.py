@@ -193,6 +193,49 @@ def test_train_cic_computes_the_prior_and_writes_a_checkpoint(photos, tmp_path):
         training_main([*args[:-2], "--loss", "l2"])
 
 
+def test_rebalance_keeps_or_removes_the_training_class_weights():
+    from plugins.backends.common.rebalance import rebalanced_logits
+
+    weights = torch.linspace(0.2, 5.0, bins.Q)
+    logits = torch.randn(1, bins.Q, 3, 4, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(rebalanced_logits(logits, weights, 1.0), logits)
+    plain = rebalanced_logits(logits, weights, 0.0)
+    # q ∝ w·p  →  p ∝ q / w: the rare (heavily weighted) bins lose probability.
+    assert torch.allclose(torch.softmax(plain, 1), torch.softmax(logits - torch.log(weights)[None, :, None, None], 1), atol=1e-6)
+    half = torch.softmax(rebalanced_logits(logits, weights, 0.5), 1)[0, :, 0, 0]
+    assert torch.softmax(plain, 1)[0, -1, 0, 0] < half[-1] < torch.softmax(logits, 1)[0, -1, 0, 0]
+
+
+def test_weights_without_class_weights_load_as_no_rebalancing():
+    model = CICModel(CICConfig(widths=(16, 16, 8, 8, 8), fusion_channels=8))
+    state = {k: v for k, v in model.state_dict().items() if k != "class_weights"}
+    model.class_weights.fill_(3.0)
+    model.load_state_dict(state)
+    assert torch.equal(model.class_weights, torch.ones(bins.Q))
+
+
+def test_cic_starts_from_a_regression_trunk_except_its_head(photos, tmp_path):
+    from safetensors.torch import save_file
+
+    from plugins.backends.regression.model import RegressionConfig, RegressionModel
+
+    regression = RegressionModel(RegressionConfig())
+    with torch.no_grad():
+        regression.trunk.decoder.refine[0].weight.fill_(0.125)  # the 3x3 conv after the last skip
+    weights = tmp_path / "regression.safetensors"
+    save_file({k: v.contiguous() for k, v in regression.state_dict().items()}, str(weights))
+    out = tmp_path / "run"
+    args = ["train", "cic", "--data", str(photos / "train"), "--out", str(out), "--size", "48", "--crop", "32",
+            "--batch-size", "2", "--steps", "1", "--lr", "0", "--warmup", "0", "--workers", "0", "--no-pretrained",
+            "--no-progress", "--init-from", str(weights)]
+    assert training_main(args) == 0
+    state = checkpoint.load(out / "last.pt")["model"]
+    assert torch.all(state["trunk.decoder.refine.0.weight"] == 0.125)
+    assert state["trunk.decoder.head.weight"].shape[0] == bins.Q
+    trained_prior = prior.load_prior(out / "prior.npz")
+    assert torch.allclose(state["class_weights"], torch.from_numpy(trained_prior["weights"]).float())
+
+
 # ---- the plugin ----------------------------------------------------------------------------
 
 
@@ -215,7 +258,7 @@ def test_the_plugin_colorizes_through_the_host(tmp_path, monkeypatch):
     info = cic_backend.CICColorizer.info
     monkeypatch.setattr(cic_backend.CICColorizer, "info", replace(info, weights=(shipped.weights,)))
     assert info.max_samples == 8 and info.has_temperature and info.default_temperature == 0.38
-    assert [p.name for p in info.params] == ["diversity", "smoothing"]
+    assert [p.name for p in info.params] == ["diversity", "rebalance", "smoothing"]
 
     host = PluginHost.discover([cic_backend], entry_points=False)
     backend = host.loaded("cic", "cpu")

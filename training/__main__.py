@@ -19,7 +19,7 @@ SUBCOMMANDS = {
     "train": ("training.train", "train a built-in backend's model"),
     "eval": ("training.evaluate", "score installed backends on a folder of color photos"),
     "export": ("training.export", "write a run's weights as fp16 safetensors with its model card"),
-    "prior": ("training.prior", "compute the cic backend's color prior and rebalancing weights"),
+    "prior": ("training.prior", "compute the cic backend's color prior, or the palette backend's palette (--palette K)"),
     "figure": ("training.figure", "picture grids of installed backends: gray | backends or samples | truth"),
     "frontier": ("training.frontier", "a backend's saturation frontier (PSNR vs colorfulness as its chroma scales)"),
 }

@@ -2,6 +2,8 @@
 
     python -m training prior --data /work/shared/data/train --out runs/cic-prior.npz
 
+(``--palette K`` computes the ``palette`` backend's k-means palette instead: :mod:`training.palette`.)
+
 Zhang et al. 2016, eq. 4: the empirical distribution p of ab over the Q bins of
 :mod:`plugins.backends.cic.bins` is counted over every pixel of the photos
 (scaled to a short side of ``--size`` px: plenty for color statistics) on a
@@ -34,8 +36,10 @@ SIGMA, LAM = 5.0, 0.5
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", required=True, help="folder of color photos (searched recursively)")
+    p.add_argument("--data", required=True, nargs="+", help="folders of color photos (searched recursively)")
     p.add_argument("--out", required=True, help="the .npz to write")
+    p.add_argument("--palette", type=int, metavar="K",
+                   help="instead: the palette backend's K colors, by k-means of the photos' ab (training/palette.py)")
     p.add_argument("--size", type=int, default=128, help="short side photos are scaled to before counting")
     p.add_argument("--limit", type=int, default=0, help="use only the first N photos (0: all)")
     p.add_argument("--no-progress", action="store_true")
@@ -110,9 +114,23 @@ def load_prior(path) -> dict:
 
 def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.palette is not None:
+        return palette_main(args)
     prior = compute_prior(args.data, args.size, args.limit, progress=not args.no_progress)
     save_prior(args.out, prior)
     p, w = prior["probs"], prior["weights"]
     print(f"{prior['photos']} photos → {args.out}: {int((p > 0).sum())} of {Q} bins seen, "
           f"weights {w.min():.3g}..{w.max():.3g} (Σ p·w = {(p * w).sum():.4f})")
+    return 0
+
+
+def palette_main(args: argparse.Namespace) -> int:
+    from training.palette import compute_palette, save_palette
+
+    if args.palette < 2:
+        raise SystemExit(f"error: --palette needs at least 2 colors, not {args.palette}")
+    palette = compute_palette(args.data, args.palette, args.size, args.limit, progress=not args.no_progress)
+    save_palette(args.out, palette)
+    colors = ", ".join(f"({a:.0f}, {b:.0f}) {100 * s:.1f} %" for (a, b), s in zip(palette["palette"], palette["shares"]))
+    print(f"{palette['photos']} photos → {args.out}: {args.palette} colors (ab, share of pixels): {colors}")
     return 0

@@ -34,12 +34,13 @@ COMMAND_FLAGS = ("data", "val", "out", "size", "crop", "batch_size", "steps", "e
                  "weight_decay", "warmup", "loss", "encoder", "finetune_from", "no_pretrained", "seed", "prior", "init_from")
 GAN_FLAGS = ("critic_steps", "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight",
              "critic_sees_noisy")
+BACKEND_FLAGS = {"gan": GAN_FLAGS, "palette": ("palette", "rebalance"), "deepcolor": ("pixels",)}
 
 
 def training_command(args: dict) -> str:
     """The command a run's saved arguments stand for, every setting that decides its numbers spelled out."""
     parts = ["python -m training train", str(args["backend"])]
-    for key in COMMAND_FLAGS + (GAN_FLAGS if args["backend"] == "gan" else ()):
+    for key in COMMAND_FLAGS + BACKEND_FLAGS.get(args["backend"], ()):
         value = args.get(key)
         if value is None or value is False:
             continue

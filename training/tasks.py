@@ -20,9 +20,12 @@ from pathlib import Path
 import torch
 
 from plugins.backends.cic.model import CICConfig, CICModel
+from plugins.backends.deepcolor.model import DeepColorConfig, DeepColorModel
 from plugins.backends.gan.model import GANConfig
+from plugins.backends.palette.model import PaletteConfig, PaletteModel
 from plugins.backends.pixcolor.model import PixColorConfig, PixColorModel
 from plugins.backends.regression.model import RegressionConfig, RegressionModel
+from training import runs
 from training.gan import GANTrainingModel, GANWeights
 from training.losses import LOSSES, rebalanced_cross_entropy, soft_cross_entropy
 
@@ -126,15 +129,42 @@ class CICTask(Task):
         """Start from the best constant answer under the rebalanced loss: logits ∝ log(p·w)."""
         target = self.probs * self.weights
         model.trunk.decoder.head.bias.copy_(torch.log(target / target.sum() + 1e-6))
+        model.class_weights.copy_(self.weights)
+
+    @torch.no_grad()
+    def load_init_weights(self, model: CICModel, state: dict[str, torch.Tensor]) -> None:
+        """cic weights (every key), or another trunk's, e.g. ``regression``: all but its output head.
+
+        A regression trunk has learnt where colors go; only the 2-channel head differs from cic's
+        Q-way one, which keeps :meth:`init_model`'s constant answer. The class weights stay this run's.
+        """
+        state = {**state, "class_weights": model.class_weights.clone()}
+        own = model.state_dict()
+        if state.get("trunk.decoder.head.weight", torch.empty(0)).shape == own["trunk.decoder.head.weight"].shape:
+            missing, unexpected = model.load_state_dict(state, strict=False)
+            if unexpected or missing:
+                raise SystemExit(f"error: --init-from does not fit the cic model: {len(missing)} missing, "
+                                 f"{len(unexpected)} unexpected keys")
+            return
+        head = {"trunk.decoder.head.weight", "trunk.decoder.head.bias"}
+        fits = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape and k not in head}
+        if set(own) - set(fits) - head:
+            raise SystemExit(f"error: --init-from does not fit the cic trunk: {len(set(own) - set(fits) - head)} "
+                             "of its tensors are missing")
+        model.load_state_dict(fits, strict=False)
+        log.info("--init-from: the trunk from %d tensors; cic's own head starts from the prior", len(fits) - 1)
 
     def loss(self, pred: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
         return rebalanced_cross_entropy(pred, ab, self.weights)
 
     def decode(self, pred: torch.Tensor, size) -> torch.Tensor:
+        from plugins.backends.cic.backend import DEFAULT_REBALANCE
         from plugins.backends.cic.bins import annealed_mean
         from plugins.backends.cic.model import upsample_ab
+        from plugins.backends.common.rebalance import rebalanced_logits
 
-        return upsample_ab(annealed_mean(pred.float(), self.temperature), size)
+        logits = rebalanced_logits(pred.float(), self.weights.to(pred.device), DEFAULT_REBALANCE)
+        return upsample_ab(annealed_mean(logits, self.temperature), size)
 
 
 class PixColorTask(Task):
@@ -265,4 +295,122 @@ class GANTask(Task):
         return {k.removeprefix("generator."): v for k, v in state.items() if k.startswith("generator.")}
 
 
-TASKS = {"regression": RegressionTask, "cic": CICTask, "pixcolor": PixColorTask, "gan": GANTask}
+class PaletteTask(Task):
+    """Classification into the K colors of a k-means palette (the University of Toronto report's U-Net,
+    on the shared trunk with LeakyReLU): the cross-entropy against each pixel's nearest palette color,
+    its colors weighted by ``--rebalance`` (0, the report's: alike).
+
+    The palette is ``--prior`` (``python -m training prior --palette K``); without it, the one in the
+    ``--init-from`` weights, or else K = ``--palette`` colors computed from ``--data`` at the start; the
+    last two are saved as RUN_DIR/palette.npz, whose path then goes into the run's arguments. It and
+    the class weights are copied into the model's buffers, so the shipped weights carry them (the
+    plugin's ``rebalance`` option takes the weights' effect out again, in part or all).
+    """
+
+    model_cls = PaletteModel
+    top = 3  # validation decodes the top-3 average, as the plugin's first sample
+
+    def __init__(self, args, main_proc: bool = True):
+        from training.palette import class_weights, compute_palette, load_palette, save_palette
+
+        if args.loss:
+            raise SystemExit("error: --loss is for the regression backend; palette uses the cross-entropy over its colors")
+        if args.prior:
+            palette = load_palette(args.prior)
+        else:
+            if args.init_from:
+                state = runs.load_init_weights(Path(args.init_from))
+                if "palette" not in state or "shares" not in state:
+                    raise SystemExit(f"error: --init-from {args.init_from} holds no palette: give --prior")
+                palette = {"palette": state["palette"].numpy(), "shares": state["shares"].numpy(), "photos": 0}
+            else:
+                if args.palette < 2:
+                    raise SystemExit(f"error: --palette needs at least 2 colors, not {args.palette}")
+                log.info("no --prior: computing a %d-color palette from %s", args.palette, args.data)
+                palette = compute_palette(args.data, args.palette)
+            args.prior = str(Path(args.out) / "palette.npz")
+            if main_proc:
+                save_palette(args.prior, palette)
+        self.palette = torch.from_numpy(palette["palette"]).float()
+        self.shares = torch.from_numpy(palette["shares"]).float()
+        args.palette = len(self.palette)
+        self.weights = torch.from_numpy(class_weights(palette["shares"], args.rebalance))
+
+    def config_cls(self, finetune_from: int, working_size: int) -> PaletteConfig:
+        return PaletteConfig(colors=len(self.palette), finetune_from=finetune_from, working_size=working_size)
+
+    @torch.no_grad()
+    def init_model(self, model: PaletteModel) -> None:
+        """The palette into the model; the head starts from the best constant answer, logits ∝ log(p·w)."""
+        model.palette.copy_(self.palette)
+        model.shares.copy_(self.shares)
+        model.class_weights.copy_(self.weights)  # so the plugin can take the rebalancing out again
+        target = self.shares * self.weights
+        model.trunk.decoder.head.bias.copy_(torch.log(target / target.sum() + 1e-6))
+
+    def load_init_weights(self, model: PaletteModel, state: dict[str, torch.Tensor]) -> None:
+        super().load_init_weights(model, state)
+        if not torch.allclose(model.palette, self.palette, atol=0.05):  # fp16 weights round the palette
+            raise SystemExit("error: --init-from's palette is not --prior's: train those weights on their own palette")
+        with torch.no_grad():
+            model.class_weights.copy_(self.weights)  # this run's --rebalance
+
+    def loss(self, pred: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+        from training.palette import palette_cross_entropy
+
+        return palette_cross_entropy(pred, ab, self.palette.to(pred.device), self.weights.to(pred.device))
+
+    def decode(self, pred: torch.Tensor, size) -> torch.Tensor:
+        from plugins.backends.cic.model import upsample_ab
+        from plugins.backends.palette.decoding import top_k_mean
+
+        return upsample_ab(top_k_mean(pred.float(), self.palette.to(pred.device), self.top), size)
+
+
+class DeepColorTask(Task):
+    """Cheng et al.'s per-pixel regression: each step trains on ``--pixels`` sampled pixels of each photo
+    of the batch (:mod:`training.deepcolor`), the loss ``--loss`` (default l2, the paper's least squares)
+    on their ab. The encoder is always frozen, as the paper's features are. Validation scores every
+    pixel, before the plugin's edge-aware filter.
+    """
+
+    model_cls = DeepColorModel
+
+    def __init__(self, args, main_proc: bool = True):
+        if args.prior:
+            raise SystemExit("error: --prior is for the cic and palette backends")
+        args.loss = args.loss or "l2"
+        if args.loss == "blurred":
+            raise SystemExit("error: --loss blurred compares blurred maps; "
+                             "deepcolor trains on scattered pixels (l1, l2, smooth_l1)")
+        if args.encoder != "freeze":
+            log.info("deepcolor: the encoder stays frozen (Cheng et al.'s features are fixed)")
+            args.encoder = "freeze"
+        if args.pixels < 1:
+            raise SystemExit(f"error: --pixels is how many pixels of each photo a step trains on, not {args.pixels}")
+        self.loss_fn = LOSSES[args.loss]
+        self.pixels = args.pixels
+
+    def config_cls(self, finetune_from: int, working_size: int) -> DeepColorConfig:
+        return DeepColorConfig(working_size=working_size)
+
+    def step(self, net, lightness, ab, opt, scaler, amp: bool, step: int) -> torch.Tensor:
+        from training.deepcolor import ab_at, sample_pixels
+
+        n, _, h, w = lightness.shape
+        rows, cols = sample_pixels(n, h, w, self.pixels, lightness.device)
+        with torch.autocast(lightness.device.type, dtype=torch.float16, enabled=amp):
+            pred = net(lightness, (rows, cols))
+        loss = self.loss_fn(pred.float(), ab_at(ab, rows, cols))
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        return loss
+
+    def decode(self, pred: torch.Tensor, size) -> torch.Tensor:
+        return pred
+
+
+TASKS = {"regression": RegressionTask, "cic": CICTask, "pixcolor": PixColorTask, "gan": GANTask,
+         "palette": PaletteTask, "deepcolor": DeepColorTask}

@@ -23,6 +23,13 @@
     # the pixcolor backend (PixelCNN over ab bins at 1/8 resolution + refinement, trained jointly):
     python -m training train pixcolor --data … --val … --out runs/pixcolor --size 224 --crop 224
 
+    # the palette backend (a U-Net classifying pixels into a k-means palette's colors):
+    python -m training prior --palette 24 --data … --out runs/palette24.npz
+    python -m training train palette --data … --val … --out runs/palette24 --prior runs/palette24.npz
+
+    # the deepcolor backend (Cheng et al.: per-pixel features, a small network trained on sampled pixels):
+    python -m training train deepcolor --data … --val … --out runs/deepcolor --pixels 1024
+
 RUN_DIR gets log.csv (losses, val PSNR on sRGB 0..255, val ab L2, val AuC),
 samples_stepNNNNNNN.png (gray | prediction | truth) at every validation, and the
 checkpoints last.pt and best.pt (best val PSNR). Each checkpoint lists the runs
@@ -56,7 +63,8 @@ BACKENDS = TASKS  # backend → its task: model classes, loss and decoding (trai
 # Arguments that decide the numbers a run computes: a resumed run keeps the saved ones.
 RUN_KEYS = ("backend", "size", "crop", "batch_size", "epochs", "steps", "lr", "encoder_lr_mult",
             "weight_decay", "warmup", "loss", "encoder", "finetune_from", "seed", "prior", "critic_steps",
-            "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight", "critic_sees_noisy")
+            "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight", "critic_sees_noisy",
+            "palette", "rebalance", "pixels")
 LOG_FIELDS = ["step", "epoch", "time_s", "lr", "train_loss", "images_per_s", "val_psnr", "val_ab_l2", "val_auc", "val_cf",
               "loss_parts"]
 
@@ -76,8 +84,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--warmup", type=int, default=200, help="linear warm-up steps, then cosine decay")
     p.add_argument("--loss", choices=sorted(LOSSES),
-                   help="regression (default blurred), or pixcolor's refinement (default smooth_l1)")
-    p.add_argument("--prior", help="cic only: the .npz of `python -m training prior` (default: computed from --data)")
+                   help="regression (default blurred), pixcolor's refinement (default smooth_l1), deepcolor (default l2)")
+    p.add_argument("--prior", help="cic: the .npz of `python -m training prior`; palette: of `prior --palette K` "
+                   "(default: computed from --data)")
     p.add_argument("--encoder", choices=["freeze", "finetune"], default="finetune")
     p.add_argument("--finetune-from", type=int, default=5, help="first encoder block fine-tuned (0: all)")
     p.add_argument("--no-pretrained", action="store_true", help="random encoder (tests)")
@@ -89,6 +98,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     gan.add_argument("--diversity-weight", type=float, default=20.0, help="weight of the diversity-sensitive term")
     gan.add_argument("--class-weight", type=float, default=0.003, help="ChromaGAN's class-distribution KL (0: off)")
     gan.add_argument("--critic-sees-noisy", action="store_true", help="the critic also learns from the noisy samples")
+    palette = p.add_argument_group("palette")
+    palette.add_argument("--palette", type=int, default=24, help="colors of the palette computed from --data without --prior")
+    palette.add_argument("--rebalance", type=float, default=0.0,
+                         help="class rebalancing, 0..1: 0 weighs every pixel alike (the report's), 0.5 as cic")
+    deepcolor = p.add_argument_group("deepcolor")
+    deepcolor.add_argument("--pixels", type=int, default=1024, help="pixels sampled per photo and step")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")

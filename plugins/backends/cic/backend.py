@@ -13,6 +13,7 @@ from plugins.color import fit_working_size
 from plugins.types import BackendOption
 
 SHIPPED = shipped_model("cic")
+DEFAULT_REBALANCE = 0.6  # chosen on val-extra (see the model card)
 
 
 class CICColorizer(Colorizer):
@@ -37,6 +38,11 @@ class CICColorizer(Colorizer):
                 help="How adventurous samples 2 and up are: 0 keeps each region's most likely color, "
                 "0.5 follows the model's beliefs, 1 favours rarer colors.",
             ),
+            BackendOption(
+                "rebalance", "Boldness", DEFAULT_REBALANCE, 0.0, 1.0,
+                help="How much the model favours rare, saturated colors: 1 as it was trained (the paper's "
+                "class rebalancing: bold, often wrong), 0 the plainly most likely colors (duller, more often right).",
+            ),
             SMOOTHING_OPTION,
         ),
     )
@@ -54,6 +60,7 @@ class CICColorizer(Colorizer):
 
     def colorize(self, lightness: np.ndarray, options: ColorizeOptions) -> Iterator[Progress | Sample]:
         from plugins.backends.cic.model import predict_logits, upsample_ab
+        from plugins.backends.common.rebalance import rebalanced_logits
         from plugins.backends.cic.sampling import DEFAULT_DIVERSITY, iter_samples
         from plugins.backends.common.smoothing import guided_smooth
 
@@ -61,6 +68,7 @@ class CICColorizer(Colorizer):
         model = self.model.half() if options.half else self.model.float()
         small = fit_working_size(lightness, options.working_size)
         logits = predict_logits(model, small)
+        logits = rebalanced_logits(logits, model.class_weights, options.params.get("rebalance", DEFAULT_REBALANCE))
         diversity = options.params.get("diversity", DEFAULT_DIVERSITY)
         n = options.samples
         samples = iter_samples(logits, n, options.temperature, diversity, options.seed)

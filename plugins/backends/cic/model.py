@@ -44,9 +44,18 @@ class CICModel(nn.Module):
             out_stride=config.out_stride,
             finetune_from=config.finetune_from,
         )
+        # The class-rebalancing weights the model was trained with. The rebalanced loss makes the model
+        # predict q ∝ w·p, so logits − log w recover the plain posterior p (plugins.backends.common.rebalance).
+        self.register_buffer("class_weights", torch.ones(config.bins))
+        self._register_load_state_dict_pre_hook(_weights_of_older_files)
 
     def forward(self, lightness: torch.Tensor) -> torch.Tensor:
         return self.trunk(lightness)
+
+
+def _weights_of_older_files(state, prefix, *args) -> None:
+    """Weights exported before the rebalancing weights were kept load as 'no rebalancing known' (all ones)."""
+    state.setdefault(prefix + "class_weights", torch.ones(Q))
 
 
 def predict_logits(model: CICModel, lightness_small: np.ndarray) -> torch.Tensor:

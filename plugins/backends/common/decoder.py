@@ -18,11 +18,16 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def conv_bn_relu(cin: int, cout: int, kernel: int = 3) -> nn.Sequential:
+def activation(negative_slope: float = 0.0) -> nn.Module:
+    """ReLU, or LeakyReLU when ``negative_slope`` is set (the ``palette`` backend's U-Net)."""
+    return nn.LeakyReLU(negative_slope, inplace=True) if negative_slope else nn.ReLU(inplace=True)
+
+
+def conv_bn_relu(cin: int, cout: int, kernel: int = 3, negative_slope: float = 0.0) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(cin, cout, kernel, padding=kernel // 2, bias=False),
         nn.BatchNorm2d(cout),
-        nn.ReLU(inplace=True),
+        activation(negative_slope),
     )
 
 
@@ -31,7 +36,7 @@ class FusionUNetDecoder(nn.Module):
 
     ``feature_channels`` lists the encoder's channels at strides 2, 4, 8, 16, 32;
     ``widths`` the decoder's channels at strides 32, 16, 8, 4, 2 (only those down
-    to ``out_stride`` are used).
+    to ``out_stride`` are used). ``negative_slope`` > 0 makes its activations LeakyReLU.
     """
 
     def __init__(
@@ -42,20 +47,23 @@ class FusionUNetDecoder(nn.Module):
         fusion_channels: int = 256,
         out_stride: int = 4,
         out_channels: int = 2,
+        negative_slope: float = 0.0,
     ):
         super().__init__()
         if out_stride not in (2, 4, 8):
             raise ValueError("out_stride must be 2, 4 or 8")
         self.levels = {8: 3, 4: 4, 2: 5}[out_stride]  # stages, coarsest first
         skips = list(feature_channels[::-1])  # strides 32, 16, 8, 4, 2
-        self.fusion = nn.Sequential(nn.Linear(global_channels, fusion_channels), nn.ReLU(inplace=True))
-        self.top = conv_bn_relu(skips[0] + fusion_channels, widths[0], kernel=1)
+        slope = negative_slope
+        self.fusion = nn.Sequential(nn.Linear(global_channels, fusion_channels), activation(slope))
+        self.top = conv_bn_relu(skips[0] + fusion_channels, widths[0], kernel=1, negative_slope=slope)
         self.stages = nn.ModuleList(
-            nn.Sequential(conv_bn_relu(widths[i - 1] + skips[i], widths[i]), conv_bn_relu(widths[i], widths[i]))
+            nn.Sequential(conv_bn_relu(widths[i - 1] + skips[i], widths[i], negative_slope=slope),
+                          conv_bn_relu(widths[i], widths[i], negative_slope=slope))
             for i in range(1, self.levels)
         )
         # The hypercolumn end: lightness joins the finest decoded map.
-        self.refine = conv_bn_relu(widths[self.levels - 1] + 1, widths[self.levels - 1])
+        self.refine = conv_bn_relu(widths[self.levels - 1] + 1, widths[self.levels - 1], negative_slope=slope)
         self.head = nn.Conv2d(widths[self.levels - 1], out_channels, 1)
         nn.init.zeros_(self.head.weight)  # start from the gray (or uniform) answer, not random color
         nn.init.zeros_(self.head.bias)

@@ -27,6 +27,7 @@ class ColorTrunk(nn.Module):
         fusion_channels: int,
         out_stride: int,
         finetune_from: int,
+        negative_slope: float = 0.0,
     ):
         super().__init__()
         self.encoder = EfficientNetLite0(num_classes=0)
@@ -37,6 +38,7 @@ class ColorTrunk(nn.Module):
             fusion_channels=fusion_channels,
             out_stride=out_stride,
             out_channels=out_channels,
+            negative_slope=negative_slope,
         )
         n = len(self.encoder._blocks)
         self.grad_from = n + 1 if finetune_from < 0 else min(finetune_from, n)
