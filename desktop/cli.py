@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--colorize", action="store_true", help="colorize the photos as soon as they are open")
 
     colorize = commands.add_parser("colorize", help="colorize photos from the command line")
-    colorize.add_argument("inputs", nargs="+", metavar="INPUT", help="photos or folders of photos")
+    colorize.add_argument("inputs", nargs="+", metavar="INPUT",
+                          help="photos, videos (.mp4 .avi .mov .mkv .webm) or folders of them")
     colorize.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the results")
     colorize.add_argument("-r", "--recursive", action="store_true", help="look into sub-folders too")
     colorize.add_argument("--backend", metavar="ID", help="backend id (default: the best installed)")
@@ -63,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
                           help="show tracebacks for errors")
     colorize.add_argument("--max-pixels", type=positive_int, metavar="N", help="refuse photos larger than this")
     colorize.add_argument("--overwrite", action="store_true", help="replace existing results")
+    colorize.add_argument("--temporal", choices=("on", "off"), default="on",
+                          help="videos: carry colors from frame to frame along the motion (on, the default), "
+                               "or colorize each frame on its own (off)")
+    colorize.add_argument("--sample", type=positive_int, default=1, metavar="K",
+                          help="videos: which of the seed's samples colors the whole clip (default 1)")
 
     plugin_commands = commands.add_parser("plugins", help="installed backends").add_subparsers(
         dest="plugins_command", required=True, parser_class=_Parser
@@ -81,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     adding.add_argument("file", metavar="FILE")
 
     commands.add_parser("devices", help="list the compute devices torch can use")
+
+    turing_commands = commands.add_parser("turing", help="results of the app's Colorization Turing Test").add_subparsers(
+        dest="turing_command", required=True, parser_class=_Parser
+    )
+    turing_report = turing_commands.add_parser("report", help="print the fool rates of a saved results file")
+    turing_report.add_argument("results", metavar="RESULTS.csv", help="a tinct-turing-….csv the app wrote")
+    turing_report.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
@@ -143,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from desktop.commands.devices import run_devices
 
             return run_devices(args)
+        if args.command == "turing":
+            from desktop.commands.turing import run_turing
+
+            return run_turing(args)
         from desktop.commands.gui import run_gui
 
         return run_gui(getattr(args, "files", []), getattr(args, "colorize", False))

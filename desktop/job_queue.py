@@ -1,8 +1,9 @@
 """Starts the background jobs and feeds what they yield into the session.
 
-Backend work (colorize runs and batches) goes through one lane, one job at a
-time, in the order asked; reading, saving and rendering run beside it. No
-widgets here: the window calls these methods and draws the session.
+Backend work (colorize runs, batches, and tasks such as the Turing test's
+colorizations) goes through one lane, one job at a time, in the order asked;
+reading, saving and rendering run beside it. No widgets here: the window calls
+these methods and draws the session.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from desktop import worker
+from desktop.guidance import backend_guide
 from desktop.messages import (
     BackendReady,
     BatchProgress,
@@ -25,14 +27,16 @@ from desktop.messages import (
     GpuOutOfMemory,
     JobProgress,
     PhotoRead,
+    RunRestored,
     SampleMade,
     SaveRequest,
     SheetRequest,
 )
 from desktop.state.notices import BATCH, COLORIZE, EXPORT, OPEN, SAVE, TASK, NoticeAction, Notices, advice_for
+from desktop.state.restoration import RestoreSettings
 from desktop.state.session import CANCELLED, DONE, FAILED, RUNNING, ColorSample, PhotoDoc, Run, Session
 from desktop.state.settings import ColorizeSettings
-from plugins.errors import TinctError
+from plugins.errors import TinctError, WeightsError
 from plugins.host import PluginHost
 
 
@@ -51,12 +55,27 @@ class _Batch:
     request: BatchRequest
 
 
+@dataclass(eq=False)
+class _Task:
+    """Other backend work (the Turing test's colorizations): ``job(host, *args)``, a generator job, and
+    the callbacks for what it yields, returns or raises; ``aborted`` also when it is dropped unstarted."""
+
+    label: str
+    job: Callable
+    args: tuple
+    yielded: Callable | None = None
+    returned: Callable | None = None
+    errored: Callable | None = None
+    aborted: Callable | None = None
+
+
 class JobQueue(QObject):
     lane_changed = Signal()  # the running or queued backend jobs changed
     batch_progressed = Signal(object)  # BatchProgress
     batch_finished = Signal(object)  # BatchResult, or None when cancelled or failed
     saved = Signal(list)  # the paths written
     save_failed = Signal(str)
+    weights_wanted = Signal(str)  # a backend id whose weights file is missing or wrong: the window offers to locate it
 
     def __init__(self, session: Session, notices: Notices, pool: QThreadPool | None = None):
         super().__init__()
@@ -64,8 +83,8 @@ class JobQueue(QObject):
         self.host: PluginHost | None = None
         self.loaded_devices: dict[str, str] = {}
         """Backends loaded this session, and on which device."""
-        self.pending: deque[_Colorize | _Batch] = deque()
-        self.current: _Colorize | _Batch | None = None
+        self.pending: deque[_Colorize | _Batch | _Task] = deque()
+        self.current: _Colorize | _Batch | _Task | None = None
         self._current_worker: worker.GeneratorWorker | None = None
         self._renders: dict[int, worker.GeneratorWorker] = {}
         self._side_workers: set[worker.GeneratorWorker] = set()
@@ -80,12 +99,13 @@ class JobQueue(QObject):
         self.host = host
         self._start_next()
 
-    def colorize(self, doc: PhotoDoc, settings: ColorizeSettings) -> Run:
-        """Queue a run of ``doc``; it starts as soon as the lane is free."""
+    def colorize(self, doc: PhotoDoc, settings: ColorizeSettings, restoration: RestoreSettings | None = None) -> Run:
+        """Queue a run of ``doc``; it starts as soon as the lane is free. ``restoration``: what the photo
+        gets before the backend sees it (None: the photo's own, ``doc.restore``)."""
         expected = settings.samples
         if self.host is not None and settings.backend_id in self.host.ids():
-            expected = min(expected, self.host.get(settings.backend_id).info.max_samples)
-        run = self.session.add_run(doc, settings, expected)
+            expected = min(expected, self.host.get(settings.backend_id).info.sample_limit)
+        run = self.session.add_run(doc, settings, expected, doc.restore if restoration is None else restoration)
         self.pending.append(_Colorize(doc, run))
         self.lane_changed.emit()
         self._start_next()
@@ -95,6 +115,25 @@ class JobQueue(QObject):
         self.pending.append(_Batch(request))
         self.lane_changed.emit()
         self._start_next()
+
+    def run_task(self, label: str, job: Callable, *args, yielded=None, returned=None, errored=None,
+                 aborted=None) -> _Task:
+        """Queue ``job(host, *args)`` in the lane (it uses backends, so it waits its turn); returns its handle."""
+        task = _Task(label, job, args, yielded, returned, errored, aborted)
+        self.pending.append(task)
+        self.lane_changed.emit()
+        self._start_next()
+        return task
+
+    def cancel_task(self, task: _Task) -> None:
+        """Drop ``task`` if it waits (its ``aborted`` is called), or stop it if it runs."""
+        if task in self.pending:
+            self.pending.remove(task)
+            self.lane_changed.emit()
+            if task.aborted is not None:
+                task.aborted()
+        elif self.current is task:
+            self.cancel()
 
     @property
     def busy(self) -> bool:
@@ -122,7 +161,9 @@ class JobQueue(QObject):
         """A backend only stops at its next yield; one that never yields again holds the lane, so say so."""
         if job is not self._current_worker:
             return
-        what = self.current.run.settings.backend_id if isinstance(self.current, _Colorize) else "The batch"
+        what = self.current.run.settings.backend_id if isinstance(self.current, _Colorize) else getattr(self.current, "label", "The batch")
+        if isinstance(self.current, _Colorize) and self.host is not None and self.host.interrupt(what):
+            return  # it ran in a worker process, now ended: the run fails at once and says why
         self.notices.warning(
             f"{what} is not responding",
             f"It was asked to stop {UNRESPONSIVE_AFTER_MS // 1000} s ago and has not. "
@@ -150,6 +191,8 @@ class JobQueue(QObject):
             item = self.pending.popleft()
             if isinstance(item, _Colorize):
                 self.session.update_run(item.doc, item.run, state=CANCELLED, message="Cancelled")
+            elif isinstance(item, _Task) and item.aborted is not None:
+                item.aborted()
         self.lane_changed.emit()
         self.cancel()
 
@@ -158,18 +201,27 @@ class JobQueue(QObject):
             return
         item = self.current = self.pending.popleft()
         if isinstance(item, _Colorize):
-            job = worker.GeneratorWorker(worker.colorize_job, self.host, item.doc.path, item.run.settings)
+            backend_id = item.run.settings.backend_id
+            capabilities = self.host.get(backend_id).info.capabilities if backend_id in self.host.ids() else frozenset()
+            job = worker.GeneratorWorker(worker.colorize_job, self.host, item.doc.path, item.run.settings,
+                                         *backend_guide(item.doc, capabilities), restoration=item.run.restoration)
             self.session.update_run(item.doc, item.run, state=RUNNING, message="Starting")
             job.yielded.connect(lambda message, i=item: self._colorize_message(i, message))
             job.errored.connect(lambda error, i=item: self._colorize_failed(i, error))
             job.aborted.connect(lambda i=item: self._set_state(i, CANCELLED, "Cancelled"))
             job.returned.connect(lambda _result, i=item: self._set_state(i, DONE, _done_message(i.run)))
-        else:
+        elif isinstance(item, _Batch):
             job = worker.GeneratorWorker(worker.batch_job, self.host, item.request)
             job.yielded.connect(self._batch_message)
             job.returned.connect(self._batch_done)
             job.aborted.connect(lambda: self._batch_done(None, "Batch cancelled"))
             job.errored.connect(lambda error: self._batch_done(None, "Batch failed", error))
+        else:
+            job = worker.GeneratorWorker(item.job, self.host, *item.args)
+            for signal, callback in ((job.yielded, item.yielded), (job.returned, item.returned),
+                                     (job.errored, item.errored), (job.aborted, item.aborted)):
+                if callback is not None:
+                    signal.connect(callback)
         job.finished.connect(self._lane_finished)
         self._current_worker = job
         self.lane_changed.emit()
@@ -194,6 +246,10 @@ class JobQueue(QObject):
             self.session.update_run(doc, run, device=message.device)
             for note in message.notes:
                 self.notices.info(note)
+        elif isinstance(message, RunRestored):
+            self.session.update_run(doc, run, lightness=message.preview_lightness)
+            if message.failures:
+                self.notices.warning(f"Restoration of {doc.name} left a step out", "; ".join(message.failures))
 
     def _set_state(self, item: _Colorize, state: str, message: str) -> None:
         progress = 1.0 if state == DONE else item.run.progress
@@ -201,11 +257,20 @@ class JobQueue(QObject):
 
     def _colorize_failed(self, item: _Colorize, error: BaseException) -> None:
         doc, run = item.doc, item.run
+        job = self._current_worker
+        if job is not None and job.abort_requested:  # cancelled, and its worker process had to be ended
+            self.session.update_run(doc, run, state=CANCELLED, message="Cancelled")
+            self.notices.warning(f"{run.settings.backend_id} did not stop when cancelled", _summary(error))
+            return
         self.session.update_run(doc, run, state=FAILED, error=str(error), message="Failed")
         actions = ()
         if isinstance(error, GpuOutOfMemory):
             retry = run.settings.with_changes(device="cpu")
-            actions = (NoticeAction("Retry on CPU", lambda: self.colorize(doc, retry)),)
+            restoration = run.restoration or RestoreSettings()  # as this run had it
+            actions = (NoticeAction("Retry on CPU", lambda: self.colorize(doc, retry, restoration)),)
+        elif isinstance(error, WeightsError):
+            backend_id = run.settings.backend_id
+            actions = (NoticeAction("Locate weights file…", lambda: self.weights_wanted.emit(backend_id)),)
         self.notices.error(f"Could not colorize {doc.name}", _summary(error), details=_details(error), actions=actions,
                            advice=advice_for(error, COLORIZE, run.settings.backend_id))
 
@@ -325,7 +390,7 @@ class JobQueue(QObject):
             if run.combined_preview is None:
                 self._combine_changed(doc, run)
 
-        job = self._side_job(worker.render_combined_job, doc.preview_lightness, chroma, returned=rendered, finished=done)
+        job = self._side_job(worker.render_combined_job, doc.lightness_for(run), chroma, returned=rendered, finished=done)
         self._renders[run.id] = job
 
     def _side_job(self, function, *args, returned=None, errored=None, finished=None,

@@ -10,13 +10,18 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMessageBox, QSlider, QVBoxLayout, QWidget
 
 from desktop import file_actions, menus, theme, worker
+from desktop.color_chooser import HintPanel
 from desktop.combine import CombinePanel
 from desktop.controls import ControlsPanel, section_title
 from desktop.exports import PHOTO_SUFFIXES, photos_in
 from desktop.filmstrip import Filmstrip
+from desktop.hint_controller import HintController
 from desktop.images import mean_color, to_qimage
 from desktop.job_queue import JobQueue
 from desktop.notifications import NotificationArea
+from desktop.reference_view import ReferenceView
+from desktop.restore_controller import RestoreController
+from desktop.restore_panel import RestorePanel
 from desktop.sample_grid import MAX_TILE, MIN_TILE, RunPicker, SampleGrid
 from desktop.state import ColorizeSettings, Notices, Session, SettingsStore
 from desktop.state import saved_session
@@ -59,9 +64,13 @@ class MainWindow(QMainWindow):
         self._quit_confirmed = False
         self._quit_box: QMessageBox | None = None
         self._build()
+        self.hints = HintController(self)  # color hints and the reference photo (desktop/hint_controller.py)
+        self.restore = RestoreController(self)  # the Restore panel and its preview (desktop/restore_controller.py)
         self.actions_ = menus.install(self)
         self._connect()
         self._refresh_all()
+        self._host_factory = host_factory
+        self._reported_failures: set = set()  # plugin failures already in a notice (discovery runs again)
         discovery = worker.GeneratorWorker(worker.discover_job, host_factory, probe_devices)
         discovery.returned.connect(self._discovered)
         discovery.errored.connect(self._discovery_failed)
@@ -75,6 +84,9 @@ class MainWindow(QMainWindow):
         self.samples = SampleGrid()
         self.samples.setMinimumHeight(180)
         self.combine = CombinePanel()
+        self.hint_panel = HintPanel()
+        self.restore_panel = RestorePanel()
+        self.reference_view = ReferenceView()
         state = self.store.state
         self.combine.set_brush_settings(state.brush_size, state.brush_softness, state.brush_snap)
         self.run_picker = RunPicker()
@@ -91,7 +103,12 @@ class MainWindow(QMainWindow):
         center_layout = QVBoxLayout(center)
         center_layout.setContentsMargins(0, 0, 0, 0)
         center_layout.setSpacing(0)
-        center_layout.addWidget(self.viewer, 1)
+        photo_row = QHBoxLayout()
+        photo_row.setContentsMargins(0, 0, 0, 0)
+        photo_row.setSpacing(0)
+        photo_row.addWidget(self.viewer, 1)
+        photo_row.addWidget(self.reference_view)  # beside the photo, while it has a reference
+        center_layout.addLayout(photo_row, 1)
         center_layout.addWidget(self.filmstrip)
         self.survey = SurveyView(self.viewer)  # before the notifications: they stay on top of it
         self.notifications = NotificationArea(self.notices, self.viewer)
@@ -113,6 +130,8 @@ class MainWindow(QMainWindow):
         self.samples.setToolTip("Click a sample to compare it with the original; double-click (or Enter, or C) marks it chosen")
         side.addWidget(self.samples, 1)
         side.addWidget(self.combine)
+        side.addWidget(self.hint_panel)  # in the combine panel's place while the hint tool is out
+        side.addWidget(self.restore_panel)  # likewise, while restoring
 
         body = QWidget()
         body_layout = QHBoxLayout(body)
@@ -144,10 +163,12 @@ class MainWindow(QMainWindow):
         s.selection_changed.connect(lambda doc, run: doc is s.current and self._refresh_selection())
         s.combine_changed.connect(lambda doc, run: doc is s.current and self._refresh_selection())
         s.combining_changed.connect(lambda _on: self._refresh_selection())
+        s.sample_guided.connect(self._sample_guided)
         s.unsaved_changed.connect(lambda doc: doc is s.current and self.setWindowModified(doc.unsaved))
         for changed in (s.unsaved_changed, s.selection_changed, s.photos_changed, s.current_changed):
             changed.connect(self.keeper.schedule)
         self.queue.lane_changed.connect(self._refresh_progress)
+        self.queue.weights_wanted.connect(lambda backend_id: file_actions.locate_weights(self, backend_id))
         self.queue.lane_changed.connect(lambda: menus.update_enabled(self))  # Cancel follows the lane
         self.notices.posted.connect(lambda notice: self.statusBar().showMessage(notice.title, 8000))
         self.controls.colorize_requested.connect(self.colorize_current)
@@ -186,6 +207,9 @@ class MainWindow(QMainWindow):
         if devices is not None:
             self.controls.set_available_devices({d.id for d in devices})
         for failure in host.failures:
+            if failure in self._reported_failures:
+                continue
+            self._reported_failures.add(failure)
             self.notices.warning(f"Plugin {failure.name} is broken", f"{failure.stage} failed: {failure.message}", details=f"from {failure.distribution}")
         self.queue.set_host(host)
         waiting, self._waiting_for_backends = self._waiting_for_backends, []
@@ -195,6 +219,19 @@ class MainWindow(QMainWindow):
         if self.keeper.waiting:
             self.keeper.reopen()
         self.backends_ready.emit()
+
+    def rediscover(self) -> None:
+        """Look for backends again (a plugin was installed, removed or switched): they appear without a restart."""
+        discovery = worker.GeneratorWorker(worker.discover_job, self._host_factory, False)
+        discovery.returned.connect(self._rediscovered)
+        discovery.errored.connect(lambda error: self.notices.error("Could not look for backends", str(error)))
+        discovery.start()
+
+    def _rediscovered(self, result) -> None:
+        old = self.host
+        self._discovered(result)
+        if old is not None and old is not self.host and not self.queue.busy:
+            old.unload_all()  # its backends' memory and worker processes; a run in progress keeps its own
 
     def _discovery_failed(self, error: BaseException) -> None:
         self.discovery_error = str(error)
@@ -344,7 +381,7 @@ class MainWindow(QMainWindow):
         """The run's combine mask, with the photo's lightness as the guide edge-aware strokes follow."""
         mask = self.session.mask_for(doc, run)
         if mask is not None and not mask.has_guide and doc.preview_lightness is not None:
-            mask.set_guide(doc.preview_lightness)
+            mask.set_guide(doc.lightness_for(run))
         return mask
 
     def _brush_settings_changed(self) -> None:
@@ -438,7 +475,10 @@ class MainWindow(QMainWindow):
         doc, run = self.current_run()
         combining = self.session.combining and run is not None and len(run.samples) > 1
         before = to_qimage(doc.original_preview) if doc is not None else None
-        after = to_qimage(self._shown_result(run, combining))
+        if self.restore.previewing:  # the Restore panel is out: the scan before and after restoration
+            after = self.restore.preview_image()
+        else:
+            after = to_qimage(self._shown_result(run, combining))
         photo_size = QSize(*doc.size) if doc is not None and doc.size else None
         if self._shown[0] is not doc or self._shown[1] is not (doc.original_preview if doc else None):
             self.viewer.set_photo(before, after, photo_size)
@@ -502,6 +542,11 @@ class MainWindow(QMainWindow):
             self._refresh_save_label()
             self.combine.update_state(run, self.session.combining)
             menus.update_enabled(self)
+
+    def _sample_guided(self, doc: PhotoDoc, run: Run, sample) -> None:
+        """A sample now shows the photo's latest hints (desktop/guidance.py): redraw the result if it is on view."""
+        if run is self.current_run()[1] and (sample.index in (run.viewed, run.base) or self.survey.isVisible()):
+            self._refresh_selection()
 
     def _refresh_progress(self) -> None:
         _doc, run = self.current_run()

@@ -9,7 +9,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QToolBar, QTreeWidget, QTreeWidgetItem, QVBoxLayout
 
-from desktop import file_actions, theme
+from desktop import file_actions, theme, video_window
+from desktop.turing import dialog as turing_dialog
 
 MAX_SAMPLE_SHORTCUTS = 8
 DISABLED_TEXT = "#62646b"
@@ -56,6 +57,8 @@ def install(window) -> SimpleNamespace:
         return item
 
     a.open = action("&Open…", partial(file_actions.open_dialog, window), QKeySequence.Open, "open", "Open photos")
+    a.open_video = action("Open &Video…", partial(video_window.show_video, window), "Ctrl+Shift+O", None,
+                          "Open a film clip: try colors on a frame, then render the whole clip")
     a.reopen = action("Reopen &Last Session", window.reopen_last_session, None, None,
                       "Open the photos of the last session and make their runs again, with the chosen samples and strokes")
     a.save = action("&Save…", partial(file_actions.save_result, window), QKeySequence.Save, "save", "Save the chosen or combined result at full resolution")
@@ -64,8 +67,9 @@ def install(window) -> SimpleNamespace:
     a.batch = action("&Batch Colorize Folder…", partial(file_actions.show_batch, window), "Ctrl+B", "batch")
     a.close_photo = action("&Close Photo", lambda: window.session.current and window.queue.close_photo(window.session.current), QKeySequence.Close)
     a.quit = action("&Quit", window.close, QKeySequence.Quit)
-    a.undo = action("&Undo Stroke", window.undo_stroke, QKeySequence.Undo, "undo")
-    a.redo = action("&Redo Stroke", window.redo_stroke, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")], "redo")
+    # Undo and Redo take back hints while the hint tool is out (or when no stroke is left), else strokes.
+    a.undo = action("&Undo Stroke", window.hints.undo_edit, QKeySequence.Undo, "undo")
+    a.redo = action("&Redo Stroke", window.hints.redo_edit, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")], "redo")
     a.clear = action("Clear Strokes", window.clear_strokes, None, "clear")
     a.colorize = action("&Colorize", window.colorize_current, [QKeySequence("Ctrl+R"), QKeySequence("Ctrl+Return")], "colorize", "Colorize the current photo")
     a.colorize_all = action("Colorize All Open Photos", window.colorize_all, "Ctrl+Shift+R")
@@ -76,13 +80,25 @@ def install(window) -> SimpleNamespace:
     a.brush = action("Combine &Brush", window.set_combining, "B", "brush", "Paint regions with another sample's colors", checkable=True)
     a.view_combined = action("View Co&mbined Result", window.view_combined, "0", None,
                              "Show the brush strokes' mix of the samples, what Save writes")
+    a.hint_tool = action("Color &Hints", window.hints.set_active, "H", "hint",
+                         "Click the photo to say what color a place is; drag a hint to move it, "
+                         "right-click it or press Delete to remove it", checkable=True)
+    a.restore = action("&Restore", window.restore.set_active, "R", "restore",
+                       "Repair a faded, noisy or scratched scan before colorizing it: tone, denoise, dust and scratches",
+                       checkable=True)
+    a.reference = action("Use a &Reference Photo…", window.hints.references.choose, None, "reference",
+                         "Take colors from a color photo of the same place, family or era")
+    a.remove_reference = action("Remove Reference Photo", window.hints.references.remove)
+    a.clear_hints = action("Clear Hints", window.hints.clear_hints)
+    a.delete_hint = action("Delete Hint", window.hints.remove_selected, [QKeySequence.Delete, QKeySequence("Backspace")],
+                           None, "Remove the selected color hint")
     a.bigger = action("Larger Brush", lambda: window.combine.size.setValue(window.combine.size.value() + 5), "]")
     a.smaller = action("Smaller Brush", lambda: window.combine.size.setValue(window.combine.size.value() - 5), "[")
     a.survey = action("&Survey Samples", window.set_survey, "N", None,
                       "Compare the samples large, side by side; click one to choose it (Esc leaves)", checkable=True)
     a.compare = action("&Before/After Split", window.viewer.set_compare, "\\", "compare", "Compare with the original", checkable=True)
     a.compare.setChecked(True)
-    for item, short in ((a.compare, "Compare"), (a.brush, "Brush"), (a.batch, "Batch")):
+    for item, short in ((a.compare, "Compare"), (a.brush, "Brush"), (a.hint_tool, "Hints"), (a.restore, "Restore"), (a.batch, "Batch")):
         item.setIconText(short)
     a.fit = action("&Fit", window.viewer.fit, "Ctrl+0", "fit", "Fit to window")
     a.actual = action("&100%", window.viewer.actual_size, "Ctrl+1", "actual-size", "Actual pixels")
@@ -91,6 +107,8 @@ def install(window) -> SimpleNamespace:
     a.next_photo = action("&Next Photo", lambda: window.session.step(1), [QKeySequence("PgDown"), QKeySequence("Alt+Right")])
     a.previous_photo = action("&Previous Photo", lambda: window.session.step(-1), [QKeySequence("PgUp"), QKeySequence("Alt+Left")])
     a.plugins = action("&Installed Backends…", partial(file_actions.show_plugins, window), None, "plugins", "Installed backends and their state")
+    a.turing = action("Colorization &Turing Test…", partial(turing_dialog.show_turing, window), None, None,
+                      "Do the colorizations pass for real? Your own color photos against their colorizations, side by side")
     a.shortcuts = action("&Keyboard Shortcuts", lambda: show_shortcuts(window), QKeySequence.HelpContents)
     a.about = action("&About Tinct", lambda: show_about(window))
     a.samples = [
@@ -101,6 +119,7 @@ def install(window) -> SimpleNamespace:
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     file_menu.addAction(a.open)
+    file_menu.addAction(a.open_video)
     a.recent_menu = file_menu.addMenu("Open &Recent")
     a.recent_menu.aboutToShow.connect(lambda: fill_recent(window, a.recent_menu))
     file_menu.addAction(a.reopen)
@@ -113,16 +132,18 @@ def install(window) -> SimpleNamespace:
     file_menu.addAction(a.close_photo)
     file_menu.addAction(a.quit)
     edit = bar.addMenu("&Edit")
-    for item in (a.undo, a.redo, a.clear):
+    for item in (a.undo, a.redo, a.clear, a.delete_hint, a.clear_hints):
         edit.addAction(item)
     view = bar.addMenu("&View")
     for item in (a.compare, a.survey, None, a.fit, a.actual, a.zoom_in, a.zoom_out, None, a.next_photo, a.previous_photo):
         view.addSeparator() if item is None else view.addAction(item)
     photo = bar.addMenu("&Colorize")
     for item in (a.colorize, a.colorize_all, a.colorize_all_again, a.cancel, a.cancel_all, None, a.choose, a.brush,
-                 a.view_combined, a.bigger, a.smaller):
+                 a.view_combined, a.bigger, a.smaller, None, a.hint_tool, a.reference, a.remove_reference, None, a.restore):
         photo.addSeparator() if item is None else photo.addAction(item)
-    bar.addMenu("&Backends").addAction(a.plugins)
+    backends_menu = bar.addMenu("&Backends")
+    backends_menu.addAction(a.plugins)
+    backends_menu.addAction(a.turing)
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(a.shortcuts)
     help_menu.addAction(a.about)
@@ -133,7 +154,7 @@ def install(window) -> SimpleNamespace:
     toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
     toolbar.setIconSize(QSize(20, 20))
     toolbar.setStyleSheet(TOOLBAR_STYLE)
-    for item in (a.open, a.save, None, a.colorize, a.cancel, None, a.compare, a.fit, a.actual, None, a.brush, a.undo, a.redo, None, a.batch, a.plugins):
+    for item in (a.open, a.save, None, a.colorize, a.cancel, None, a.compare, a.fit, a.actual, None, a.brush, a.hint_tool, a.restore, a.undo, a.redo, None, a.batch, a.plugins):
         toolbar.addSeparator() if item is None else toolbar.addAction(item)
     for item in (a.fit, a.actual, a.undo, a.redo, a.cancel, a.plugins):
         toolbar.widgetForAction(item).setToolButtonStyle(Qt.ToolButtonIconOnly)
@@ -152,8 +173,28 @@ def update_enabled(window) -> None:
         item.setEnabled(has_samples)
     a.survey.setEnabled(run is not None and len(run.samples) >= 2)
     a.brush.setEnabled(run is not None and len(run.samples) > 1)
-    a.undo.setEnabled(run is not None and run.combine is not None and run.combine.can_undo)
-    a.redo.setEnabled(run is not None and run.combine is not None and run.combine.can_redo)
+    undo, redo = window.hints.undo_target(), window.hints.redo_target()
+    a.undo.setEnabled(bool(undo))
+    a.redo.setEnabled(bool(redo))
+    a.undo.setText("&Undo Hint" if undo == "hint" else "&Undo Stroke")
+    a.redo.setText("&Redo Hint" if redo == "hint" else "&Redo Stroke")
+    hints = window.hints
+    a.hint_tool.setEnabled(hints.doc() is not None)
+    restore = getattr(window, "restore", None)  # made after the hints: absent while it is being made
+    if restore is not None:
+        a.restore.setEnabled(restore.doc() is not None)
+        if a.restore.isChecked() != restore.active:
+            a.restore.blockSignals(True)
+            a.restore.setChecked(restore.active)
+            a.restore.blockSignals(False)
+    if a.hint_tool.isChecked() != hints.active:
+        a.hint_tool.blockSignals(True)
+        a.hint_tool.setChecked(hints.active)
+        a.hint_tool.blockSignals(False)
+    a.reference.setEnabled(hints.doc() is not None)
+    a.remove_reference.setEnabled(doc is not None and doc.reference is not None)
+    a.clear_hints.setEnabled(doc is not None and len(doc.hints) > 0)
+    a.delete_hint.setEnabled(hints.active and hints.selected_hint() is not None)
     a.clear.setEnabled(run is not None and run.has_strokes)
     a.view_combined.setEnabled(run is not None and run.has_strokes)
     a.reopen.setEnabled(bool(window.kept_session.photos))
@@ -191,6 +232,7 @@ def show_shortcuts(window) -> None:
     QTreeWidgetItem(tree, ["View sample 1…8", "1 … 8"])
     QTreeWidgetItem(tree, ["Leave the survey", "Esc"])
     QTreeWidgetItem(tree, ["Move the before/after split (photo focused)", "Left, Right (Shift: faster), Home, End"])
+    QTreeWidgetItem(tree, ["Remove a color hint (hint tool out)", "Right-click it"])
     tree.resizeColumnToContents(0)
     buttons = QDialogButtonBox(QDialogButtonBox.Close)
     buttons.rejected.connect(dialog.close)

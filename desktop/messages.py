@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from desktop.state.combine import CombineMask
+from desktop.state.restoration import RestoreSettings
 from desktop.state.settings import ColorizeSettings
 from plugins.errors import TinctError
 from plugins.host.discovery import describe
@@ -44,6 +45,16 @@ class SampleMade:
     ab: np.ndarray
     preview: np.ndarray
     thumbnail: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class RunRestored:
+    """A run restored its photo before the backend ran: the restored lightness at preview size, and
+    what the steps said."""
+
+    preview_lightness: np.ndarray
+    notes: tuple[str, ...] = ()
+    failures: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,8 @@ class SaveRequest:
     fmt: str = "png"
     quality: int = 95
     overwrite: bool = False
+    restoration: RestoreSettings | None = None
+    """The restoration the results were made with: the photo is restored again at full resolution."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +118,7 @@ class SheetRequest:
     target: Path
     tiles: tuple[tuple[str, Chroma], ...]
     tile_long_side: int = 720
+    restoration: RestoreSettings | None = None
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def default_result_path(doc: PhotoDoc, run: Run, fmt: str, folder: Path | None =
 def result_request(doc: PhotoDoc, run: Run, target: Path, overwrite: bool = False) -> SaveRequest:
     chroma, _label = result_chroma(run)
     fmt = SUFFIX_FORMATS.get(target.suffix.lower(), "png")
-    return SaveRequest(doc.path, ((target, chroma),), fmt=fmt, overwrite=overwrite)
+    return SaveRequest(doc.path, ((target, chroma),), fmt=fmt, overwrite=overwrite, restoration=run.restoration)
 
 
 def all_samples_request(doc: PhotoDoc, run: Run, folder: Path, fmt: str) -> SaveRequest:
@@ -54,7 +54,7 @@ def all_samples_request(doc: PhotoDoc, run: Run, folder: Path, fmt: str) -> Save
     if run.has_strokes:
         chroma, label = result_chroma(run)
         items.append((unique_path(folder / result_name(doc.path, run.settings.backend_id, label, fmt)), chroma))
-    return SaveRequest(doc.path, tuple(items), fmt=fmt)
+    return SaveRequest(doc.path, tuple(items), fmt=fmt, restoration=run.restoration)
 
 
 def sheet_request(doc: PhotoDoc, run: Run, target: Path) -> SheetRequest:
@@ -64,7 +64,7 @@ def sheet_request(doc: PhotoDoc, run: Run, target: Path) -> SheetRequest:
         tiles.append((label, Chroma(ab=run.samples[index].ab)))
     if run.has_strokes:
         tiles.append(("Combined", result_chroma(run)[0]))
-    return SheetRequest(doc.path, target, tuple(tiles))
+    return SheetRequest(doc.path, target, tuple(tiles), restoration=run.restoration)
 
 
 def save_folder(doc: PhotoDoc, last_save_folder: str) -> Path:

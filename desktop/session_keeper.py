@@ -1,5 +1,6 @@
 """Keeping the session between starts: written shortly after each change and on quit, offered on start,
-reopened by making each run again from its seed and putting back its chosen sample and strokes.
+reopened by making each run again from its seed (and its restoration) and putting back its chosen sample and
+strokes, and each photo's color hints, reference photo and restoration settings.
 
 What is kept (and how it is read and written) is ``desktop/state/saved_session.py``; this module
 decides when, and talks to the window's notices, queue and session.
@@ -13,6 +14,7 @@ from PySide6.QtCore import QObject, QTimer
 
 from desktop import menus
 from desktop.state import NoticeAction, saved_session
+from desktop.state.restoration import RestoreSettings
 from desktop.state.saved_session import SavedSession, backend_problems
 from desktop.state.session import DONE, FAILED, PhotoDoc, Run
 
@@ -111,14 +113,18 @@ class SessionKeeper(QObject):
         docs = window.open_paths([photo.path for photo in present.photos])
         session = window.session
         for photo, doc in zip(present.photos, docs):
+            if photo.hints or photo.reference is not None:
+                window.hints.restore(doc, photo.hints, photo.reference)
+            session.set_restoration(doc, photo.restoration)
             if photo.unsaved:
                 session.mark_edited(doc)
             runs = []
             for kept_run in photo.runs:
+                restoration = kept_run.restoration or RestoreSettings()  # as the run had it, whatever the photo has now
                 if kept_run.settings.backend_id in versions:
-                    run = window.queue.colorize(doc, kept_run.settings)
+                    run = window.queue.colorize(doc, kept_run.settings, restoration)
                 else:
-                    run = session.add_run(doc, kept_run.settings, kept_run.expected)
+                    run = session.add_run(doc, kept_run.settings, kept_run.expected, restoration)
                     session.update_run(doc, run, state=FAILED, message="Backend not installed",
                                        error=f"{kept_run.settings.backend_id} is not installed")
                 run.restoring = kept_run  # before any of its samples arrive: they come through the event loop

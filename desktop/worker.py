@@ -33,10 +33,12 @@ from desktop.messages import (
     GpuOutOfMemory,
     JobProgress,
     PhotoRead,
+    RunRestored,
     SampleMade,
     SaveRequest,
     SheetRequest,
 )
+from desktop.state.restoration import STEP_NAMES, RestoreSettings, restore_lightness, restoring
 from desktop.state.settings import ColorizeSettings
 from plugins.color import lightness_to_gray
 from plugins.errors import TinctError
@@ -188,11 +190,20 @@ def read_for_display(path: Path):
     return photo, PhotoRead(photo.size, small, np.dstack([gray] * 3), list(photo.notes))
 
 
-def colorize_job(host: PluginHost, path: Path, settings: ColorizeSettings):
-    """Read the photo, then yield each sample as it arrives with a display-size preview."""
+def colorize_job(host: PluginHost, path: Path, settings: ColorizeSettings, hints=(), reference=None,
+                 restoration: RestoreSettings | None = None):
+    """Read the photo, then yield each sample as it arrives with a display-size preview.
+
+    ``hints`` and ``reference`` are for a backend that takes them itself (desktop/guidance.py applies
+    them to any other's samples, so that an edit does not need a run). With a ``restoration``, the
+    photo is restored first (one RunRestored says how): the backend and the previews get the restored
+    lightness."""
     yield JobProgress(0.0, "Reading photo")
     photo, message = read_for_display(path)
     yield message
+    lightness, preview_lightness = photo.lightness, message.preview_lightness
+    if restoration is not None and restoration.active:
+        lightness, preview_lightness = yield from _restore(photo.lightness, restoration)
     device = settings.device
     try:
         yield JobProgress(0.02, f"Loading {settings.backend_id}")
@@ -206,13 +217,30 @@ def colorize_job(host: PluginHost, path: Path, settings: ColorizeSettings):
             working_size=settings.working_size or None,
             temperature=settings.temperature,
             params=settings.params,
+            hints=hints,
+            reference=reference,
         )
         yield BackendReady(device, notes)
-        yield from _samples(backend, photo.lightness, options, message.preview_lightness)
+        yield from _samples(backend, lightness, options, preview_lightness)
     except Exception as error:
         if device != "cpu" and is_out_of_memory(error):
             raise GpuOutOfMemory(device, error) from error
         raise
+
+
+def _restore(lightness: np.ndarray, restoration: RestoreSettings):
+    """The restored lightness at full and preview size, yielding each step's progress and a RunRestored."""
+    steps = restoring(lightness, restoration)
+    while True:
+        try:
+            step = next(steps)
+        except StopIteration as done:
+            restored = done.value
+            break
+        yield JobProgress(0.01, f"Restoring: {STEP_NAMES[step]}")
+    preview = fit_long_side(restored.lightness, PREVIEW_LONG_SIDE)
+    yield RunRestored(preview, restored.notes, restored.failures)
+    return restored.lightness, preview
 
 
 def _samples(backend, lightness, options, preview_lightness):
@@ -240,13 +268,14 @@ def render_combined_job(preview_lightness: np.ndarray, chroma: Chroma) -> np.nda
 
 
 def save_job(request: SaveRequest):
-    """Merge each result onto the full-resolution photo and write it atomically."""
+    """Merge each result onto the full-resolution photo (restored as its run was) and write it atomically."""
     yield JobProgress(0.0, "Reading photo")
     photo = read_photo(request.photo)
+    lightness = _restored_for_output(photo.lightness, request.restoration)
     written = []
     for position, (target, chroma) in enumerate(request.items):
         yield JobProgress(position / len(request.items), f"Saving {target.name}")
-        rgb = merge(photo.lightness, chroma.for_lightness(photo.lightness))
+        rgb = merge(lightness, chroma.for_lightness(lightness))
         written.append(save_photo(rgb, photo, target, request.fmt, request.quality, request.overwrite))
     return written
 
@@ -257,10 +286,21 @@ def comparison_job(request: SheetRequest):
     small = fit_long_side(photo.lightness, request.tile_long_side)
     gray = to_uint8(lightness_to_gray(small))
     tiles = [("Original", np.dstack([gray] * 3))]
+    restored = _restored_for_output(photo.lightness, request.restoration)
+    if restored is not photo.lightness:  # the results' lightness; the original stays the scan as it is
+        small = fit_long_side(restored, request.tile_long_side)
     for position, (label, chroma) in enumerate(request.tiles):
         yield JobProgress(position / len(request.tiles), f"Rendering {label}")
         tiles.append((label, to_uint8(merge(small, chroma.for_lightness(small)))))
     return save_image_atomically(comparison_sheet(tiles), request.target, protected=(request.photo,))
+
+
+def _restored_for_output(lightness: np.ndarray, restoration: RestoreSettings | None) -> np.ndarray:
+    """``lightness`` restored as the results' run restored it (the same steps give the same pixels);
+    a step that fails now fails as it did then, and is left out alike."""
+    if restoration is None or not restoration.active:
+        return lightness
+    return restore_lightness(lightness, restoration).lightness
 
 
 def batch_job(host: PluginHost, request: BatchRequest):

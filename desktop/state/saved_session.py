@@ -2,8 +2,10 @@
 
 Samples are not stored: a backend makes the same samples for the same settings and
 seed, so a run is kept as its settings (with the backend's version, to tell when
-that no longer holds), the chosen and viewed sample and the brush strokes. Pure
-data and JSON; no Qt. Reading is forgiving: a damaged entry is dropped alone,
+that no longer holds), the chosen and viewed sample and the brush strokes. A photo
+keeps its color hints, the path of its reference photo and its restoration (the Restore panel's
+settings and mask edits; each run keeps the restoration it was made with). Pure data and JSON;
+no Qt. Reading is forgiving: a damaged entry is dropped alone,
 and an unreadable file reads as no session.
 """
 
@@ -17,6 +19,8 @@ from pathlib import Path
 from typing import Mapping
 
 from desktop.state.combine import CLEAR, Stroke, StrokeHistory
+from desktop.state.hints import Hint, hint_from_json
+from desktop.state.restoration import RestoreSettings, restore_settings_from
 from desktop.state.settings import ColorizeSettings, colorize_settings_from
 
 FORMAT = 1
@@ -33,6 +37,8 @@ class SavedRun:
     viewed: int | None = None
     """None with strokes: the combined result was on view."""
     strokes: StrokeHistory = field(default_factory=StrokeHistory)
+    restoration: RestoreSettings | None = None
+    """The restoration its input had; None: the photo as it is."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,12 @@ class SavedPhoto:
     """Index into ``runs`` of the run on view."""
     unsaved: bool = False
     """It had results that were not saved to a file."""
+    hints: tuple[Hint, ...] = ()
+    """The user's color hints (full-resolution px)."""
+    reference: Path | None = None
+    """The photo the colors were taken from."""
+    restoration: RestoreSettings = field(default_factory=RestoreSettings)
+    """The restoration its next runs get."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,9 @@ def to_json(session: SavedSession) -> dict:
                 "path": str(photo.path),
                 "unsaved": photo.unsaved,
                 "current_run": photo.current_run,
+                "hints": [hint.to_json() for hint in photo.hints],
+                "reference": str(photo.reference) if photo.reference is not None else None,
+                "restoration": photo.restoration.to_json(),
                 "runs": [
                     {
                         "settings": asdict(run.settings),
@@ -102,6 +117,7 @@ def to_json(session: SavedSession) -> dict:
                         "viewed": run.viewed,
                         "strokes": [_edit_to_json(edit) for edit in run.strokes.done],
                         "undone": [_edit_to_json(edit) for edit in run.strokes.undone],
+                        "restoration": run.restoration.to_json() if run.restoration is not None else None,
                     }
                     for run in photo.runs
                 ],
@@ -182,6 +198,7 @@ def _run_from_json(raw: object) -> SavedRun | None:
         chosen=raw.get("chosen") if _count(raw.get("chosen")) else None,
         viewed=raw.get("viewed") if _count(raw.get("viewed")) else None,
         strokes=StrokeHistory(tuple(done), tuple(undone)),
+        restoration=_restoration(raw.get("restoration")),
     )
 
 
@@ -189,7 +206,17 @@ def _photo_from_json(raw: object) -> SavedPhoto | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("path"), str) or not raw["path"]:
         return None
     runs = tuple(run for run in map(_run_from_json, _list(raw.get("runs"))) if run is not None)
-    return SavedPhoto(Path(raw["path"]), runs, _index(raw.get("current_run"), len(runs)), raw.get("unsaved") is True)
+    hints = tuple(hint for hint in map(hint_from_json, _list(raw.get("hints"))) if hint is not None)
+    reference = raw.get("reference")
+    return SavedPhoto(Path(raw["path"]), runs, _index(raw.get("current_run"), len(runs)), raw.get("unsaved") is True,
+                      hints, Path(reference) if isinstance(reference, str) and reference else None,
+                      restore_settings_from(raw.get("restoration")))
+
+
+def _restoration(raw: object) -> RestoreSettings | None:
+    """A run's restoration from its JSON; None for none (or no step on: the photo as it was)."""
+    settings = restore_settings_from(raw) if isinstance(raw, dict) else None
+    return settings if settings is not None and settings.active else None
 
 
 def _list(value) -> list:

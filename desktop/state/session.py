@@ -15,6 +15,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from desktop.state.combine import CombineMask, Stroke, StrokeHistory
+from desktop.state.hints import HintEdits, Reference
+from desktop.state.restoration import RestoreSettings
 from desktop.state.saved_session import SavedPhoto, SavedRun, SavedSession
 from desktop.state.settings import ColorizeSettings
 
@@ -31,6 +33,15 @@ class ColorSample:
     preview: np.ndarray
     """``uint8 (h, w, 3)`` at the photo's preview size."""
     thumbnail: np.ndarray
+    backend_ab: np.ndarray | None = None
+    """The backend's own ab, kept once the photo's hints or reference were applied to ``ab``; None: ``ab`` is it."""
+    guided_by: object = None
+    """What was applied to ``ab``, preview and thumbnail (``desktop.guidance.host_guide``); None: nothing."""
+
+    @property
+    def own_ab(self) -> np.ndarray:
+        """The backend's ab, before the photo's hints and reference."""
+        return self.backend_ab if self.backend_ab is not None else self.ab
 
 
 @dataclass(eq=False)
@@ -55,6 +66,11 @@ class Run:
     """Which run of its photo this is (1, 2, …): what the user sees; ``id`` is unique across photos."""
     restoring: SavedRun | None = None
     """The kept run this one makes again, until its choice and strokes are back (kept as it was meanwhile)."""
+    restoration: RestoreSettings | None = None
+    """The restoration its backend's input had (desktop/state/restoration.py); None: the photo as it is."""
+    lightness: np.ndarray | None = None
+    """The restored lightness at the photo's preview size, once the run has restored it: what its samples are
+    merged onto. None: the photo's own (``PhotoDoc.lightness_for``)."""
 
     @property
     def active(self) -> bool:
@@ -72,7 +88,8 @@ class Run:
         return self.combine is not None and not self.combine.is_blank
 
     def label(self) -> str:
-        return f"Run {self.number} · {self.settings.backend_id} · seed {self.settings.seed}"
+        restored = " · restored" if self.restoration is not None else ""
+        return f"Run {self.number} · {self.settings.backend_id} · seed {self.settings.seed}{restored}"
 
 
 @dataclass(eq=False)
@@ -90,9 +107,19 @@ class PhotoDoc:
     current_run: Run | None = None
     error: str = ""
     edits: int = 0
-    """Counts changes to its results (samples made, a choice, strokes)."""
+    """Counts changes to its results (samples made, a choice, strokes, hints)."""
     saved_edits: int = 0
     """``edits`` as it was when its result was last saved."""
+    hints: HintEdits = field(default_factory=HintEdits)
+    """The user's color hints, in full-resolution px (desktop/state/hints.py)."""
+    reference: Reference | None = None
+    """A photo to take colors from."""
+    restore: RestoreSettings = field(default_factory=RestoreSettings)
+    """The restoration the next run gets (the Restore panel's settings and mask edits)."""
+
+    def lightness_for(self, run: Run) -> np.ndarray | None:
+        """The preview-size lightness ``run``'s samples are merged onto: its restored one, else the photo's."""
+        return run.lightness if run.lightness is not None else self.preview_lightness
 
     @property
     def unsaved(self) -> bool:
@@ -125,6 +152,9 @@ class Session(QObject):
     combine_changed = Signal(object, object)  # PhotoDoc, Run
     combining_changed = Signal(bool)
     unsaved_changed = Signal(object)  # PhotoDoc: edited, or saved
+    hints_changed = Signal(object)  # PhotoDoc: its hints or reference
+    sample_guided = Signal(object, object, object)  # PhotoDoc, Run, ColorSample: the hints applied to it again
+    restoration_changed = Signal(object)  # PhotoDoc: its restore settings or mask edits
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -175,8 +205,11 @@ class Session(QObject):
         self.photo_loaded.emit(doc)
 
     # -- runs ------------------------------------------------------------------
-    def add_run(self, doc: PhotoDoc, settings: ColorizeSettings, expected: int) -> Run:
-        run = Run(settings, expected, number=max((r.number for r in doc.runs), default=0) + 1)
+    def add_run(self, doc: PhotoDoc, settings: ColorizeSettings, expected: int,
+                restoration: RestoreSettings | None = None) -> Run:
+        """A new run of ``doc``; ``restoration``: what its input gets (None or no step on: the photo as it is)."""
+        run = Run(settings, expected, number=max((r.number for r in doc.runs), default=0) + 1,
+                  restoration=restoration if restoration is not None and restoration.active else None)
         doc.runs.append(run)
         doc.current_run = run
         self.run_changed.emit(doc, run)
@@ -272,6 +305,34 @@ class Session(QObject):
         self.combine_changed.emit(doc, run)
         self.mark_edited(doc)
 
+    # -- hints and reference (desktop/state/hints.py) ----------------------------------------
+    def hints_edited(self, doc: PhotoDoc) -> None:
+        """``doc.hints`` changed (edited, undone or redone)."""
+        self.hints_changed.emit(doc)
+        self.mark_edited(doc)
+
+    def set_reference(self, doc: PhotoDoc, reference: Reference | None, edited: bool = True) -> None:
+        doc.reference = reference
+        self.hints_changed.emit(doc)
+        if edited:
+            self.mark_edited(doc)
+
+    def set_guided(self, doc: PhotoDoc, run: Run, sample: ColorSample, ab: np.ndarray, preview: np.ndarray,
+                   thumbnail: np.ndarray, guided_by: object) -> None:
+        """``sample`` with the photo's hints and reference (``guided_by``; None: none) applied to its backend's ab."""
+        sample.backend_ab = None if guided_by is None else sample.own_ab
+        sample.ab, sample.preview, sample.thumbnail, sample.guided_by = ab, preview, thumbnail, guided_by
+        self.sample_guided.emit(doc, run, sample)
+        if run.has_strokes:
+            self.set_combined_preview(doc, run, None)  # the mix is made again from the guided samples
+
+    # -- restoration (desktop/state/restoration.py) -----------------------------------------
+    def set_restoration(self, doc: PhotoDoc, restore: RestoreSettings) -> None:
+        """``doc``'s restoration for its next runs (the runs made already keep theirs)."""
+        if restore != doc.restore:
+            doc.restore = restore
+            self.restoration_changed.emit(doc)
+
     # -- unsaved results -------------------------------------------------------------
     def mark_edited(self, doc: PhotoDoc) -> None:
         doc.edits += 1
@@ -299,7 +360,8 @@ class Session(QObject):
                 if run is doc.current_run:
                     current = len(runs)
                 runs.append(kept)
-            photos.append(SavedPhoto(doc.path, tuple(runs), current, doc.unsaved))
+            reference = doc.reference.path if doc.reference is not None else None
+            photos.append(SavedPhoto(doc.path, tuple(runs), current, doc.unsaved, doc.hints.hints, reference, doc.restore))
         current_photo = self.photos.index(self.current) if self.current in self.photos else None
         return SavedSession(tuple(photos), current_photo)
 
@@ -338,4 +400,5 @@ def _kept_run(run: Run, versions: Mapping[str, str]) -> SavedRun | None:
     if not run.samples:
         return None
     strokes = run.combine.history() if run.combine is not None else StrokeHistory()
-    return SavedRun(run.settings, versions.get(run.settings.backend_id, ""), run.expected, run.chosen, run.viewed, strokes)
+    return SavedRun(run.settings, versions.get(run.settings.backend_id, ""), run.expected, run.chosen, run.viewed, strokes,
+                    run.restoration)
