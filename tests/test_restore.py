@@ -9,10 +9,14 @@ from PIL import Image
 
 from desktop.cli import main as cli_main
 from plugins.restore.degrade import add_noise, defect_layer, fade
+from plugins.host import PluginHost
+from plugins.host.restoration import Restoration
+from plugins.restore import denoise, scratches
+from plugins.restore.degrade import degrade
 from plugins.restore.denoise import Denoise
 from plugins.restore.measure import noise_sigma
 from plugins.restore.scratches import Scratches, find_defects, inpaint
-from plugins.restore.tone import Tone
+from plugins.restore.tone import TARGET, Tone
 
 
 def textured_photo(seed: int = 0, size: int = 256) -> np.ndarray:
@@ -25,19 +29,32 @@ def textured_photo(seed: int = 0, size: int = 256) -> np.ndarray:
     return np.clip(lightness, 5, 95).astype(np.float32)
 
 
-def test_tone_stretches_a_faded_photos_range():
+def test_tone_stretches_a_faded_photos_range_to_a_typical_one_without_overshoot():
     clean = textured_photo()
     faded = fade(clean, np.random.default_rng(1))
     assert np.ptp(faded) < 0.75 * np.ptp(clean)
     assert Tone().assess(faded) is not None
-    result = Tone().restore(faded, 0.0)  # levels alone
+    result = Tone().restore(faded, None)  # the default: levels alone
     lo, hi = np.percentile(result.lightness, (0.5, 99.5))
-    assert lo < 3 and hi > 97
+    assert lo == pytest.approx(TARGET[0], abs=0.5) and hi == pytest.approx(TARGET[1], abs=0.5)
     assert abs(np.corrcoef(result.lightness.ravel(), clean.ravel())[0, 1]) > 0.99
+    assert np.abs(result.lightness - clean).mean() < 0.3 * np.abs(faded - clean).mean()
     assert Tone().assess(result.lightness) is None  # no longer faded
+    assert Tone().assess(clean) is None  # a full-range photo is left alone
 
 
-def test_denoise_lowers_the_noise_and_keeps_a_step_edge():
+def test_tone_never_compresses_and_local_contrast_only_when_asked():
+    wide = np.linspace(0, 100, 256 * 256, dtype=np.float32).reshape(256, 256)
+    assert np.array_equal(Tone().restore(wide, None).lightness, wide)
+    faded = fade(textured_photo(), np.random.default_rng(2))
+    plain, local = Tone().restore(faded, None).lightness, Tone().restore(faded, 0.6).lightness
+    assert np.abs(local - plain).mean() > 1.0
+
+
+@pytest.mark.parametrize("nlm_pixels", [None, 4_000], ids=["full size", "two bands, as for a large photo"])
+def test_denoise_lowers_the_noise_and_keeps_a_step_edge(monkeypatch, nlm_pixels):
+    if nlm_pixels:
+        monkeypatch.setattr(denoise, "NLM_PIXELS", nlm_pixels)  # a 128 px photo takes the large-photo path
     rng = np.random.default_rng(2)
     clean = np.full((128, 128), 30.0, np.float32)
     clean[:, 64:] = 70.0
@@ -73,11 +90,12 @@ def test_scratch_detection_finds_80_percent_at_under_2_percent_false_positives()
 
 def test_inpainting_fills_defects_close_to_the_clean_values():
     clean, damaged, truth = damaged_photo(7)
-    result = Scratches().restore(damaged, None)
-    assert result.mask is not None and result.mask.shape == clean.shape
     before = np.abs(damaged - clean)[truth].mean()
+    assert np.abs(inpaint(damaged, truth) - clean)[truth].mean() < 0.2 * before  # the fill, on the true mask
+    result = Scratches().restore(damaged, None)  # found, then filled
+    assert result.mask is not None and result.mask.shape == clean.shape
     after = np.abs(result.lightness - clean)[truth].mean()
-    assert after < 0.35 * before  # what is left is mostly the photo's noise (σ ≈ 4)
+    assert after < 0.35 * before  # what is left: the photo's noise (σ ≈ 4) and the defects not found
     untouched = ~cv2.dilate(result.mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     assert np.array_equal(result.lightness[untouched], damaged[untouched])
 
@@ -85,6 +103,39 @@ def test_inpainting_fills_defects_close_to_the_clean_values():
 def test_scratches_step_leaves_a_clean_photo_alone():
     clean = textured_photo(3)
     assert Scratches().assess(clean) is None
+
+
+def test_a_large_photo_is_searched_and_filled_on_a_reduced_copy(monkeypatch):
+    rng = np.random.default_rng(5)
+    clean = textured_photo(5, size=512)
+    offset, opacity = defect_layer(clean.shape, rng)
+    damaged = np.clip(add_noise(clean + offset * opacity, rng), 0, 100).astype(np.float32)
+    truth = opacity >= 0.5
+    monkeypatch.setattr(scratches, "DETECT_SIDE", 256)
+    monkeypatch.setattr(scratches, "FILL_PIXELS", 256 * 256)
+    found = find_defects(damaged).mask
+    assert found.shape == clean.shape
+    assert (found & truth).sum() / truth.sum() > 0.75 and (found & ~truth).mean() < 0.02
+    filled = inpaint(damaged, found)
+    untouched = ~cv2.dilate(found.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    assert np.array_equal(filled[untouched], damaged[untouched])  # the reduced fill lands in the mask only
+    found_right = found & truth
+    assert np.abs(filled - clean)[found_right].mean() < 0.3 * np.abs(damaged - clean)[found_right].mean()
+
+
+def _psnr(lightness: np.ndarray, clean: np.ndarray) -> float:
+    return float(10 * np.log10(100.0**2 / np.mean((lightness.astype(np.float64) - clean) ** 2)))
+
+
+def test_auto_brings_a_degraded_photo_closer_to_the_clean_one_and_leaves_a_clean_one_alone():
+    auto = Restoration.for_host(PluginHost.discover(), "auto")
+    clean = textured_photo(1)
+    damage = degrade(clean, np.random.default_rng(1))
+    restored = auto.run(damage.lightness)
+    assert restored.applied == ("scratches", "denoise", "tone")  # dust first, the stretch last
+    assert _psnr(restored.lightness, clean) > _psnr(damage.lightness, clean) + 3.0
+    untouched = auto.run(clean)
+    assert untouched.applied == () and np.array_equal(untouched.lightness, clean)
 
 
 def _faded_photo_file(path):

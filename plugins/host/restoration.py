@@ -25,8 +25,10 @@ from plugins.host.runner import read_only
 from plugins.restore.base import Restorer
 from plugins.types import RestoreResult
 
-AUTO_ORDER = ("tone", "denoise", "scratches")
-"""The order ``auto`` runs steps in; steps of other plugins that take part in ``auto`` follow."""
+AUTO_ORDER = ("scratches", "denoise", "tone")
+"""The order ``auto`` runs steps in; steps of other plugins that take part in ``auto`` follow.
+Dust first, so that the noise is measured and the black and white points are found without it;
+the tone stretch last, so that it does not amplify the noise the denoiser is measuring."""
 
 
 @dataclass(frozen=True)
@@ -168,10 +170,9 @@ def check_result(step_id: str, result: object, shape: tuple[int, ...]) -> tuple[
         raise TinctError(f"returned lightness of shape {getattr(lightness, 'shape', None)}; expected {tuple(shape)}")
     if not np.issubdtype(lightness.dtype, np.number):
         raise TinctError(f"returned lightness of type {lightness.dtype}")
-    lightness = lightness.astype(np.float32)
     if not np.isfinite(lightness).all():
         raise TinctError("returned lightness with NaN or infinite values")
     mask = result.mask
     if mask is not None and (not isinstance(mask, np.ndarray) or mask.shape != tuple(shape)):
         raise TinctError(f"returned a mask of shape {getattr(mask, 'shape', None)}; expected {tuple(shape)}")
-    return np.clip(lightness, 0.0, 100.0), None if mask is None else mask.astype(bool)
+    return np.clip(lightness, 0.0, 100.0, dtype=np.float32), None if mask is None else mask.astype(bool)
