@@ -136,7 +136,8 @@ def test_the_pair_hides_the_answer_still_counts_and_a_quit_test_keeps_its_result
     assert dialog.results.summary.text().startswith("Test stopped early: 1 round answered, 1 skipped")
     answers = read_results(dialog.results_file)
     assert [a.picked for a in answers][1] == SKIPPED and len(answers) == 2
-    assert answers[0].seconds >= 0.1 and answers[0].shown_s == 0.1
+    # answered after the pair hid; Qt's coarse timers may fire a few ms before the 0.1 s are up
+    assert answers[0].seconds >= 0.08 and answers[0].shown_s == 0.1
     assert table_rows(dialog)["dull"][1] == "1"  # one round counted; the skip is not
     dialog.close()
 
