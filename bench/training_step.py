@@ -1,13 +1,14 @@
 """Where a training step's time goes, per backend, on this machine's CPU (or GPU).
 
-    python bench/training_step.py [--backend regression|gan|palette|deepcolor] [--crop 176] [--batch-size 16]
+    python bench/training_step.py [--backend regression|gan|palette|deepcolor|guided] [--crop 176] [--batch-size 16]
         [--repeats 5] [--pixels 1024]
 
 Prints medians over the repeats of: one whole optimizer step, the encoder's forward pass alone
 (what caching its features could save, were it frozen), the step with the encoder frozen, the
 loss alone, and the data pipeline (decoding a photo of ../shared/data/train, cropping, Lab) per
 photo. The model is randomly initialised: speed does not depend on what it learned. ``deepcolor``
-trains on ``--pixels`` sampled pixels per photo: its step also counts pixels per second.
+trains on ``--pixels`` sampled pixels per photo: its step also counts pixels per second. ``guided``'s
+step includes simulating the batch's hints (timed alone too).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def main() -> int:
     from desktop.cli import positive_int
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["regression", "gan", "palette", "deepcolor"], default="regression")
+    parser.add_argument("--backend", choices=["regression", "gan", "palette", "deepcolor", "guided"], default="regression")
     parser.add_argument("--crop", type=positive_int, default=176)
     parser.add_argument("--batch-size", type=positive_int, default=16)
     parser.add_argument("--repeats", type=positive_int, default=5)
@@ -97,6 +98,19 @@ def main() -> int:
             loss.backward()
             opt.step()
         trunk = model.trunk
+    elif args.backend == "guided":
+        from plugins.backends.guided.model import GuidedConfig, GuidedModel
+        from training.guided import simulate_hints
+
+        model = GuidedModel(GuidedConfig()).train()
+        opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], 1e-5)
+
+        def step():
+            loss = blurred(model(lightness, *simulate_hints(ab)), ab)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        trunk = model.trunk
     else:
         model = RegressionModel(RegressionConfig()).train()
         opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], 1e-5)
@@ -121,6 +135,8 @@ def main() -> int:
     print(f"  whole step           {whole:.3f} s  ({n / whole:.1f} photos/s, model only)")
     if args.backend == "deepcolor":
         print(f"                       ({n * min(args.pixels, crop * crop) / whole:.0f} pixels/s)")
+    if args.backend == "guided":
+        print(f"  hint simulation      {median_seconds(lambda: simulate_hints(ab), args.repeats):.3f} s")
     print(f"  encoder forward      {median_seconds(encoder_forward, args.repeats):.3f} s")
     print(f"  blurred loss (f+b)   {median_seconds(loss_alone, args.repeats):.3f} s")
     photos = sorted(args.data.glob("*.jpg"))[:100]

@@ -5,7 +5,8 @@ before ``run_args`` are recorded, so whatever it settles in ``args`` (the loss,
 the prior's file) is saved with the checkpoint and reused on ``--resume``.
 
 * ``inputs(lightness, ab)``: the model's arguments for a batch (``(lightness,)``;
-  ``pixcolor`` also takes the target ab, for teacher forcing).
+  ``pixcolor`` also takes the target ab, for teacher forcing); ``train_inputs`` those of a
+  training batch, when they differ (``guided``: hints simulated from the truth).
 * ``loss(pred, ab)``: the model's output and the full-resolution target ab
   ``(N, 2, H, W)`` → a scalar.
 * ``decode(pred, size)``: the model's output → ab ``(N, 2, *size)`` in Lab units,
@@ -22,6 +23,7 @@ import torch
 from plugins.backends.cic.model import CICConfig, CICModel
 from plugins.backends.deepcolor.model import DeepColorConfig, DeepColorModel
 from plugins.backends.gan.model import GANConfig
+from plugins.backends.guided.model import GuidedConfig, GuidedModel
 from plugins.backends.palette.model import PaletteConfig, PaletteModel
 from plugins.backends.pixcolor.model import PixColorConfig, PixColorModel
 from plugins.backends.regression.model import RegressionConfig, RegressionModel
@@ -54,7 +56,7 @@ class Task:
     def step(self, net, lightness: torch.Tensor, ab: torch.Tensor, opt, scaler, amp: bool, step: int) -> torch.Tensor:
         """One optimizer step on a batch; returns the loss to log."""
         with torch.autocast(lightness.device.type, dtype=torch.float16, enabled=amp):
-            pred = net(*self.inputs(lightness, ab))  # pixcolor also takes ab (teacher forcing)
+            pred = net(*self.train_inputs(lightness, ab))  # pixcolor also takes ab (teacher forcing)
         loss = self.loss(pred.float() if torch.is_tensor(pred) else pred, ab)
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
@@ -78,8 +80,33 @@ class Task:
         except RuntimeError as error:
             raise SystemExit(f"error: --init-from does not fit this model: {str(error).splitlines()[0]}") from error
 
+    @torch.no_grad()
+    def load_other_trunk(self, model, state: dict[str, torch.Tensor]) -> None:
+        """``--init-from`` another backend's weights: every trunk tensor but the output head, which differs
+        between backends; the model keeps its own head (as :meth:`init_model` left it) and buffers."""
+        own = model.state_dict()
+        trunk = {k for k in own if k.startswith("trunk.")} - {"trunk.decoder.head.weight", "trunk.decoder.head.bias"}
+        fits = {k: v for k, v in state.items() if k in trunk and v.shape == own[k].shape}
+        if trunk - set(fits):
+            raise SystemExit(f"error: --init-from does not fit this trunk: {len(trunk - set(fits))} of its tensors "
+                             "are missing or shaped otherwise")
+        model.load_state_dict({**own, **fits})
+        log.info("--init-from: the trunk (%d tensors); this backend's own head starts afresh", len(fits))
+
     def inputs(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple:
         return (lightness,)
+
+    def train_inputs(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple:
+        return self.inputs(lightness, ab)
+
+    def extra_validations(self) -> dict:
+        """Further validation passes, name → their ``inputs``, made afresh for each validation
+        (logged as ``val_extra``: ``NAME_psnr=…``); none by default."""
+        return {}
+
+    def selection_score(self, result: dict[str, float]) -> float:
+        """What the best checkpoint is chosen by, from the validation's scores (extra ones as ``val_NAME_psnr``)."""
+        return result["val_psnr"]
 
 
 class RegressionTask(Task):
@@ -133,26 +160,11 @@ class CICTask(Task):
 
     @torch.no_grad()
     def load_init_weights(self, model: CICModel, state: dict[str, torch.Tensor]) -> None:
-        """cic weights (every key), or another trunk's, e.g. ``regression``: all but its output head.
-
-        A regression trunk has learnt where colors go; only the 2-channel head differs from cic's
-        Q-way one, which keeps :meth:`init_model`'s constant answer. The class weights stay this run's.
-        """
-        state = {**state, "class_weights": model.class_weights.clone()}
-        own = model.state_dict()
-        if state.get("trunk.decoder.head.weight", torch.empty(0)).shape == own["trunk.decoder.head.weight"].shape:
-            missing, unexpected = model.load_state_dict(state, strict=False)
-            if unexpected or missing:
-                raise SystemExit(f"error: --init-from does not fit the cic model: {len(missing)} missing, "
-                                 f"{len(unexpected)} unexpected keys")
-            return
-        head = {"trunk.decoder.head.weight", "trunk.decoder.head.bias"}
-        fits = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape and k not in head}
-        if set(own) - set(fits) - head:
-            raise SystemExit(f"error: --init-from does not fit the cic trunk: {len(set(own) - set(fits) - head)} "
-                             "of its tensors are missing")
-        model.load_state_dict(fits, strict=False)
-        log.info("--init-from: the trunk from %d tensors; cic's own head starts from the prior", len(fits) - 1)
+        """cic weights (every key; the class weights stay this run's), or another backend's trunk, e.g.
+        ``regression``'s: it has learnt where colors go, and only its head differs from cic's."""
+        if state.get("trunk.decoder.head.weight", torch.empty(0)).shape != model.trunk.decoder.head.weight.shape:
+            return self.load_other_trunk(model, state)
+        super().load_init_weights(model, {**state, "class_weights": model.class_weights.clone()})
 
     def loss(self, pred: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
         return rebalanced_cross_entropy(pred, ab, self.weights)
@@ -349,6 +361,8 @@ class PaletteTask(Task):
         model.trunk.decoder.head.bias.copy_(torch.log(target / target.sum() + 1e-6))
 
     def load_init_weights(self, model: PaletteModel, state: dict[str, torch.Tensor]) -> None:
+        if "palette" not in state:  # another backend's trunk, e.g. regression's
+            return self.load_other_trunk(model, state)
         super().load_init_weights(model, state)
         if not torch.allclose(model.palette, self.palette, atol=0.05):  # fp16 weights round the palette
             raise SystemExit("error: --init-from's palette is not --prior's: train those weights on their own palette")
@@ -412,5 +426,61 @@ class DeepColorTask(Task):
         return pred
 
 
+class GuidedTask(RegressionTask):
+    """ideepcolor's training on the regression network with a hint branch (:mod:`plugins.backends.guided`):
+    each training photo gets hints simulated from its truth (:func:`training.guided.simulate_hints`;
+    none for one photo in eight), the loss is ``--loss`` (default blurred) as for regression.
+
+    ``--init-from`` regression weights starts the trunk from them with the hint branch at zero (the
+    model is then exactly that regression model); guided weights start all of it. Validation scores
+    0 hints (``val_psnr``) and 10 hints placed as ``training eval --hints 10`` places them
+    (``val_extra``'s ``hints10_psnr``); the best checkpoint is the one with the best mean of the two,
+    so that neither colorizing alone nor following hints is traded away.
+    """
+
+    config_cls, model_cls = GuidedConfig, GuidedModel
+    HINT_LR_MULT = 4.0  # the hint branch starts from nothing while the trunk is fine-tuned: it needs to move faster
+
+    def __init__(self, args, main_proc: bool = True):
+        if args.prior:
+            raise SystemExit("error: --prior is for the cic and palette backends")
+        super().__init__(args, main_proc)
+
+    def param_groups(self, model: GuidedModel, args) -> list[dict]:
+        hints = list(model.hints.parameters())
+        ids = {id(p) for p in hints}
+        groups = super().param_groups(model, args)
+        for group in groups:
+            group["params"] = [p for p in group["params"] if id(p) not in ids]
+        return groups + [{"params": hints, "lr": args.lr * self.HINT_LR_MULT}]
+
+    def load_init_weights(self, model: GuidedModel, state: dict[str, torch.Tensor]) -> None:
+        """Regression weights (``trunk.*``: the hint branch stays at zero) or guided weights (all of them)."""
+        try:
+            missing, unexpected = model.load_state_dict(state, strict=False)
+        except RuntimeError as error:
+            raise SystemExit(f"error: --init-from does not fit the guided model: {str(error).splitlines()[0]}") from error
+        if unexpected or any(not k.startswith("hints.") for k in missing):
+            raise SystemExit("error: --init-from does not fit the guided model: "
+                             f"{len(missing)} missing, {len(unexpected)} unexpected keys")
+        if missing:
+            log.info("--init-from: the trunk from %d tensors; the hint branch starts at zero", len(state))
+
+    def train_inputs(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple:
+        from training.guided import simulate_hints
+
+        return (lightness, *simulate_hints(ab))
+
+    def extra_validations(self) -> dict:
+        from training.guided import VALIDATION_HINTS, HintedValidation
+
+        return {f"hints{VALIDATION_HINTS}": HintedValidation(VALIDATION_HINTS)}
+
+    def selection_score(self, result: dict[str, float]) -> float:
+        from training.guided import VALIDATION_HINTS
+
+        return (result["val_psnr"] + result[f"val_hints{VALIDATION_HINTS}_psnr"]) / 2
+
+
 TASKS = {"regression": RegressionTask, "cic": CICTask, "pixcolor": PixColorTask, "gan": GANTask,
-         "palette": PaletteTask, "deepcolor": DeepColorTask}
+         "palette": PaletteTask, "deepcolor": DeepColorTask, "guided": GuidedTask}

@@ -30,10 +30,15 @@
     # the deepcolor backend (Cheng et al.: per-pixel features, a small network trained on sampled pixels):
     python -m training train deepcolor --data … --val … --out runs/deepcolor --pixels 1024
 
-RUN_DIR gets log.csv (losses, val PSNR on sRGB 0..255, val ab L2, val AuC),
+    # the guided backend (ideepcolor's simulated hints), warm-started from the regression trunk:
+    python -m training train guided --data … --val … --out runs/guided \
+        --init-from resources/models/regression.safetensors
+
+RUN_DIR gets log.csv (losses, val PSNR on sRGB 0..255, val ab L2, val AuC; the guided backend's
+scores with 10 hints in val_extra),
 samples_stepNNNNNNN.png (gray | prediction | truth) at every validation, and the
-checkpoints last.pt and best.pt (best val PSNR). Each checkpoint lists the runs
-that made its weights (training/runs.py), for the model card.
+checkpoints last.pt and best.pt (best val PSNR; guided: the best mean of its 0- and 10-hint
+PSNR). Each checkpoint lists the runs that made its weights (training/runs.py), for the model card.
 """
 
 from __future__ import annotations
@@ -66,7 +71,7 @@ RUN_KEYS = ("backend", "size", "crop", "batch_size", "epochs", "steps", "lr", "e
             "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight", "critic_sees_noisy",
             "palette", "rebalance", "pixels")
 LOG_FIELDS = ["step", "epoch", "time_s", "lr", "train_loss", "images_per_s", "val_psnr", "val_ab_l2", "val_auc", "val_cf",
-              "loss_parts"]
+              "loss_parts", "val_extra"]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -369,9 +374,17 @@ def main(args) -> int:
                         result = validate(model, val_loader, device, args.samples, out / f"samples_step{step:07d}.png",
                                           task.decode, task.inputs)
                         row.update({k: f"{v:.4f}" for k, v in result.items()})
+                        extra = {}
+                        for name, inputs in task.extra_validations().items():  # e.g. guided: with 10 hints
+                            more = validate(model, val_loader, device, args.samples,
+                                            out / f"samples_step{step:07d}_{name}.png", task.decode, inputs)
+                            extra.update({f"{name}_{k.removeprefix('val_')}": v for k, v in more.items()})
+                        if extra:
+                            row["val_extra"] = " ".join(f"{k}={v:.4f}" for k, v in extra.items())
+                        result.update({f"val_{k}": v for k, v in extra.items()})
                         bar.write(f"step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.items()))
-                        if result["val_psnr"] > best:
-                            best = result["val_psnr"]
+                        if task.selection_score(result) > best:
+                            best = task.selection_score(result)
                             save("best.pt")
                         save("last.pt")
                         if args.keep_checkpoints:  # to choose from later by eye and by several scores

@@ -1,0 +1,176 @@
+"""Guided colorizer: L float32 (N,1,H,W) in 0..100 + hint ab (N,2,H,W) in Lab units + hint mask
+(N,1,H,W) in {0, 1} → ab float32 (N,2,H,W) in Lab units.
+
+The ``regression`` network (EfficientNet-Lite0 encoder, U-Net/fusion decoder) with a small hint
+branch. The hints are first pooled to stride 4 (per 4×4 cell: the mean ab of its hinted pixels,
+their share of the cell, whether there is any), so no layer runs at full resolution and a 1-px
+hint is not diluted. Then two ways in, both zero-initialized:
+
+* features: a few narrow convolutions take the pooled hints down to strides 8, 16 and 32, and at
+  each decoder level (stride 32 down to 4) a 1x1 convolution adds them to the decoded map; the
+  coarse levels let a hint spread over its region, the fine ones keep its edges;
+* a blend: the decoded ab (at stride 4) is pulled toward the hints' spread fields (normalized
+  Gaussian convolutions at 8 and 32 px, and the whole photo's mean hint) by gates learnt from how
+  near the hints are. This way is learnt within a few dozen steps; the features take longer.
+
+With both at zero (as built) the model is exactly the regression model whose weights it holds,
+whatever the hints: ``--init-from`` a regression model starts from it. Without hints the blend
+is off whatever its weights.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from plugins.backends.regression.model import RegressionConfig, RegressionModel
+
+HINT_STRIDE = 4  # the hints are pooled to this stride before any layer sees them; the decoder's output stride
+AB_NORM = 110.0  # hint ab / AB_NORM: about -1..1 inside sRGB
+SPREAD_SIGMAS = (2.0, 8.0)  # in stride-4 cells (8 and 32 px): the hints' local and regional fields
+MIN_CONFIDENCE = 1e-4  # the gates see 1 - log(confidence + this) / log(this): 0 without hints, 1 on a dense patch
+
+
+@dataclass
+class GuidedConfig(RegressionConfig):
+    hint_widths: tuple[int, ...] = (16, 32, 64, 64)  # hint branch channels at strides 4, 8, 16, 32
+
+
+def hint_summary(ab_sum: torch.Tensor, share: torch.Tensor) -> torch.Tensor:
+    """Per region, the mean ab / AB_NORM of its hinted pixels (0 where none), their share of it,
+    and 1 where it holds any hint: ``(N, 4, …)`` from the hinted ab's and the mask's averages."""
+    mean_ab = ab_sum / share.clamp_min(1e-6) / AB_NORM
+    return torch.cat([mean_ab, share, (share > 0).to(share.dtype)], dim=1)
+
+
+def pool_hints(hint_ab: torch.Tensor, hint_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Hints at the input's size → the averages of the hinted ab ``(N, 2, h, w)`` and of the mask
+    ``(N, 1, h, w)`` over each 4×4 cell (``h, w = ceil(H/4), ceil(W/4)``)."""
+    h, w = hint_mask.shape[-2:]
+    pad = (0, -w % HINT_STRIDE, 0, -h % HINT_STRIDE)  # zeros: the padding holds no hint
+    return F.avg_pool2d(F.pad(hint_ab * hint_mask, pad), HINT_STRIDE), F.avg_pool2d(F.pad(hint_mask, pad), HINT_STRIDE)
+
+
+def gaussian_spread(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur per channel, radius 2σ, zero-padded: beyond the photo there are no hints."""
+    radius = math.ceil(2 * sigma)
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    k = k / k.sum()
+    c = x.shape[1]
+    x = F.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), padding=(0, radius), groups=c)
+    return F.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), padding=(radius, 0), groups=c)
+
+
+def hint_fields(ab_sum: torch.Tensor, share: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Normalized convolution of the pooled hints: for each of :data:`SPREAD_SIGMAS` and the whole
+    photo, the hints' weighted mean ab ``(N, S, 2, h, w)`` in Lab units and its confidence, the
+    weight of hints behind it ``(N, S, h, w)``. In float32: the far tails' weights underflow float16."""
+    ab_sum, share = ab_sum.float(), share.float()
+    fields, confidence = [], []
+    for sigma in SPREAD_SIGMAS:
+        weight = gaussian_spread(share, sigma)
+        fields.append(gaussian_spread(ab_sum, sigma) / weight.clamp_min(1e-8))
+        confidence.append(weight)
+    weight = share.mean(dim=(2, 3), keepdim=True)
+    fields.append((ab_sum.mean(dim=(2, 3), keepdim=True) / weight.clamp_min(1e-8)).expand_as(ab_sum))
+    confidence.append(weight.expand_as(share))
+    return torch.stack(fields, dim=1), torch.cat(confidence, dim=1)
+
+
+class HintBranch(nn.Module):
+    """The pooled hints → two zero-initialized ways into the regression network.
+
+    * Features at strides 4, 8, 16, 32 (narrow convolutions), each added into the decoder's level of
+      that stride by a 1x1 projection (``decoder_widths`` at strides 32, 16, 8, 4). The coarsest also
+      takes the whole photo's hint summary, which the convolutions' reach (about 70 px) would not carry.
+    * Gates that blend the decoded ab toward the hints' spread fields (:func:`hint_fields`), from
+      their confidences: the direct way, quick to learn, while the features learn where colors stop.
+    """
+
+    def __init__(self, widths: tuple[int, ...], decoder_widths: tuple[int, ...]):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(4, widths[0], 3, padding=1), nn.ReLU(inplace=True))
+        self.down = nn.ModuleList(
+            nn.Sequential(nn.Conv2d(widths[i - 1], widths[i], 3, stride=2, padding=1), nn.ReLU(inplace=True))
+            for i in range(1, len(widths))
+        )
+        # decoder level l (stride 32 / 2**l) takes the hint features of stride 32 / 2**l too
+        self.inject = nn.ModuleList(
+            nn.Conv2d(widths[len(widths) - 1 - level] + (4 if level == 0 else 0), width, 1)
+            for level, width in enumerate(decoder_widths)
+        )
+        fields = len(SPREAD_SIGMAS) + 1
+        self.gate = nn.Conv2d(fields, fields, 1)
+        for conv in (*self.inject, self.gate):
+            nn.init.zeros_(conv.weight)
+            nn.init.zeros_(conv.bias)
+
+    def forward(self, hint_ab: torch.Tensor,
+                hint_mask: torch.Tensor) -> tuple[list[torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]:
+        """The features at strides 32, 16, 8, 4 (the decoder's level order), and a function of the
+        decoded ab at stride 4 that blends it toward the hints."""
+        ab_sum, share = pool_hints(hint_ab, hint_mask)
+        features = [self.stem(hint_summary(ab_sum, share))]
+        for down in self.down:
+            features.append(down(features[-1]))
+        coarsest = features[-1]
+        whole = hint_summary(ab_sum.mean(dim=(2, 3), keepdim=True), share.mean(dim=(2, 3), keepdim=True))
+        features[-1] = torch.cat([coarsest, whole.expand(-1, -1, *coarsest.shape[-2:])], dim=1)
+        fields, confidence = hint_fields(ab_sum, share)
+        closeness = 1 - torch.log(confidence + MIN_CONFIDENCE) / math.log(MIN_CONFIDENCE)
+        gates = self.gate(closeness.to(ab_sum.dtype)).clamp(0, 1)
+        gates = (gates * (confidence > 0))[:, :, None]  # (N, S, 1, h, w); no hint behind a field: no pull toward it
+
+        def blend(ab: torch.Tensor) -> torch.Tensor:
+            return ab + (gates.to(ab.dtype) * (fields.to(ab.dtype) - ab[:, None])).sum(dim=1)
+
+        return features[::-1], blend
+
+
+class GuidedModel(RegressionModel):
+    """The regression model (its weights fit) with a hint branch added into its decoder."""
+
+    def __init__(self, config: GuidedConfig):
+        super().__init__(config)
+        if config.out_stride != HINT_STRIDE:
+            raise ValueError(f"the guided model decodes at its hints' stride {HINT_STRIDE}, not {config.out_stride}")
+        self.hints = HintBranch(tuple(config.hint_widths), tuple(config.widths[: self.trunk.decoder.levels]))
+
+    def forward(self, lightness: torch.Tensor, hint_ab: torch.Tensor | None = None,
+                hint_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``hint_ab`` / ``hint_mask`` ``None``: no hints."""
+        if hint_mask is None:
+            n, _, h, w = lightness.shape
+            hint_mask = lightness.new_zeros(n, 1, h, w)
+            hint_ab = lightness.new_zeros(n, 2, h, w)
+        features, blend = self.hints(hint_ab.to(lightness.dtype), hint_mask.to(lightness.dtype))
+
+        def inject(level: int, x: torch.Tensor) -> torch.Tensor:
+            return x + self.hints.inject[level](features[level].to(x.dtype))
+
+        ab = blend(self.trunk.decode(self.trunk.encode(lightness), lightness, inject) * self.config.ab_scale)
+        return F.interpolate(ab, size=lightness.shape[-2:], mode="bilinear", align_corners=False)
+
+
+def predict_ab(model: GuidedModel, lightness_small: np.ndarray, hint_ab: np.ndarray, hint_mask: np.ndarray) -> np.ndarray:
+    """L* ``float32 (h, w)`` in 0..100 at working size, hint ab ``(h, w, 2)`` and mask ``(h, w)`` at the
+    same size → ab ``float32 (h, w, 2)`` in Lab units."""
+    param = next(model.parameters())
+
+    def tensor(array: np.ndarray) -> torch.Tensor:  # a copy: the photo is read-only
+        return torch.tensor(np.asarray(array, dtype=np.float32)).to(device=param.device, dtype=param.dtype)
+
+    x = tensor(lightness_small)[None, None]
+    ab_map = tensor(hint_ab).permute(2, 0, 1)[None]
+    mask = tensor(hint_mask)[None, None]
+    model.eval()
+    with torch.no_grad():
+        ab = model(x, ab_map, mask)
+    return ab[0].permute(1, 2, 0).float().cpu().numpy().astype(np.float32)

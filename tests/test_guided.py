@@ -1,0 +1,303 @@
+"""The guided backend: the regression network with a hint branch, ideepcolor's simulated hints,
+its training task, and the plugin through the host.
+
+Training runs use a few tiny synthetic photos written to tmp_path, so the file stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import os
+from pathlib import Path
+
+# Idle OpenMP threads must sleep, not spin, on a small shared machine (as `python -m training` sets).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from fakes import write_train_and_val  # noqa: E402
+
+from plugins import Capability, ColorHint, Sample  # noqa: E402
+from plugins.backends.common import shipped  # noqa: E402
+from plugins.backends.guided import backend as guided_backend  # noqa: E402
+from plugins.backends.guided.hints import rasterize_hints  # noqa: E402
+from plugins.backends.guided.model import GuidedConfig, GuidedModel, hint_summary, pool_hints, predict_ab  # noqa: E402
+from plugins.backends.regression.model import RegressionConfig, RegressionModel  # noqa: E402
+from plugins.host import PluginHost, build_options  # noqa: E402
+from plugins.host.pipeline import colorize_samples, guidance_for  # noqa: E402
+from plugins.testing import check_colorizer  # noqa: E402
+from training import checkpoint, guided  # noqa: E402
+from training.__main__ import main as training_main  # noqa: E402
+from training.tasks import GuidedTask  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> Path:
+    return write_train_and_val(tmp_path_factory.mktemp("guided_photos"), seed=2, train=8, val=3)
+
+
+def _train_args(backend: str, photos: Path, out: Path, *extra: str) -> list[str]:
+    return ["train", backend, "--data", str(photos / "train"), "--val", str(photos / "val"), "--out", str(out),
+            "--size", "64", "--crop", "48", "--batch-size", "4", "--steps", "3", "--val-every", "3", "--log-every", "1",
+            "--workers", "0", "--no-pretrained", "--no-progress", "--seed", "5", *extra]
+
+
+def _random_regression(seed: int = 0) -> RegressionModel:
+    """A regression model whose zero-initialized head is made to answer something that depends on L."""
+    torch.manual_seed(seed)
+    model = RegressionModel(RegressionConfig())
+    with torch.no_grad():
+        model.trunk.decoder.head.weight.normal_(0, 0.05)
+        model.trunk.decoder.head.bias.copy_(torch.tensor([0.1, -0.05]))
+    return model.eval()
+
+
+# ---- the model -----------------------------------------------------------------------------
+
+
+def test_at_step_0_the_guided_model_is_exactly_the_regression_model_it_starts_from():
+    regression = _random_regression()
+    model = GuidedModel(GuidedConfig())
+    GuidedTask(argparse.Namespace(prior=None, loss=None)).load_init_weights(model, regression.state_dict())
+    model.eval()
+    lightness = torch.rand(2, 1, 50, 70) * 100  # sides not a multiple of 32: the hint branch's sizes still fit
+    hint_ab = torch.randn(2, 2, 50, 70) * 40
+    mask = (torch.rand(2, 1, 50, 70) < 0.05).float()
+    with torch.no_grad():
+        expected = regression(lightness)
+        assert expected.abs().max() > 1  # a model that answers something
+        assert torch.equal(model(lightness, hint_ab * mask, mask), expected)
+        assert torch.equal(model(lightness), expected)
+    assert all(not p.any() for conv in (*model.hints.inject, model.hints.gate) for p in conv.parameters())
+
+
+def test_the_blend_pulls_toward_the_hints_near_them_and_is_off_without_hints():
+    model = GuidedModel(GuidedConfig())
+    GuidedTask(argparse.Namespace(prior=None, loss=None)).load_init_weights(model, _random_regression().state_dict())
+    model.eval()
+    lightness = torch.rand(1, 1, 96, 96) * 100
+    hint_ab, mask = torch.zeros(1, 2, 96, 96), torch.zeros(1, 1, 96, 96)
+    mask[..., 46:51, 20:25] = 1  # one 5×5 hint
+    hint_ab[:, 0], hint_ab[:, 1] = 40.0 * mask[:, 0], -30.0 * mask[:, 0]
+    with torch.no_grad():
+        plain = model(lightness)
+        model.hints.gate.bias.copy_(torch.tensor([1.0, 0.0, 0.0]))  # the local field (8 px) fully trusted
+        assert torch.equal(model(lightness), plain)  # no hint behind any field: no pull, whatever the gates
+        guided = model(lightness, hint_ab, mask)
+    near = guided[0, :, 40:56, 16:28]
+    torch.testing.assert_close(near, torch.tensor([40.0, -30.0])[:, None, None].expand_as(near))
+    reach = (20 + 2 * 8 + 4) * 2  # the field's 2σ (16 cells = 64 px), a cell, the upsampling: within ~80 px
+    assert torch.equal(guided[..., :, reach:], plain[..., :, reach:])
+
+
+def test_init_from_weights_of_another_model_is_a_one_line_error():
+    task = GuidedTask(argparse.Namespace(prior=None, loss=None))
+    with pytest.raises(SystemExit, match="does not fit the guided model: 0 missing, 1 unexpected"):
+        task.load_init_weights(GuidedModel(GuidedConfig()), {**GuidedModel(GuidedConfig()).state_dict(),
+                                                             "class_weights": torch.ones(3)})
+    with pytest.raises(SystemExit, match="does not fit the guided model"):
+        task.load_init_weights(GuidedModel(GuidedConfig()), {"trunk.decoder.head.weight": torch.zeros(3, 3)})
+
+
+def test_pooled_hints_keep_a_single_pixel_hint_whole():
+    hint_ab, mask = torch.zeros(1, 2, 9, 10), torch.zeros(1, 1, 9, 10)
+    mask[0, 0, 8, 9] = 1  # the bottom-right pixel: in the padded last cell
+    hint_ab[0, :, 8, 9] = torch.tensor([55.0, -22.0])
+    pooled = hint_summary(*pool_hints(hint_ab, mask))
+    assert pooled.shape == (1, 4, 3, 3)
+    torch.testing.assert_close(pooled[0, :2, 2, 2] * 110, torch.tensor([55.0, -22.0]))  # its ab, not diluted
+    assert pooled[0, 2, 2, 2] == pytest.approx(1 / 16) and pooled[0, 3, 2, 2] == 1
+    assert pooled[0, :, :2].abs().sum() == 0 and pooled[0, :, :, :2].abs().sum() == 0
+
+
+# ---- rasterizing the user's hints ----------------------------------------------------------
+
+
+def test_rasterizing_hints_scales_them_to_the_working_size():
+    full, small = (100, 200), (32, 64)  # scale 0.32
+    hints = (ColorHint(199, 99, (30.0, -40.0)),  # the bottom-right pixel, radius 0: one pixel
+             ColorHint(100, 50, (10.0, 20.0), radius=10),  # a disc of radius 3.2 working px
+             ColorHint(105, 50, (-5.0, 5.0), radius=3))  # overlaps the second: the later one wins there
+    ab, mask = rasterize_hints(hints, full, small)
+    assert ab.shape == (32, 64, 2) and mask.shape == (32, 64) and ab.dtype == mask.dtype == np.float32
+    assert mask[31, 63] == 1 and tuple(ab[31, 63]) == (30.0, -40.0)
+    cy, cx = (50 + 0.5) * 0.32 - 0.5, (100 + 0.5) * 0.32 - 0.5
+    rows, cols = np.nonzero(mask[:, :50])
+    assert np.all((rows - cy) ** 2 + (cols - cx) ** 2 <= 3.2**2 + 1e-6) and 25 <= len(rows) <= 37  # ~π·3.2²
+    later = (ab[..., 0] == -5.0) & (mask == 1)
+    assert later.any() and tuple(ab[round(cy), round((105 + 0.5) * 0.32 - 0.5)]) == (-5.0, 5.0)
+    assert np.all(ab[mask == 0] == 0) and int(mask.sum()) == len(rows) + 1
+    empty_ab, empty_mask = rasterize_hints((), full, small)
+    assert not empty_ab.any() and not empty_mask.any() and empty_mask.shape == (32, 64)
+
+
+# ---- simulated hints (ideepcolor) ----------------------------------------------------------
+
+
+def test_simulated_hints_follow_ideepcolors_distributions():
+    n, height, width = 20000, 400, 300
+    patches = guided.draw_hint_patches(n, height, width, torch.Generator().manual_seed(0))
+    counts = patches.counts.numpy()
+    p = 1 / 8
+    assert (counts == 0).mean() == pytest.approx(p, abs=0.01)  # photos with no hint at all
+    assert counts.mean() == pytest.approx((1 - p) / p, abs=0.2)  # geometric: 7 on average
+    for k in (1, 2, 5):
+        assert (counts == k).mean() == pytest.approx((1 - p) ** k * p, abs=0.01)
+    assert len(patches.photo) == counts.sum() and np.array_equal(np.bincount(patches.photo.numpy(), minlength=n), counts)
+    sizes = patches.size.numpy()
+    assert sizes.min() == 1 and sizes.max() == 9
+    np.testing.assert_allclose(np.bincount(sizes, minlength=10)[1:] / len(sizes), 1 / 9, atol=0.005)
+    for start, side in ((patches.top.numpy(), height), (patches.left.numpy(), width)):
+        assert start.min() >= 0 and np.all(start + sizes <= side)
+        room = side - sizes + 1
+        z = (start + 0.5 - room / 2) / (room / 4)  # in σ of ideepcolor's N((S - P + 1) / 2, (S - P + 1) / 4)
+        assert np.median(z) == pytest.approx(0, abs=0.02)
+        assert (np.abs(z) < 1).mean() == pytest.approx(0.6827, abs=0.01)
+        assert (start == 0).mean() == pytest.approx(0.0228, abs=0.004)  # clipped at the edge beyond 2σ
+    again = guided.draw_hint_patches(n, height, width, torch.Generator().manual_seed(0))
+    assert all(torch.equal(a, b) for a, b in zip(dataclasses.astuple(patches), dataclasses.astuple(again)))
+
+
+def test_simulated_hints_carry_the_mean_ab_of_their_patch():
+    ab = torch.randn(64, 2, 40, 30, generator=torch.Generator().manual_seed(1)) * 30
+    generator = torch.Generator().manual_seed(2)
+    hint_ab, mask = guided.simulate_hints(ab, generator)
+    patches = guided.draw_hint_patches(64, 40, 30, torch.Generator().manual_seed(2))
+    assert hint_ab.shape == ab.shape and mask.shape == (64, 1, 40, 30)
+    assert set(mask.unique().tolist()) <= {0.0, 1.0} and torch.all(hint_ab[mask.expand_as(hint_ab) == 0] == 0)
+    none = patches.counts == 0
+    assert none.any() and not mask[none].any() and mask[~none].flatten(1).any(1).all()
+    last = {}  # each photo's last patch is painted over no other
+    for k, i in enumerate(patches.photo.tolist()):
+        last[i] = k
+    for i, k in list(last.items())[:20]:
+        y, x, s = patches.top[k], patches.left[k], patches.size[k]
+        torch.testing.assert_close(hint_ab[i, :, y, x], ab[i, :, y : y + s, x : x + s].mean(dim=(1, 2)))
+        assert mask[i, 0, y : y + s, x : x + s].all()
+
+
+def test_validation_hints_fall_where_eval_puts_them():
+    from plugins.color import split_lab, srgb_to_lab
+    from training.evaluate import draw_hints
+
+    rng = np.random.default_rng(3)
+    truth = (rng.random((2, 48, 56, 3)) * 255).astype(np.uint8)
+    lab = [split_lab(srgb_to_lab(t / 255.0)) for t in truth]
+    lightness = torch.from_numpy(np.stack([l for l, _ in lab]))[:, None]
+    ab = torch.from_numpy(np.stack([c for _, c in lab])).permute(0, 3, 1, 2)
+    validation = guided.HintedValidation(count=4, seed=7)
+    _, hint_ab, mask = validation(lightness[:1], ab[:1])
+    _, hint_ab2, mask2 = validation(lightness[1:], ab[1:])  # the second batch: photo number 1
+    for number, (m, h) in enumerate(((mask, hint_ab), (mask2, hint_ab2))):
+        hints = draw_hints(truth[number], 4, np.random.default_rng([7, number]))
+        for hint in hints:
+            assert m[0, 0, int(hint.y), int(hint.x)] == 1
+        last = hints[-1]
+        np.testing.assert_allclose(h[0, :, int(last.y), int(last.x)].numpy(), last.ab, atol=0.6)  # through 8-bit sRGB
+        assert int(m.sum()) <= 4 * 13  # discs of radius 2: 13 px each
+
+
+# ---- training, export and the plugin through the host --------------------------------------
+
+
+def test_train_from_regression_weights_then_export_and_colorize_through_the_host(photos, tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    regression_run = tmp_path / "regression"
+    assert training_main(_train_args("regression", photos, regression_run, "--steps", "2")) == 0
+    regression_weights = tmp_path / "models" / "regression"
+    assert training_main(["export", str(regression_run), "--to", str(regression_weights), "--checkpoint", "last"]) == 0
+    regression_weights = regression_weights.with_suffix(".safetensors")
+
+    # --init-from the regression weights at lr 0: the trunk is still theirs, the hint branch at zero.
+    frozen = tmp_path / "frozen"
+    assert training_main(_train_args("guided", photos, frozen, "--steps", "1", "--lr", "0",
+                                     "--init-from", str(regression_weights))) == 0
+    started = checkpoint.load(frozen / "last.pt")["model"]
+    trunk = {k: v for k, v in load_file(str(regression_weights)).items() if "running_" not in k and "num_batches" not in k}
+    assert len(trunk) > 100 and all(torch.equal(started[k].half(), v) for k, v in trunk.items())
+    assert all(not started[k].any() for k in started if k.startswith("hints.inject."))
+
+    run = tmp_path / "guided"
+    assert training_main(_train_args("guided", photos, run, "--init-from", str(regression_weights))) == 0
+    header, *rows = (run / "log.csv").read_text().splitlines()
+    last = dict(zip(header.split(","), rows[-1].split(",")))
+    assert last["step"] == "3" and float(last["val_psnr"]) > 0
+    extra = dict(item.split("=") for item in last["val_extra"].split())
+    assert float(extra["hints10_psnr"]) > 0 and (run / "samples_step0000003_hints10.png").exists()
+    ckpt = checkpoint.load(run / "best.pt")
+    assert ckpt["best_psnr"] == pytest.approx((float(last["val_psnr"]) + float(extra["hints10_psnr"])) / 2, abs=1e-3)
+    assert any(ckpt["model"][k].any() for k in ckpt["model"] if k.startswith("hints.inject."))  # it learnt something
+
+    target = tmp_path / "models" / "guided"
+    assert training_main(["export", str(run), "--to", str(target)]) == 0
+    monkeypatch.setattr(shipped, "model_path", lambda name: target.parent / name)
+    model = shipped.shipped_model("guided")
+    colorizer = guided_backend.GuidedColorizer
+    monkeypatch.setattr(guided_backend, "SHIPPED", model)
+    monkeypatch.setattr(colorizer, "info", dataclasses.replace(colorizer.info, weights=(model.weights,)))
+    assert Capability.HINTS in colorizer.info.capabilities and colorizer.info.sample_limit == 1
+    check_colorizer(colorizer)  # the plugin contract, hints included
+
+    host = PluginHost.discover([guided_backend], entry_points=False)
+    assert host.weights_status(host.get("guided")).state == "verified"
+    backend = host.loaded("guided", "cpu")
+    lightness = np.random.default_rng(0).uniform(0, 100, (90, 120)).astype(np.float32)
+    lightness[:, :60] = 30.0  # an even half and a busy one
+
+    def run_backend(*hints: ColorHint) -> np.ndarray:
+        options, _ = build_options(backend.info, device="cpu", working_size=64)
+        options = dataclasses.replace(options, hints=hints)
+        assert guidance_for(backend, lightness, options)[0].hints == hints  # the backend gets them, not the host
+        [sample] = [e for e in colorize_samples(backend, lightness, options) if isinstance(e, Sample)]
+        return sample.ab
+
+    plain = run_backend()
+    assert plain.shape == (64, 85, 2) and plain.dtype == np.float32 and np.isfinite(plain).all()
+    hint = ColorHint(30, 45, (70.0, 60.0), radius=6)  # full-resolution px: (20.8, 31.7) at 64 px
+    guided_ab = run_backend(hint)
+    assert np.array_equal(run_backend(), plain)
+    near = (slice(28, 36), slice(16, 26))
+    assert np.abs(guided_ab - plain)[near].max() > 0.1  # the hint changes the colors around it,
+    distance = lambda ab: np.linalg.norm(ab[near] - hint.ab, axis=-1).mean()  # noqa: E731
+    assert distance(guided_ab) < distance(plain)  # toward its color
+
+    # With only the stride-4 injection on, the change is local and centred on the hint, scaled to working size.
+    hints_branch = backend.instance.model.hints
+    with torch.no_grad():
+        hints_branch.gate.weight.zero_()
+        hints_branch.gate.bias.zero_()
+        for level, conv in enumerate(hints_branch.inject):
+            if level < len(hints_branch.inject) - 1:
+                conv.weight.zero_()
+                conv.bias.zero_()
+            else:
+                conv.weight.normal_(0, 1.0, generator=torch.Generator().manual_seed(0))
+    change = np.abs(run_backend(hint) - run_backend()).sum(-1)
+    rows, cols = np.nonzero(change > 1e-6 * change.max())
+    centre = ((rows.min() + rows.max()) / 2, (cols.min() + cols.max()) / 2)
+    assert math.dist(centre, ((45 + 0.5) * 64 / 90 - 0.5, (30 + 0.5) * 85 / 120 - 0.5)) < 3
+    assert rows.max() - rows.min() < 40 and cols.max() - cols.min() < 40  # beyond the layers' reach nothing moves
+    host.unload_all()
+
+
+def test_predict_ab_takes_numpy_hints_at_working_size():
+    model = GuidedModel(GuidedConfig())
+    with torch.no_grad():
+        model.trunk.decoder.head.bias.copy_(torch.tensor([0.1, -0.2]))
+    lightness = np.random.default_rng(0).uniform(0, 100, (45, 61)).astype(np.float32)
+    ab = predict_ab(model, lightness, np.zeros((45, 61, 2), np.float32), np.zeros((45, 61), np.float32))
+    assert ab.shape == (45, 61, 2) and ab.dtype == np.float32
+    np.testing.assert_allclose(ab[..., 0], 11.0, atol=1e-3)  # zero head and injections: bias × ab_scale
+    np.testing.assert_allclose(ab[..., 1], -22.0, atol=1e-3)
+
+
+def test_package_import_stays_free_of_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, plugins.backends.guided.backend; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], check=True, timeout=60)

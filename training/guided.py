@@ -1,0 +1,109 @@
+"""Hints for training and validating the ``guided`` backend.
+
+Training simulates a user's hints from the truth as Zhang et al.'s ideepcolor does: each photo
+gets a geometric number of hints (p = 1/8: none one time in eight, so the model still colorizes
+on its own, and 7 on average), each a square patch of 1 to 9 px filled with the truth's mean ab
+over that patch, placed around the photo's centre with a Gaussian spread of a quarter of its
+side. Draws come from torch's global generator unless one is given: the checkpoints save it, so
+a resumed run draws the same hints.
+
+Validation places hints as ``python -m training eval --hints N`` does
+(:func:`training.evaluate.draw_hints`: seeded positions, the mean ab of a 5×5 patch).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+HINT_P = 1 / 8
+"""Success probability of the geometric number of hints: P(k hints) = (1 - p)^k · p."""
+MAX_HINTS = 100
+"""Hints per photo at most: the geometric count exceeds it about once in 600,000 photos."""
+PATCH_SIZES = (1, 9)
+"""Smallest and largest side, in px, of a simulated hint's square patch."""
+VALIDATION_HINTS = 10
+VALIDATION_SEED = 0  # as `training eval`'s default --seed: the photos' hints fall where eval's would
+
+
+@dataclass(frozen=True)
+class HintPatches:
+    """Simulated hints of a batch: hint ``k`` covers photo ``photo[k]``'s rows ``top[k]`` to
+    ``top[k] + size[k]`` and columns ``left[k]`` to ``left[k] + size[k]``; ``counts`` holds each
+    photo's number of hints. All int64; a photo's hints come in order, later ones painted over earlier."""
+
+    photo: torch.Tensor
+    top: torch.Tensor
+    left: torch.Tensor
+    size: torch.Tensor
+    counts: torch.Tensor
+
+
+def draw_hint_patches(n: int, height: int, width: int, generator: torch.Generator | None = None,
+                      p: float = HINT_P) -> HintPatches:
+    """Where the hints of ``n`` photos of ``height`` × ``width`` go (see the module's description)."""
+    uniform = 1.0 - torch.rand(n, generator=generator, dtype=torch.float64)  # in (0, 1]
+    counts = torch.floor(torch.log(uniform) / math.log(1 - p)).clamp(max=MAX_HINTS).long()  # inverse CDF
+    total = int(counts.sum())
+    photo = torch.repeat_interleave(torch.arange(n), counts)
+    size = torch.randint(PATCH_SIZES[0], PATCH_SIZES[1] + 1, (total,), generator=generator).clamp(max=min(height, width))
+
+    def place(side: int) -> torch.Tensor:
+        room = (side - size + 1).double()  # ideepcolor: N((S - P + 1) / 2, (S - P + 1) / 4), clipped, truncated
+        position = torch.randn(total, generator=generator, dtype=torch.float64) * room / 4 + room / 2
+        return torch.minimum(position.clamp(min=0), (side - size).double()).floor().long()
+
+    top = place(height)
+    left = place(width)
+    return HintPatches(photo, top, left, size, counts)
+
+
+def paint_hints(ab: torch.Tensor, patches: HintPatches) -> tuple[torch.Tensor, torch.Tensor]:
+    """The truth ab ``(N, 2, H, W)`` and the patches → the hint map ``(N, 2, H, W)`` (each patch
+    filled with the truth's mean ab over it, 0 elsewhere) and the mask ``(N, 1, H, W)`` (1 on the patches)."""
+    hint_ab = torch.zeros_like(ab)
+    mask = torch.zeros_like(ab[:, :1])
+    for i, y, x, s in zip(*(t.tolist() for t in (patches.photo, patches.top, patches.left, patches.size))):
+        hint_ab[i, :, y : y + s, x : x + s] = ab[i, :, y : y + s, x : x + s].mean(dim=(1, 2), keepdim=True)
+        mask[i, :, y : y + s, x : x + s] = 1.0
+    return hint_ab, mask
+
+
+def simulate_hints(ab: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """ideepcolor's simulated hints for a batch of truth ab ``(N, 2, H, W)``: (hint map, mask)."""
+    n, _, height, width = ab.shape
+    return paint_hints(ab, draw_hint_patches(n, height, width, generator))
+
+
+def truth_hints(lightness: torch.Tensor, ab: torch.Tensor, count: int, seed: int,
+                first_photo: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``count`` hints per photo of a batch placed as ``training eval --hints`` places them, photo
+    ``first_photo + i`` of the set seeded as eval seeds its photo of that number: (hint map, mask)."""
+    from plugins.backends.guided.hints import rasterize_hints
+    from plugins.color import join_lab, lab_to_srgb
+    from training.evaluate import draw_hints, to_uint8
+
+    maps, masks = [], []
+    for i, (light, chroma) in enumerate(zip(lightness[:, 0].cpu().numpy(), ab.permute(0, 2, 3, 1).cpu().numpy())):
+        truth = to_uint8(lab_to_srgb(join_lab(light, chroma)))
+        hints = draw_hints(truth, count, np.random.default_rng([seed, first_photo + i]))
+        hint_ab, mask = rasterize_hints(hints, light.shape, light.shape)
+        maps.append(torch.from_numpy(hint_ab).permute(2, 0, 1))
+        masks.append(torch.from_numpy(mask)[None])
+    return torch.stack(maps).to(ab.device), torch.stack(masks).to(ab.device)
+
+
+class HintedValidation:
+    """The model's inputs for one validation pass with ``count`` hints per photo (:func:`truth_hints`),
+    counting the photos as the (unshuffled) validation loader yields them. One object per pass."""
+
+    def __init__(self, count: int = VALIDATION_HINTS, seed: int = VALIDATION_SEED):
+        self.count, self.seed, self.photos = count, seed, 0
+
+    def __call__(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        hint_ab, mask = truth_hints(lightness, ab, self.count, self.seed, self.photos)
+        self.photos += lightness.shape[0]
+        return lightness, hint_ab, mask
