@@ -13,6 +13,7 @@ from plugins.color import fit_working_size
 from plugins.types import BackendOption
 
 SHIPPED = shipped_model("palette")
+DEFAULT_REBALANCE = 0.5  # chosen on val-extra (see the model card)
 TOP_OPTION = BackendOption.integer(
     "top_colors", "Colors blended", 3, 1, 3,
     help="How many of each pixel's likeliest palette colors are averaged, by probability: "
@@ -37,7 +38,7 @@ class PaletteColorizer(Colorizer):
         params=(
             TOP_OPTION,
             BackendOption(
-                "rebalance", "Boldness", 1.0, 0.0, 1.0,
+                "rebalance", "Boldness", DEFAULT_REBALANCE, 0.0, 1.0,
                 help="How much the model favours rare, saturated colors: 1 as it was trained (with its "
                 "class rebalancing, if any), 0 the plainly most likely colors (duller, more often right).",
             ),
@@ -71,7 +72,8 @@ class PaletteColorizer(Colorizer):
         yield Progress(0.0, "predicting palette colors")
         model = self.model.half() if options.half else self.model.float()
         small = fit_working_size(lightness, options.working_size)
-        logits = rebalanced_logits(predict_logits(model, small), model.class_weights, options.params.get("rebalance", 1.0))
+        rebalance = options.params.get("rebalance", DEFAULT_REBALANCE)
+        logits = rebalanced_logits(predict_logits(model, small), model.class_weights, rebalance)
         palette = model.palette.float().cpu()
         top = int(options.params.get("top_colors", TOP_OPTION.default))
         diversity = options.params.get("diversity", DEFAULT_DIVERSITY)
