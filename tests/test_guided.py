@@ -221,6 +221,15 @@ def test_train_from_regression_weights_then_export_and_colorize_through_the_host
     assert len(trunk) > 100 and all(torch.equal(started[k].half(), v) for k, v in trunk.items())
     assert all(not started[k].any() for k in started if k.startswith("hints.inject."))
 
+    # --freeze-trunk: only the hint branch learns; weights and BatchNorm statistics stay the regression's.
+    kept = tmp_path / "kept"
+    assert training_main(_train_args("guided", photos, kept, "--init-from", str(regression_weights), "--freeze-trunk")) == 0
+    trained = checkpoint.load(kept / "last.pt")
+    assert trained["args"]["freeze_trunk"] and trained["step"] == 3
+    regression_state = load_file(str(regression_weights))
+    assert all(torch.equal(trained["model"][k].half(), v) for k, v in regression_state.items() if k.startswith("trunk."))
+    assert any(trained["model"][k].any() for k in trained["model"] if k.startswith("hints.inject."))
+
     run = tmp_path / "guided"
     assert training_main(_train_args("guided", photos, run, "--init-from", str(regression_weights))) == 0
     header, *rows = (run / "log.csv").read_text().splitlines()

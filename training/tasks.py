@@ -448,6 +448,9 @@ class GuidedTask(RegressionTask):
 
     def param_groups(self, model: GuidedModel, args) -> list[dict]:
         hints = list(model.hints.parameters())
+        if getattr(args, "freeze_trunk", False):
+            model.freeze_trunk()
+            return [{"params": hints, "lr": args.lr * self.HINT_LR_MULT}]
         ids = {id(p) for p in hints}
         groups = super().param_groups(model, args)
         for group in groups:

@@ -69,7 +69,7 @@ BACKENDS = TASKS  # backend → its task: model classes, loss and decoding (trai
 RUN_KEYS = ("backend", "size", "crop", "batch_size", "epochs", "steps", "lr", "encoder_lr_mult",
             "weight_decay", "warmup", "loss", "encoder", "finetune_from", "seed", "prior", "critic_steps",
             "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight", "critic_sees_noisy",
-            "palette", "rebalance", "pixels")
+            "palette", "rebalance", "pixels", "freeze_trunk")
 LOG_FIELDS = ["step", "epoch", "time_s", "lr", "train_loss", "images_per_s", "val_psnr", "val_ab_l2", "val_auc", "val_cf",
               "loss_parts", "val_extra"]
 
@@ -109,6 +109,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                          help="class rebalancing, 0..1: 0 weighs every pixel alike (the report's), 0.5 as cic")
     deepcolor = p.add_argument_group("deepcolor")
     deepcolor.add_argument("--pixels", type=int, default=1024, help="pixels sampled per photo and step")
+    guided = p.add_argument_group("guided")
+    guided.add_argument("--freeze-trunk", action="store_true",
+                        help="train only the hint branch; the trunk's weights and BatchNorm statistics stay as loaded")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")

@@ -142,6 +142,19 @@ class GuidedModel(RegressionModel):
         if config.out_stride != HINT_STRIDE:
             raise ValueError(f"the guided model decodes at its hints' stride {HINT_STRIDE}, not {config.out_stride}")
         self.hints = HintBranch(tuple(config.hint_widths), tuple(config.widths[: self.trunk.decoder.levels]))
+        self.trunk_frozen = False
+
+    def freeze_trunk(self) -> None:
+        """Training only the hint branch: the trunk's weights and BatchNorm statistics stay as loaded."""
+        self.trunk_frozen = True
+        self.trunk.requires_grad_(False)
+        self.trunk.eval()
+
+    def train(self, mode: bool = True) -> "GuidedModel":
+        super().train(mode)
+        if self.trunk_frozen:
+            self.trunk.eval()
+        return self
 
     def forward(self, lightness: torch.Tensor, hint_ab: torch.Tensor | None = None,
                 hint_mask: torch.Tensor | None = None) -> torch.Tensor:
