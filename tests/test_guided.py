@@ -74,6 +74,25 @@ def test_at_step_0_the_guided_model_is_exactly_the_regression_model_it_starts_fr
     assert all(not p.any() for conv in (*model.hints.inject, model.hints.gate) for p in conv.parameters())
 
 
+def test_without_hints_a_trained_hint_branch_leaves_the_trunks_answer_alone():
+    regression = _random_regression()
+    model = GuidedModel(GuidedConfig())
+    GuidedTask(argparse.Namespace(prior=None, loss=None)).load_init_weights(model, regression.state_dict())
+    with torch.no_grad():
+        for p in model.hints.parameters():  # as after training: every weight nonzero
+            p.copy_(torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())) * 0.1)
+    model.eval()
+    lightness = torch.rand(2, 1, 48, 64) * 100
+    mask = torch.zeros(2, 1, 48, 64)
+    mask[1, :, 20:24, 30:34] = 1  # the second photo has one hint, the first none
+    hint_ab = mask.repeat(1, 2, 1, 1) * 50
+    with torch.no_grad():
+        expected = regression(lightness)
+        out = model(lightness, hint_ab, mask)
+        assert torch.equal(out[0], expected[0]) and torch.equal(model(lightness), expected)
+        assert not torch.allclose(out[1], expected[1])  # the hinted photo does change
+
+
 def test_the_blend_pulls_toward_the_hints_near_them_and_is_off_without_hints():
     model = GuidedModel(GuidedConfig())
     GuidedTask(argparse.Namespace(prior=None, loss=None)).load_init_weights(model, _random_regression().state_dict())
@@ -282,7 +301,6 @@ def test_train_from_regression_weights_then_export_and_colorize_through_the_host
         for level, conv in enumerate(hints_branch.inject):
             if level < len(hints_branch.inject) - 1:
                 conv.weight.zero_()
-                conv.bias.zero_()
             else:
                 conv.weight.normal_(0, 1.0, generator=torch.Generator().manual_seed(0))
     change = np.abs(run_backend(hint) - run_backend()).sum(-1)

@@ -96,21 +96,23 @@ class HintBranch(nn.Module):
 
     def __init__(self, widths: tuple[int, ...], decoder_widths: tuple[int, ...]):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(4, widths[0], 3, padding=1), nn.ReLU(inplace=True))
+        # No biases on the way to the decoder: a photo without hints (an all-zero summary) then gets
+        # exactly nothing from the branch, trained or not, and stays the trunk's answer.
+        self.stem = nn.Sequential(nn.Conv2d(4, widths[0], 3, padding=1, bias=False), nn.ReLU(inplace=True))
         self.down = nn.ModuleList(
-            nn.Sequential(nn.Conv2d(widths[i - 1], widths[i], 3, stride=2, padding=1), nn.ReLU(inplace=True))
+            nn.Sequential(nn.Conv2d(widths[i - 1], widths[i], 3, stride=2, padding=1, bias=False), nn.ReLU(inplace=True))
             for i in range(1, len(widths))
         )
         # decoder level l (stride 32 / 2**l) takes the hint features of stride 32 / 2**l too
         self.inject = nn.ModuleList(
-            nn.Conv2d(widths[len(widths) - 1 - level] + (4 if level == 0 else 0), width, 1)
+            nn.Conv2d(widths[len(widths) - 1 - level] + (4 if level == 0 else 0), width, 1, bias=False)
             for level, width in enumerate(decoder_widths)
         )
         fields = len(SPREAD_SIGMAS) + 1
         self.gate = nn.Conv2d(fields, fields, 1)
         for conv in (*self.inject, self.gate):
             nn.init.zeros_(conv.weight)
-            nn.init.zeros_(conv.bias)
+        nn.init.zeros_(self.gate.bias)
 
     def forward(self, hint_ab: torch.Tensor,
                 hint_mask: torch.Tensor) -> tuple[list[torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]:
