@@ -59,10 +59,10 @@ class CICColorizer(Colorizer):
         self.model = None
 
     def colorize(self, lightness: np.ndarray, options: ColorizeOptions) -> Iterator[Progress | Sample]:
-        from plugins.backends.cic.model import predict_logits, upsample_ab
+        from plugins.backends.cic.model import predict_logits
         from plugins.backends.common.rebalance import rebalanced_logits
         from plugins.backends.cic.sampling import DEFAULT_DIVERSITY, iter_samples
-        from plugins.backends.common.smoothing import guided_smooth
+        from plugins.backends.common.smoothing import smoothed_samples
 
         yield Progress(0.0, "predicting color distributions")
         model = self.model.half() if options.half else self.model.float()
@@ -73,10 +73,7 @@ class CICColorizer(Colorizer):
         n = options.samples
         samples = iter_samples(logits, n, options.temperature, diversity, options.seed)
         radius = smoothing_radius(options.params.get("smoothing", SMOOTHING_OPTION.default), small)
-        for index, ab in enumerate(samples):
-            ab = upsample_ab(ab[None], small.shape[:2])[0].permute(1, 2, 0).numpy()
-            yield Sample(index, guided_smooth(small, ab, radius))
-            yield Progress((index + 1) / n, f"sample {index + 1} of {n}")
+        yield from smoothed_samples(samples, small, radius, n)
 
 
 @hookimpl

@@ -38,3 +38,15 @@ def guided_smooth(lightness: np.ndarray, ab: np.ndarray, radius: int, eps: float
     from plugins.filters import guided_filter  # OpenCV only when smoothing runs: discovery stays cheap
 
     return guided_filter(ab, np.asarray(lightness, dtype=np.float32) / 100.0, radius, eps)
+
+
+def smoothed_samples(samples, small, radius: int, n: int):
+    """Per-sample ab ``(2, h', w')`` tensors at the logits' resolution → the plugin's events: each
+    upsampled to the working size ``small``'s, guided-smoothed, then a progress event (cic, palette)."""
+    from plugins import Progress, Sample
+    from plugins.backends.cic.model import upsample_ab
+
+    for index, ab in enumerate(samples):
+        ab = upsample_ab(ab[None], small.shape[:2])[0].permute(1, 2, 0).numpy()
+        yield Sample(index, guided_smooth(small, ab, radius))
+        yield Progress((index + 1) / n, f"sample {index + 1} of {n}")

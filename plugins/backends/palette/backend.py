@@ -63,9 +63,9 @@ class PaletteColorizer(Colorizer):
         self.model = None
 
     def colorize(self, lightness: np.ndarray, options: ColorizeOptions) -> Iterator[Progress | Sample]:
-        from plugins.backends.cic.model import predict_logits, upsample_ab
+        from plugins.backends.cic.model import predict_logits
         from plugins.backends.cic.sampling import DEFAULT_DIVERSITY
-        from plugins.backends.common.smoothing import guided_smooth
+        from plugins.backends.common.smoothing import smoothed_samples
         from plugins.backends.common.rebalance import rebalanced_logits
         from plugins.backends.palette.decoding import iter_samples
 
@@ -79,10 +79,8 @@ class PaletteColorizer(Colorizer):
         diversity = options.params.get("diversity", DEFAULT_DIVERSITY)
         n = options.samples
         radius = smoothing_radius(options.params.get("smoothing", SMOOTHING_OPTION.default), small)
-        for index, ab in enumerate(iter_samples(logits, palette, n, top, diversity, options.seed)):
-            ab = upsample_ab(ab[None], small.shape[:2])[0].permute(1, 2, 0).numpy()
-            yield Sample(index, guided_smooth(small, ab, radius))
-            yield Progress((index + 1) / n, f"sample {index + 1} of {n}")
+        samples = iter_samples(logits, palette, n, top, diversity, options.seed)
+        yield from smoothed_samples(samples, small, radius, n)
 
 
 @hookimpl
