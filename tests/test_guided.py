@@ -24,7 +24,8 @@ from plugins import Capability, ColorHint, Sample  # noqa: E402
 from plugins.backends.common import shipped  # noqa: E402
 from plugins.backends.guided import backend as guided_backend  # noqa: E402
 from plugins.backends.guided.hints import rasterize_hints  # noqa: E402
-from plugins.backends.guided.model import GuidedConfig, GuidedModel, hint_summary, pool_hints, predict_ab  # noqa: E402
+from plugins.backends.guided.model import (  # noqa: E402
+    HISTOGRAM_BINS, GuidedConfig, GuidedModel, ab_histogram, hint_summary, pool_hints, predict_ab, reference_histogram)
 from plugins.backends.regression.model import RegressionConfig, RegressionModel  # noqa: E402
 from plugins.host import PluginHost, build_options  # noqa: E402
 from plugins.host.pipeline import colorize_samples, guidance_for  # noqa: E402
@@ -71,7 +72,7 @@ def test_at_step_0_the_guided_model_is_exactly_the_regression_model_it_starts_fr
         assert expected.abs().max() > 1  # a model that answers something
         assert torch.equal(model(lightness, hint_ab * mask, mask), expected)
         assert torch.equal(model(lightness), expected)
-    assert all(not p.any() for conv in (*model.hints.inject, model.hints.gate) for p in conv.parameters())
+    assert all(not p.any() for conv in (*model.hints.inject, model.hints.gate, model.hints.refiner.out) for p in conv.parameters())
 
 
 def test_without_hints_a_trained_hint_branch_leaves_the_trunks_answer_alone():
@@ -110,6 +111,42 @@ def test_the_blend_pulls_toward_the_hints_near_them_and_is_off_without_hints():
     torch.testing.assert_close(near, torch.tensor([40.0, -30.0])[:, None, None].expand_as(near))
     reach = (20 + 2 * 8 + 4) * 2  # the field's 2σ (16 cells = 64 px), a cell, the upsampling: within ~80 px
     assert torch.equal(guided[..., :, reach:], plain[..., :, reach:])
+
+
+def test_ab_histogram_counts_each_photos_share_of_pixels_per_bin():
+    ab = torch.zeros(2, 2, 4, 4)
+    ab[0, 0, :2], ab[0, 1, :2] = 109.0, -109.0  # half the first photo: the last a bin, the first b bin
+    ab[0, :, 3, 3] = torch.tensor([500.0, -500.0])  # beyond the range: the outermost bins take it
+    ab[1, 0] = -14.0  # a = -14 → bin floor((110 - 14) / 13.75) = 6; b = 0 → bin 8
+    histogram = ab_histogram(ab)
+    assert histogram.shape == (2, HISTOGRAM_BINS**2)
+    torch.testing.assert_close(histogram.sum(dim=1), torch.ones(2))
+    assert histogram[0, 15 * 16 + 0] == pytest.approx(9 / 16) and histogram[0, 8 * 16 + 8] == pytest.approx(7 / 16)
+    assert histogram[1, 6 * 16 + 8] == 1.0
+    lab = np.zeros((4, 4, 3), np.float32)
+    lab[..., 1] = -14.0
+    np.testing.assert_array_equal(reference_histogram(lab), histogram[1].numpy())
+    assert reference_histogram(None) is None
+
+
+def test_a_reference_alone_changes_a_trained_model_and_its_absence_leaves_the_trunk():
+    regression = _random_regression()
+    model = GuidedModel(GuidedConfig())
+    GuidedTask(argparse.Namespace(prior=None, loss=None)).load_init_weights(model, regression.state_dict())
+    with torch.no_grad():
+        for p in model.hints.parameters():
+            p.copy_(torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())) * 0.1)
+    model.eval()
+    lightness = torch.rand(2, 1, 48, 64) * 100
+    reddish, bluish = torch.zeros(1, 2, 8, 8), torch.zeros(1, 2, 8, 8)
+    reddish[:, 0], bluish[:, 1] = 60.0, -60.0
+    histogram = torch.cat([torch.zeros(1, HISTOGRAM_BINS**2), ab_histogram(reddish)])  # only the second has one
+    with torch.no_grad():
+        expected = regression(lightness)
+        out = model(lightness, histogram=histogram)
+        other = model(lightness, histogram=torch.cat([ab_histogram(bluish), ab_histogram(bluish)]))
+    assert torch.equal(out[0], expected[0])
+    assert not torch.allclose(out[1], expected[1]) and not torch.allclose(out[1], other[1])  # which reference matters
 
 
 def test_init_from_weights_of_another_model_is_a_one_line_error():
@@ -196,6 +233,15 @@ def test_simulated_hints_carry_the_mean_ab_of_their_patch():
         y, x, s = patches.top[k], patches.left[k], patches.size[k]
         torch.testing.assert_close(hint_ab[i, :, y, x], ab[i, :, y : y + s, x : x + s].mean(dim=(1, 2)))
         assert mask[i, 0, y : y + s, x : x + s].all()
+
+
+def test_one_photo_in_four_gets_its_own_histogram_as_the_global_hint():
+    ab = torch.randn(400, 2, 6, 5, generator=torch.Generator().manual_seed(0)) * 40
+    histogram = guided.simulate_global_hints(ab, torch.Generator().manual_seed(1))
+    given = histogram.sum(dim=1) > 0
+    assert given.float().mean() == pytest.approx(guided.GLOBAL_HINT_P, abs=0.06)
+    torch.testing.assert_close(histogram[given], ab_histogram(ab[given]))
+    assert not histogram[~given].any()
 
 
 def test_validation_hints_fall_where_eval_puts_them():
@@ -293,11 +339,25 @@ def test_train_from_regression_weights_then_export_and_colorize_through_the_host
     distance = lambda ab: np.linalg.norm(ab[near] - hint.ab, axis=-1).mean()  # noqa: E731
     assert distance(guided_ab) < distance(plain)  # toward its color
 
+    def with_reference(reference: np.ndarray) -> np.ndarray:
+        options, _ = build_options(backend.info, device="cpu", working_size=64)
+        options = dataclasses.replace(options, reference=reference)
+        assert guidance_for(backend, lightness, options)[1].reference is None  # the backend takes it, not the host
+        [sample] = [e for e in colorize_samples(backend, lightness, options) if isinstance(e, Sample)]
+        return sample.ab
+
+    green = np.zeros((20, 30, 3), np.float32)
+    green[..., 0], green[..., 1], green[..., 2] = 50.0, -60.0, 50.0
+    assert Capability.REFERENCE in colorizer.info.capabilities
+    assert not np.allclose(with_reference(green), plain)  # a trained run reads the reference's palette
+
     # With only the stride-4 injection on, the change is local and centred on the hint, scaled to working size.
     hints_branch = backend.instance.model.hints
     with torch.no_grad():
         hints_branch.gate.weight.zero_()
         hints_branch.gate.bias.zero_()
+        hints_branch.refiner.out.weight.zero_()
+        hints_branch.refiner.out.bias.zero_()
         for level, conv in enumerate(hints_branch.inject):
             if level < len(hints_branch.inject) - 1:
                 conv.weight.zero_()

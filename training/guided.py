@@ -4,7 +4,8 @@ Training simulates a user's hints from the truth as Zhang et al.'s ideepcolor do
 gets a geometric number of hints (p = 1/8: none one time in eight, so the model still colorizes
 on its own, and 7 on average), each a square patch of 1 to 9 px filled with the truth's mean ab
 over that patch, placed around the photo's centre with a Gaussian spread of a quarter of its
-side. Draws come from torch's global generator unless one is given: the checkpoints save it, so
+side. One photo in four also gets ideepcolor's global hint, its own ab histogram, as a reference
+photo's would be given. Draws come from torch's global generator unless one is given: the checkpoints save it, so
 a resumed run draws the same hints.
 
 Validation places hints as ``python -m training eval --hints N`` does
@@ -25,6 +26,8 @@ MAX_HINTS = 100
 """Hints per photo at most: the geometric count exceeds it about once in 600,000 photos."""
 PATCH_SIZES = (1, 9)
 """Smallest and largest side, in px, of a simulated hint's square patch."""
+GLOBAL_HINT_P = 0.25
+"""Share of training photos that get their own ab histogram as the global hint (a reference's)."""
 VALIDATION_HINTS = 10
 VALIDATION_SEED = 0  # as `training eval`'s default --seed: the photos' hints fall where eval's would
 
@@ -76,6 +79,16 @@ def simulate_hints(ab: torch.Tensor, generator: torch.Generator | None = None) -
     """ideepcolor's simulated hints for a batch of truth ab ``(N, 2, H, W)``: (hint map, mask)."""
     n, _, height, width = ab.shape
     return paint_hints(ab, draw_hint_patches(n, height, width, generator))
+
+
+def simulate_global_hints(ab: torch.Tensor, generator: torch.Generator | None = None,
+                          p: float = GLOBAL_HINT_P) -> torch.Tensor:
+    """Each photo's own ab histogram (:func:`plugins.backends.guided.model.ab_histogram`) with
+    probability ``p``, else a row of zeros (no reference): ``(N, HISTOGRAM_BINS²)``."""
+    from plugins.backends.guided.model import ab_histogram
+
+    keep = torch.rand(ab.shape[0], generator=generator) < p
+    return ab_histogram(ab) * keep.to(ab.device, torch.float32)[:, None]
 
 
 def truth_hints(lightness: torch.Tensor, ab: torch.Tensor, count: int, seed: int,

@@ -429,7 +429,8 @@ class DeepColorTask(Task):
 class GuidedTask(RegressionTask):
     """ideepcolor's training on the regression network with a hint branch (:mod:`plugins.backends.guided`):
     each training photo gets hints simulated from its truth (:func:`training.guided.simulate_hints`;
-    none for one photo in eight), the loss is ``--loss`` (default blurred) as for regression.
+    none for one photo in eight) and one in four its own ab histogram as the global hint
+    (:func:`training.guided.simulate_global_hints`), the loss is ``--loss`` (default blurred) as for regression.
 
     ``--init-from`` regression weights starts the trunk from them with the hint branch at zero (the
     model is then exactly that regression model); guided weights start all of it. Validation scores
@@ -470,9 +471,9 @@ class GuidedTask(RegressionTask):
             log.info("--init-from: the trunk from %d tensors; the hint branch starts at zero", len(state))
 
     def train_inputs(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple:
-        from training.guided import simulate_hints
+        from training.guided import simulate_global_hints, simulate_hints
 
-        return (lightness, *simulate_hints(ab))
+        return (lightness, *simulate_hints(ab), simulate_global_hints(ab))
 
     def extra_validations(self) -> dict:
         from training.guided import VALIDATION_HINTS, HintedValidation

@@ -20,9 +20,10 @@ class GuidedColorizer(Colorizer):
         version="1.0.0",
         license="Apache-2.0",
         description="Follows your color hints: click a spot and give its color, and the model carries it "
-        "over that object. Without hints, one careful colorization. (Trained as Zhang et al.'s ideepcolor.)",
+        "over that object; a reference photo lends its palette. Without either, one careful colorization. "
+        "(Trained as Zhang et al.'s ideepcolor.)",
         max_samples=1,
-        capabilities=frozenset({Capability.HINTS}),
+        capabilities=frozenset({Capability.HINTS, Capability.REFERENCE}),
         devices=("cpu", "cuda", "mps"),
         weights=(SHIPPED.weights,),
         default_working_size=256,
@@ -42,13 +43,13 @@ class GuidedColorizer(Colorizer):
 
     def colorize(self, lightness: np.ndarray, options: ColorizeOptions) -> Iterator[Progress | Sample]:
         from plugins.backends.guided.hints import rasterize_hints
-        from plugins.backends.guided.model import predict_ab
+        from plugins.backends.guided.model import predict_ab, reference_histogram
 
         yield Progress(0.0, "predicting colors")
         model = self.model.half() if options.half else self.model.float()
         small = fit_working_size(lightness, options.working_size)
         hint_ab, hint_mask = rasterize_hints(options.hints, lightness.shape, small.shape)
-        yield Sample(0, predict_ab(model, small, hint_ab, hint_mask))
+        yield Sample(0, predict_ab(model, small, hint_ab, hint_mask, reference_histogram(options.reference)))
         yield Progress(1.0, "done")
 
 

@@ -1,5 +1,5 @@
 """Guided colorizer: L float32 (N,1,H,W) in 0..100 + hint ab (N,2,H,W) in Lab units + hint mask
-(N,1,H,W) in {0, 1} → ab float32 (N,2,H,W) in Lab units.
+(N,1,H,W) in {0, 1} + a reference's ab histogram (N, HISTOGRAM_BINS²) → ab float32 (N,2,H,W) in Lab units.
 
 The ``regression`` network (EfficientNet-Lite0 encoder, U-Net/fusion decoder) with a small hint
 branch. The hints are first pooled to stride 4 (per 4×4 cell: the mean ab of its hinted pixels,
@@ -13,9 +13,15 @@ hint is not diluted. Then two ways in, both zero-initialized:
   Gaussian convolutions at 8 and 32 px, and the whole photo's mean hint) by gates learnt from how
   near the hints are. This way is learnt within a few dozen steps; the features take longer.
 
-With both at zero (as built) the model is exactly the regression model whose weights it holds,
-whatever the hints: ``--init-from`` a regression model starts from it. Without hints the blend
-is off whatever its weights.
+Then a refiner, also zero-initialized, corrects the blended ab at stride 4 from the decoder's
+finest features, L, the pooled hints and their fields: dilated convolutions that see the whole
+photo at 256 px, so a hint can recolor all of its object and stop at its outline, which the
+fields' fixed Gaussians cannot tell from the neighbours. The refiner also takes ideepcolor's
+global hint: a reference photo's ab histogram (:func:`ab_histogram`), through a small MLP.
+
+With all of them at zero (as built) the model is exactly the regression model whose weights it
+holds, whatever the hints: ``--init-from`` a regression model starts from it. Without hints or a
+reference the blend and the refiner are off whatever their weights.
 """
 
 from __future__ import annotations
@@ -34,12 +40,16 @@ from plugins.backends.regression.model import RegressionConfig, RegressionModel
 HINT_STRIDE = 4  # the hints are pooled to this stride before any layer sees them; the decoder's output stride
 AB_NORM = 110.0  # hint ab / AB_NORM: about -1..1 inside sRGB
 SPREAD_SIGMAS = (2.0, 8.0)  # in stride-4 cells (8 and 32 px): the hints' local and regional fields
+HISTOGRAM_BINS = 16  # per ab axis, over -AB_NORM..AB_NORM: 13.75 Lab units a bin
+GLOBAL_CHANNELS = 16  # the histogram's MLP → this many constant maps into the refiner
 MIN_CONFIDENCE = 1e-4  # the gates see 1 - log(confidence + this) / log(this): 0 without hints, 1 on a dense patch
 
 
 @dataclass
 class GuidedConfig(RegressionConfig):
     hint_widths: tuple[int, ...] = (16, 32, 64, 64)  # hint branch channels at strides 4, 8, 16, 32
+    refiner_width: int = 48
+    refiner_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1)  # in stride-4 cells: 63 cells of reach, all of a 256 px photo
 
 
 def hint_summary(ab_sum: torch.Tensor, share: torch.Tensor) -> torch.Tensor:
@@ -55,6 +65,16 @@ def pool_hints(hint_ab: torch.Tensor, hint_mask: torch.Tensor) -> tuple[torch.Te
     h, w = hint_mask.shape[-2:]
     pad = (0, -w % HINT_STRIDE, 0, -h % HINT_STRIDE)  # zeros: the padding holds no hint
     return F.avg_pool2d(F.pad(hint_ab * hint_mask, pad), HINT_STRIDE), F.avg_pool2d(F.pad(hint_mask, pad), HINT_STRIDE)
+
+
+def ab_histogram(ab: torch.Tensor) -> torch.Tensor:
+    """ab ``(N, 2, H, W)`` in Lab units → each photo's share of pixels per ab bin ``(N, HISTOGRAM_BINS²)``
+    (a-major), on :data:`HISTOGRAM_BINS` bins per axis over ±:data:`AB_NORM`, the outermost open-ended."""
+    n = ab.shape[0]
+    bins = ((ab.float() + AB_NORM) * HISTOGRAM_BINS / (2 * AB_NORM)).floor().long().clamp(0, HISTOGRAM_BINS - 1)
+    index = (bins[:, 0] * HISTOGRAM_BINS + bins[:, 1]).flatten(1)
+    counts = torch.zeros(n, HISTOGRAM_BINS**2, device=ab.device).scatter_add_(1, index, torch.ones_like(index, dtype=torch.float32))
+    return counts / index.shape[1]
 
 
 def gaussian_spread(x: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -84,6 +104,41 @@ def hint_fields(ab_sum: torch.Tensor, share: torch.Tensor) -> tuple[torch.Tensor
     return torch.stack(fields, dim=1), torch.cat(confidence, dim=1)
 
 
+Finish = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+class HintRefiner(nn.Module):
+    """At stride 4: the decoder's finest features, L, the blended ab, the pooled hints' summary, their
+    fields and confidences → an ab correction in Lab units (zero as built)."""
+
+    def __init__(self, feature_channels: int, width: int, dilations: tuple[int, ...]):
+        super().__init__()
+        fields = len(SPREAD_SIGMAS) + 1
+        inputs = feature_channels + 1 + 2 + 4 + 3 * fields + GLOBAL_CHANNELS + 1
+        self.globals = nn.Sequential(nn.Linear(HISTOGRAM_BINS**2, 64), nn.ReLU(inplace=True),
+                                     nn.Linear(64, GLOBAL_CHANNELS), nn.ReLU(inplace=True))
+        layers: list[nn.Module] = [nn.Conv2d(inputs, width, 1), nn.ReLU(inplace=True)]
+        for d in dilations:
+            layers += [nn.Conv2d(width, width, 3, padding=d, dilation=d), nn.ReLU(inplace=True)]
+        self.body = nn.Sequential(*layers)
+        self.out = nn.Conv2d(width, 2, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, finest: torch.Tensor, lightness: torch.Tensor, ab: torch.Tensor, summary: torch.Tensor,
+                fields: torch.Tensor, closeness: torch.Tensor, histogram: torch.Tensor) -> torch.Tensor:
+        """``histogram`` ``(N, HISTOGRAM_BINS²)``: a row of zeros where a photo has no reference."""
+        light = F.interpolate(lightness / 50.0 - 1.0, size=ab.shape[-2:], mode="area")
+        dtype = finest.dtype
+        size = ab.shape[-2:]
+        has_reference = (histogram.sum(dim=1) > 0).to(dtype)[:, None, None, None].expand(-1, 1, *size)
+        global_maps = self.globals(histogram.to(dtype))[:, :, None, None].expand(-1, -1, *size)
+        x = torch.cat([finest, light.to(dtype), (ab / AB_NORM).to(dtype), summary.to(dtype),
+                       (fields.flatten(1, 2) / AB_NORM).to(dtype), closeness.to(dtype), global_maps,
+                       has_reference], dim=1)
+        return self.out(self.body(x)) * AB_NORM
+
+
 class HintBranch(nn.Module):
     """The pooled hints → two zero-initialized ways into the regression network.
 
@@ -92,9 +147,11 @@ class HintBranch(nn.Module):
       takes the whole photo's hint summary, which the convolutions' reach (about 70 px) would not carry.
     * Gates that blend the decoded ab toward the hints' spread fields (:func:`hint_fields`), from
       their confidences: the direct way, quick to learn, while the features learn where colors stop.
+    * A :class:`HintRefiner` after the blend.
     """
 
-    def __init__(self, widths: tuple[int, ...], decoder_widths: tuple[int, ...]):
+    def __init__(self, widths: tuple[int, ...], decoder_widths: tuple[int, ...], refiner_width: int = 48,
+                 refiner_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1)):
         super().__init__()
         # No biases on the way to the decoder: a photo without hints (an all-zero summary) then gets
         # exactly nothing from the branch, trained or not, and stays the trunk's answer.
@@ -113,13 +170,16 @@ class HintBranch(nn.Module):
         for conv in (*self.inject, self.gate):
             nn.init.zeros_(conv.weight)
         nn.init.zeros_(self.gate.bias)
+        self.refiner = HintRefiner(decoder_widths[-1], refiner_width, tuple(refiner_dilations))
 
-    def forward(self, hint_ab: torch.Tensor,
-                hint_mask: torch.Tensor) -> tuple[list[torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]:
+    def forward(self, hint_ab: torch.Tensor, hint_mask: torch.Tensor,
+                histogram: torch.Tensor) -> tuple[list[torch.Tensor], Finish]:
         """The features at strides 32, 16, 8, 4 (the decoder's level order), and a function of the
-        decoded ab at stride 4 that blends it toward the hints."""
+        decoded ab at stride 4, the decoder's finest features and L that brings in the hints and
+        the reference's ``histogram`` (zeros: none)."""
         ab_sum, share = pool_hints(hint_ab, hint_mask)
-        features = [self.stem(hint_summary(ab_sum, share))]
+        summary = hint_summary(ab_sum, share)
+        features = [self.stem(summary)]
         for down in self.down:
             features.append(down(features[-1]))
         coarsest = features[-1]
@@ -130,10 +190,15 @@ class HintBranch(nn.Module):
         gates = self.gate(closeness.to(ab_sum.dtype)).clamp(0, 1)
         gates = (gates * (confidence > 0))[:, :, None]  # (N, S, 1, h, w); no hint behind a field: no pull toward it
 
-        def blend(ab: torch.Tensor) -> torch.Tensor:
-            return ab + (gates.to(ab.dtype) * (fields.to(ab.dtype) - ab[:, None])).sum(dim=1)
+        # per photo: any hint or a reference, else the refiner is off
+        guided = ((share.flatten(1).sum(dim=1) > 0) | (histogram.sum(dim=1) > 0)).to(ab_sum.dtype)[:, None, None, None]
 
-        return features[::-1], blend
+        def finish(ab: torch.Tensor, finest: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
+            ab = ab + (gates.to(ab.dtype) * (fields.to(ab.dtype) - ab[:, None])).sum(dim=1)
+            correction = self.refiner(finest, lightness, ab, summary, fields, closeness, histogram)
+            return ab + guided.to(ab.dtype) * correction.to(ab.dtype)
+
+        return features[::-1], finish
 
 
 class GuidedModel(RegressionModel):
@@ -143,7 +208,8 @@ class GuidedModel(RegressionModel):
         super().__init__(config)
         if config.out_stride != HINT_STRIDE:
             raise ValueError(f"the guided model decodes at its hints' stride {HINT_STRIDE}, not {config.out_stride}")
-        self.hints = HintBranch(tuple(config.hint_widths), tuple(config.widths[: self.trunk.decoder.levels]))
+        self.hints = HintBranch(tuple(config.hint_widths), tuple(config.widths[: self.trunk.decoder.levels]),
+                                config.refiner_width, tuple(config.refiner_dilations))
         self.trunk_frozen = False
 
     def freeze_trunk(self) -> None:
@@ -159,24 +225,40 @@ class GuidedModel(RegressionModel):
         return self
 
     def forward(self, lightness: torch.Tensor, hint_ab: torch.Tensor | None = None,
-                hint_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """``hint_ab`` / ``hint_mask`` ``None``: no hints."""
+                hint_mask: torch.Tensor | None = None, histogram: torch.Tensor | None = None) -> torch.Tensor:
+        """``hint_ab`` / ``hint_mask`` ``None``: no hints; ``histogram`` ``None``: no reference."""
+        n, _, h, w = lightness.shape
         if hint_mask is None:
-            n, _, h, w = lightness.shape
             hint_mask = lightness.new_zeros(n, 1, h, w)
             hint_ab = lightness.new_zeros(n, 2, h, w)
-        features, blend = self.hints(hint_ab.to(lightness.dtype), hint_mask.to(lightness.dtype))
+        if histogram is None:
+            histogram = lightness.new_zeros(n, HISTOGRAM_BINS**2)
+        features, finish = self.hints(hint_ab.to(lightness.dtype), hint_mask.to(lightness.dtype), histogram)
+        finest = []
 
         def inject(level: int, x: torch.Tensor) -> torch.Tensor:
-            return x + self.hints.inject[level](features[level].to(x.dtype))
+            x = x + self.hints.inject[level](features[level].to(x.dtype))
+            if level == len(features) - 1:
+                finest.append(x)
+            return x
 
-        ab = blend(self.trunk.decode(self.trunk.encode(lightness), lightness, inject) * self.config.ab_scale)
+        decoded = self.trunk.decode(self.trunk.encode(lightness), lightness, inject) * self.config.ab_scale
+        ab = finish(decoded, finest[0], lightness)
         return F.interpolate(ab, size=lightness.shape[-2:], mode="bilinear", align_corners=False)
 
 
-def predict_ab(model: GuidedModel, lightness_small: np.ndarray, hint_ab: np.ndarray, hint_mask: np.ndarray) -> np.ndarray:
+def reference_histogram(reference: np.ndarray | None) -> np.ndarray | None:
+    """A reference photo, Lab ``(h, w, 3)``, → its :func:`ab_histogram` ``float32 (HISTOGRAM_BINS²,)``; ``None`` → ``None``."""
+    if reference is None:
+        return None
+    ab = torch.from_numpy(np.ascontiguousarray(reference[..., 1:], dtype=np.float32)).permute(2, 0, 1)[None]
+    return ab_histogram(ab)[0].numpy()
+
+
+def predict_ab(model: GuidedModel, lightness_small: np.ndarray, hint_ab: np.ndarray, hint_mask: np.ndarray,
+               histogram: np.ndarray | None = None) -> np.ndarray:
     """L* ``float32 (h, w)`` in 0..100 at working size, hint ab ``(h, w, 2)`` and mask ``(h, w)`` at the
-    same size → ab ``float32 (h, w, 2)`` in Lab units."""
+    same size, a reference's :func:`reference_histogram` or ``None`` → ab ``float32 (h, w, 2)`` in Lab units."""
     param = next(model.parameters())
 
     def tensor(array: np.ndarray) -> torch.Tensor:  # a copy: the photo is read-only
@@ -185,7 +267,8 @@ def predict_ab(model: GuidedModel, lightness_small: np.ndarray, hint_ab: np.ndar
     x = tensor(lightness_small)[None, None]
     ab_map = tensor(hint_ab).permute(2, 0, 1)[None]
     mask = tensor(hint_mask)[None, None]
+    global_hint = None if histogram is None else tensor(histogram)[None]
     model.eval()
     with torch.no_grad():
-        ab = model(x, ab_map, mask)
+        ab = model(x, ab_map, mask, global_hint)
     return ab[0].permute(1, 2, 0).float().cpu().numpy().astype(np.float32)
