@@ -63,8 +63,10 @@ def test_lab_to_linear_fast_matches_exact_out_of_gamut_too():
 
 
 def test_fast_paths_accept_empty_input():
-    assert color.lab_to_linear_fast(np.zeros((0,), np.float32), np.zeros((0, 2), np.float32)).shape == (0, 3)
-    assert color.linear_to_srgb_fast(np.zeros((0, 4, 3), np.float32)).shape == (0, 4, 3)
+    linear = color.lab_to_linear_fast(np.zeros((0,), np.float32), np.zeros((0, 2), np.float32))
+    assert linear.shape == (0, 3) and linear.dtype == np.float32
+    srgb = color.linear_to_srgb_fast(np.zeros((0, 4, 3), np.float32))
+    assert srgb.shape == (0, 4, 3) and srgb.dtype == np.float32
 
 
 def test_linear_to_srgb_fast_matches_exact_and_clips():
@@ -112,3 +114,82 @@ def test_fit_short_side_never_returns_the_callers_array():
                                              ((16, 800), (32, 1600)), ((256, 256), (256, 256))])
 def test_fit_working_size_bounds_the_long_side_of_a_strip(shape, expected):
     assert color.fit_working_size(np.zeros(shape, np.float32), 256).shape == expected
+
+
+def test_the_conversions_return_float32():
+    rgb = np.random.default_rng(5).uniform(0, 1, (4, 5, 3)).astype(np.float32)
+    lab = color.srgb_to_lab(rgb)
+    lightness, ab = color.split_lab(lab)
+    for result in (color.srgb_to_linear(rgb), color.linear_to_srgb(rgb), lab, color.lab_to_linear(lab),
+                   color.lab_to_srgb(lab), color.srgb_to_lightness(rgb), color.luminance_to_lightness(rgb[..., 0]),
+                   color.lightness_to_luminance(lightness), color.join_lab(lightness, ab)):
+        assert result.dtype == np.float32
+    # The fast paths make float32 of float64 input too.
+    assert color.f_inv_fast(np.full((2, 3), 0.5)).dtype == np.float32
+    assert color.linear_to_srgb_fast(np.full((2, 3), 0.5)).dtype == np.float32
+
+
+def test_split_lab_is_lightness_and_chroma():
+    lab = np.arange(24, dtype=np.float32).reshape(2, 4, 3)
+    lightness, ab = color.split_lab(lab)
+    np.testing.assert_array_equal(lightness, [[0, 3, 6, 9], [12, 15, 18, 21]])
+    np.testing.assert_array_equal(ab[1, 2], [19, 20])
+    assert ab.shape == (2, 4, 2) and lightness.flags.c_contiguous and ab.flags.c_contiguous
+    np.testing.assert_array_equal(color.join_lab(lightness, ab), lab)
+
+
+def test_f_inv_fast_known_values():
+    # Lab's f⁻¹: f³ above f = 6/29, the line (116 f − 16) / κ below it (κ = 24389/27): black (f = 16/116) is 0.
+    f = np.array([0.5, 16 / 116, 0.1, 6 / 29, 1.0], np.float32)
+    expected = [0.125, 0.0, (11.6 - 16) * 27 / 24389, (6 / 29) ** 3, 1.0]
+    np.testing.assert_allclose(color.f_inv_fast(f), expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(color.f_inv_fast(f.reshape(5, 1)), np.reshape(expected, (5, 1)), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(color.f_inv_fast(f.astype(np.float64)), expected, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("shape", [(7,), (3, 5, 4)])
+def test_lab_to_linear_fast_keeps_the_shape(shape):
+    lab = _random_lab(shape, seed=6, chroma=40.0)
+    fast = color.lab_to_linear_fast(lab[..., 0], lab[..., 1:])
+    assert fast.shape == shape + (3,)
+    np.testing.assert_allclose(fast, color.lab_to_linear(lab), rtol=1e-5, atol=1e-5)
+
+
+def test_encode_srgb_fast_known_values():
+    # IEC 61966-2-1: 12.92·x in the toe (x ≤ 0.0031308), 1.055·x^(1/2.4) − 0.055 above:
+    # 0.001 → 0.01292, 0.5 → 0.735357 (code 188 of 255), 1 → 1. A single pixel in the toe too.
+    np.testing.assert_allclose(color.encode_srgb_fast(np.float32([[0.001]])), [[0.01292]], rtol=1e-5)
+    lin = np.float32([[0.0, 0.001, 0.5, 1.0]])
+    np.testing.assert_allclose(color.encode_srgb_fast(lin), [[0.0, 0.01292, 0.735357, 1.0]], rtol=1e-5, atol=1e-7)
+    assert color.srgb_codes_fast(lin, np.empty(lin.shape, np.uint8)).tolist() == [[0, 3, 188, 255]]
+
+
+def test_a_wrong_out_is_named_in_the_message():
+    lin = np.zeros((2, 3), np.float32)
+    with pytest.raises(ValueError, match=r"out must be contiguous uint8 \(2, 3\), not uint16 \(2, 3\)"):
+        color.srgb_codes_fast(lin, np.zeros((2, 3), np.uint16))
+
+
+def test_fit_short_side_averages_when_shrinking():
+    # Columns 1, 0, 0 repeated, shrunk 3×: the area filter gives each output pixel the mean 1/3 of its three
+    # columns; bilinear sampling would land on the middle column, 0.
+    stripes = np.tile(np.float32([1, 0, 0]), (6, 6))  # (6, 18)
+    shrunk = color.fit_short_side(stripes, 2)
+    assert shrunk.shape == (2, 6)
+    np.testing.assert_allclose(shrunk, 1 / 3, atol=1e-6)
+
+
+def test_fit_short_side_interpolates_linearly_when_enlarging():
+    # Columns 0, 0, 1, 1 enlarged 1.5×: output column d samples x = (d + 0.5) / 1.5 − 0.5, clamped to 0..3:
+    # 0, 0.5, 1.17, 1.83, 2.5, 3.17 → 0, 0, 1/6, 5/6, 1, 1 (the area filter would give 0, 0, 0, 1, 1, 1).
+    edge = np.tile(np.float32([0, 0, 1, 1]), (4, 1))
+    enlarged = color.fit_short_side(edge, 6)
+    assert enlarged.shape == (6, 6)
+    np.testing.assert_allclose(enlarged, np.tile([0, 0, 1 / 6, 5 / 6, 1, 1], (6, 1)), atol=1e-6)
+
+
+def test_fit_short_side_and_working_size_keep_color_channels_and_one_pixel_sides():
+    assert color.fit_working_size(np.zeros((300, 400, 3), np.float32), 256).shape == (256, 341, 3)
+    assert color.fit_short_side(np.zeros((30, 40, 3), np.float32), 60).shape == (60, 80, 3)
+    assert color.fit_short_side(np.zeros((10, 100), np.float32), 1).shape == (1, 10)
+    assert color.fit_short_side(np.zeros((100, 10), np.float32), 1).shape == (10, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from plugins import color
 from plugins.host import merge as merging
@@ -107,14 +108,15 @@ def test_black_and_white_stay_neutral(level):
     np.testing.assert_allclose(merge(lightness, ab), level / 100.0, atol=1e-3)
 
 
-def test_merge_equals_the_exact_slow_composition(monkeypatch):
+@pytest.mark.parametrize("method", UPSAMPLERS)
+def test_merge_equals_the_exact_slow_composition(monkeypatch, method):
     lightness, _ = _wild((90, 70), seed=7)
     _, ab = _wild((30, 24), seed=8)
     ab *= 0.5
     monkeypatch.setattr(merging, "_CHUNK_PIXELS", 700)  # many chunks, one of them partial
-    clipped = clip_to_gamut(lightness, upsample_ab(lightness, ab))
+    clipped = clip_to_gamut(lightness, upsample_ab(lightness, ab, method))
     expected = color.lab_to_srgb(color.join_lab(lightness, clipped))
-    np.testing.assert_allclose(merge(lightness, ab), expected, atol=1e-4)
+    np.testing.assert_allclose(merge(lightness, ab, method), expected, atol=1e-4)
 
 
 def test_guided_bleeds_less_than_bilinear_at_an_edge():
@@ -158,3 +160,120 @@ def test_merge_uint8_is_the_quantized_merge(monkeypatch):
 def test_a_merger_refuses_an_unknown_upsampler_at_once():
     with pytest.raises(ValueError, match="upsampler"):
         merging.Merger(np.zeros((4, 4), np.float32), "nearest")
+
+
+def test_guided_upsampling_is_he_and_suns_guided_filter():
+    # The fast guided filter written out from its definition (He & Sun 2015), with scipy's box filter: on the
+    # low-resolution grid, per window of side 2r + 1 (reflected at the borders), A = cov(I, p) / (var(I) + ε)
+    # box-averaged, B = p − A·I with I = L/100 shrunk to the grid; then A and B are resized bilinearly and applied
+    # to the full-resolution L. L is made of 4×4 blocks, so shrinking it to the grid is exact.
+    factor, (h, w) = 4, (7, 9)
+    rng = np.random.default_rng(16)
+    low_lightness = rng.uniform(10, 90, (h, w)).astype(np.float32)
+    lightness = np.kron(low_lightness, np.ones((factor, factor), np.float32))
+    ab = rng.uniform(-50, 50, (h, w, 2)).astype(np.float32)
+
+    def box(x):
+        return ndimage.uniform_filter(x.astype(np.float64), size=(2 * merging.GUIDED_RADIUS + 1,) * 2, mode="reflect")
+
+    guide = low_lightness / 100.0
+    mean_i, var_i = box(guide), box(guide * guide) - box(guide) ** 2
+    full_size = (w * factor, h * factor)
+    expected = np.empty(lightness.shape + (2,))
+    for channel in range(2):
+        p = ab[..., channel]
+        slope = box((box(guide * p) - mean_i * box(p)) / (var_i + merging.GUIDED_EPS))
+        offset = p - slope * guide
+        up = [cv2.resize(x.astype(np.float32), full_size, interpolation=cv2.INTER_LINEAR) for x in (slope, offset)]
+        expected[..., channel] = up[0] * lightness / 100.0 + up[1]
+    np.testing.assert_allclose(upsample_ab(lightness, ab, "guided"), expected, atol=1e-4)
+
+
+def test_a_larger_ab_is_shrunk_with_the_area_filter():
+    # Columns or rows of a, b = 10, 40, 40 repeated, three times L's size along that side: each L pixel gets
+    # the mean of its three, 30 (bilinear sampling would land on the middle one, 40).
+    lightness = np.full((30, 40), 50, np.float32)
+    stripes = np.array([10, 40, 40], np.float32)
+    cases = {
+        (90, 120): np.tile(stripes, (90, 40)),  # both sides larger
+        (30, 120): np.tile(stripes, (30, 40)),  # wider only
+        (90, 40): np.tile(stripes[:, None], (30, 40)),  # taller only
+    }
+    for method in UPSAMPLERS:
+        for shape, plane in cases.items():
+            assert plane.shape == shape
+            ab = np.stack([plane, plane], axis=-1)
+            np.testing.assert_allclose(upsample_ab(lightness, ab, method), 30.0, atol=1e-4, err_msg=f"{method} {shape}")
+
+
+def test_merge_takes_any_float_and_returns_float32():
+    lightness, _ = _wild((40, 30), seed=17)
+    _, ab = _wild((10, 8), seed=18)
+    for method in UPSAMPLERS:
+        expected = merge(lightness, ab, method)
+        result = merge(lightness.astype(np.float64), ab.astype(np.float64), method)
+        assert result.dtype == np.float32
+        np.testing.assert_allclose(result, expected, atol=1e-5)
+        assert upsample_ab(lightness, ab, method).dtype == np.float32
+        assert upsample_ab(lightness, ab.astype(np.float64), method).dtype == np.float32
+    clipped = clip_to_gamut(lightness, upsample_ab(lightness, ab).astype(np.float64))
+    assert clipped.dtype == np.float32
+
+
+def test_a_photo_one_pixel_high_merges():
+    rgb = merge(np.full((1, 9), 50, np.float32), np.full((1, 3, 2), 10, np.float32))
+    assert rgb.shape == (1, 9, 3)
+    np.testing.assert_allclose(rgb, np.broadcast_to(color.lab_to_srgb(np.float32([50, 10, 10])), rgb.shape), atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("lightness_shape", "ab_shape", "message"),
+    [
+        ((20, 20, 1), (10, 10, 2), r"need L \(H, W\), got \(20, 20, 1\)"),
+        ((0, 20), (10, 10, 2), r"need L \(H, W\), got \(0, 20\)"),
+        ((20, 20), (10, 10, 1), r"need ab \(h, w, 2\), got \(10, 10, 1\)"),
+        ((20, 20), (10, 10), r"need ab \(h, w, 2\), got \(10, 10\)"),
+        ((20, 20), (0, 10, 2), r"need ab \(h, w, 2\), got \(0, 10, 2\)"),
+    ],
+)
+def test_bad_shapes_are_refused_with_a_message_naming_them(lightness_shape, ab_shape, message):
+    with pytest.raises(ValueError, match=message):
+        merge(np.full(lightness_shape, 50, np.float32), np.zeros(ab_shape, np.float32))
+
+
+def test_refusals_say_what_was_expected():
+    with pytest.raises(ValueError, match="unknown upsampler 'nearest'; choose one of guided, bilinear"):
+        merging.Merger(np.zeros((4, 4), np.float32), "nearest")
+    with pytest.raises(ValueError, match=r"ab \(4, 5, 2\) does not match L \(4, 4\)"):
+        clip_to_gamut(np.zeros((4, 4), np.float32), np.zeros((4, 5, 2), np.float32))
+
+
+def test_row_chunks_cover_each_row_once(monkeypatch):
+    monkeypatch.setattr(merging, "_CHUNK_PIXELS", 700)
+    chunks = [(rows.start, rows.stop) for rows in merging.Merger(np.zeros((25, 70), np.float32))._row_chunks()]
+    assert chunks == [(0, 10), (10, 20), (20, 25)]
+    # A row wider than a chunk is a chunk of its own.
+    chunks = [(rows.start, rows.stop) for rows in merging.Merger(np.zeros((3, 1000), np.float32))._row_chunks()]
+    assert chunks == [(0, 1), (1, 2), (2, 3)]
+
+
+def test_the_gamuts_corners_are_kept():
+    # sRGB's primaries, secondaries and white lie on the gamut's surface: their linear RGB is 0 or 1 up to float
+    # rounding, so neither clipping nor the merge may reduce their chroma.
+    rgb = np.float32([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 0], [1, 1, 1]])[None]
+    lightness, ab = color.split_lab(color.srgb_to_lab(rgb))
+    np.testing.assert_allclose(clip_to_gamut(lightness, ab), ab, atol=1e-4)
+    for method in UPSAMPLERS:
+        np.testing.assert_allclose(merge(lightness, ab, method), rgb, atol=1e-4)
+
+
+def test_a_color_only_too_bright_for_the_gamut_is_pulled_in():
+    # L = 90, ab = (0, −30), a light sky blue: linear RGB ≈ (0.52, 0.78, 1.27), no channel below 0, blue above 1.
+    lightness, ab = np.full((1, 1), 90, np.float32), np.float32([[[0, -30]]])
+    assert 0 < _linear(lightness, ab).min() and _linear(lightness, ab).max() > 1.2
+    clipped = clip_to_gamut(lightness, ab)
+    scale = float(clipped[0, 0, 1] / ab[0, 0, 1])
+    assert clipped[0, 0, 0] == 0 and 0.5 < scale < 1
+    # In the gamut, within the bisection's 1/256 of its edge.
+    assert _linear(lightness, clipped).max() <= 1 + 1e-6
+    assert _linear(lightness, ab * (scale + 1 / 256)).max() > 1

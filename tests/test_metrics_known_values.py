@@ -75,3 +75,15 @@ def test_the_ab_error_is_a_distance_between_two_chromas_not_from_gray():
     # Distance = sqrt((80.09 + 86.18)² + (67.20 − 83.18)²) = sqrt(27645.7 + 255.4) = 167.04.
     # (Adding the two instead of subtracting would give sqrt(6.09² + 150.38²) = 150.50.)
     assert quality.ab_error(pixels((255, 0, 0)), pixels((0, 255, 0)))[0, 0] == pytest.approx(167.04, abs=0.1)
+
+
+def test_diversity_of_three_samples_is_the_mean_of_their_three_pairwise_distances_worked_out_on_paper():
+    from training.quality import mean_pairwise_ab_distance
+
+    a = np.zeros((1, 2, 2))  # two pixels, both gray
+    b = np.array([[[3.0, 4.0], [0.0, 0.0]]])  # first pixel 5 away from a's, second equal
+    c = np.array([[[3.0, 4.0], [6.0, 8.0]]])  # from a: 5 and 10; from b: 0 and 10
+    # pairs (a, b) 2.5, (a, c) 7.5, (b, c) 5 → 5
+    assert mean_pairwise_ab_distance([a, b, c]) == pytest.approx(5.0)
+    assert mean_pairwise_ab_distance([a, c]) == pytest.approx(7.5)
+    assert mean_pairwise_ab_distance([c]) == 0.0
