@@ -277,3 +277,33 @@ def test_exporting_a_checkpoint_that_is_not_there_names_those_that_are(exported,
     (run / "last.pt").write_bytes(b"")
     with pytest.raises(SystemExit, match=r"no checkpoint .*step0000009.pt \(there: last\)"):
         training_main(["export", str(run), "--to", str(tmp_path / "m" / "regression"), "--checkpoint", "step0000009"])
+
+
+def test_an_ablation_run_is_listed_in_the_card_and_its_log_kept_beside_it(exported, tmp_path):
+    run = exported.parent.parent / "run"
+    other = tmp_path / "other-loss"
+    data = write_photos(tmp_path / "train", 6)
+    assert training_main(["train", "regression", "--data", str(data), "--val", str(data), "--out", str(other),
+                          "--size", "64", "--crop", "48", "--batch-size", "3", "--steps", "2", "--val-every", "2",
+                          "--workers", "0", "--no-pretrained", "--no-progress", "--loss", "smooth_l1"]) == 0
+    target = tmp_path / "models" / "regression"
+    assert training_main(["export", str(run), "--to", str(target), "--checkpoint", "last", "--ablation", str(other)]) == 0
+    card = json.loads(target.with_suffix(".json").read_text())
+    [ablation] = card["ablations"]
+    assert ablation["run"] == "other-loss" and ablation["step"] == 2
+    assert "--loss smooth_l1" in ablation["commands"][0] and ablation["validation"]["step"] == "2"
+    logged = target.with_suffix(".ablations.csv").read_text().splitlines()
+    assert logged[0].startswith("source,step") and all(line.startswith("other-loss,") for line in logged[1:])
+    assert ablation["validation"]["val_psnr"] in logged[-1]
+    markdown = target.with_suffix(".md").read_text()
+    assert "## Ablations" in markdown and "`regression.ablations.csv`" in markdown and "--loss smooth_l1" in markdown
+    # the weights themselves are the exported run's, not the ablation's
+    assert card["sha256"] == json.loads(exported.with_suffix(".json").read_text())["sha256"]
+
+
+def test_an_ablation_folder_that_is_not_a_run_fails_before_anything_is_written(exported, tmp_path):
+    target = tmp_path / "models" / "regression"
+    with pytest.raises(SystemExit, match="is not a training run"):
+        training_main(["export", str(exported.parent.parent / "run"), "--to", str(target), "--checkpoint", "last",
+                       "--ablation", str(tmp_path)])
+    assert not target.parent.exists()

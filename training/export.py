@@ -8,7 +8,9 @@ writes ``regression.safetensors`` (fp16, the model config in its metadata),
 ``regression.md`` (the same for people, generated: never edit it by hand) and
 ``regression.log.csv`` (the training and validation log of those runs). With
 ``--eval-data`` it then scores the exported weights through ``python -m training eval``
-and adds the table.
+and adds the table. Each ``--ablation RUN_DIR`` (a run the card's notes compare with, not
+part of the weights) is listed in the card with its commands and last validation, and its
+log is kept beside the card in ``regression.ablations.csv``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-samples", type=int, default=1)
     parser.add_argument("--hardware", help="what it was trained on (default: as recorded by the run)")
     parser.add_argument("--notes", default="", help="free text for the card, e.g. the other losses' scores")
+    parser.add_argument("--ablation", type=Path, action="append", default=[], metavar="RUN_DIR",
+                        help="a run the notes compare with: its commands and log are kept with the card (repeatable)")
 
 
 def recorded_runs(ckpt: dict, run_dir: Path, hardware: str | None) -> list[dict]:
@@ -137,6 +141,53 @@ def folders(value) -> str:
     return " + ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
+def last_validation(log: Path) -> dict[str, str]:
+    """The last row of a run's log that holds a validation score (``{}`` if none)."""
+    with open(log, newline="") as f:
+        rows = [row for row in csv.DictReader(f) if row.get("val_psnr")]
+    return {k: v for k, v in rows[-1].items() if k is not None and v} if rows else {}
+
+
+def ablations(run_dirs: list[Path], path: Path) -> list[dict]:
+    """Each ablation run's commands and last validation; their logs, one ``source`` column per run
+    folder's name, written to ``path``. Raises SystemExit for a folder that is not a finished run."""
+    found, rows = [], []
+    for run_dir in run_dirs:
+        log, last = run_dir / "log.csv", run_dir / "last.pt"
+        if not (log.is_file() and last.is_file()):
+            raise SystemExit(f"error: --ablation {run_dir} is not a training run (needs its last.pt and log.csv)")
+        records = recorded_runs(checkpoint.load(last), run_dir, None)
+        # the run folder's own runs: from the last that started from weights (earlier ones built those weights)
+        own = records[max((i for i, r in enumerate(records) if r.get("init_from")), default=0):]
+        source = own[0].get("init_from")
+        found.append({"run": run_dir.name, "commands": [r["command"] for r in own], "step": own[-1]["end_step"],
+                      "from": f"{source['file']} {source['sha256'][:12]}" if source else None,
+                      "validation": last_validation(log)})
+        with open(log, newline="") as f:
+            rows += [{"source": run_dir.name, **{k: v for k, v in row.items() if k is not None}} for row in csv.DictReader(f)]
+    if found:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fields = list(dict.fromkeys(k for row in rows for k in row))
+        tmp = path.with_name(path.name + ".part")
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fields)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, path)
+    return found
+
+
+def ablations_section(found: list[dict], log_name: str) -> list[str]:
+    lines = ["", "## Ablations", "", f"Runs the notes compare with, not part of these weights (their logs: `{log_name}`):", "",
+             "| run | command | steps | last validation |", "|---|---|---|---|"]
+    for a in found:
+        v = a["validation"]
+        score = ", ".join(f"{k} {v[k]}" for k in ("step", "val_psnr", "val_cf", "train_loss") if k in v)
+        source = f" (from {a['from']})" if a.get("from") else ""
+        lines.append(f"| {a['run']} | {'<br>'.join(f'`{c}`' for c in a['commands'])}{source} | {a['step']} | {score} |")
+    return lines
+
+
 def runs_table(records: list[dict]) -> list[str]:
     lines = ["| run | command | steps | photos seen | hours | hardware | started |", "|---|---|---|---|---|---|---|"]
     for i, r in enumerate(records, start=1):
@@ -185,6 +236,8 @@ def card_markdown(card: dict) -> str:
         lines += ["", f"## Scores on `{card['metrics']['data']}` (`python -m training eval`)", "", card["metrics"]["table"]]
     if card.get("notes"):
         lines += ["", "## Notes", "", card["notes"]]
+    if card.get("ablations"):
+        lines += ablations_section(card["ablations"], Path(card["weights"]).with_suffix(".ablations.csv").name)
     return "\n".join(lines) + "\n"
 
 
@@ -202,6 +255,7 @@ def main(args: argparse.Namespace) -> int:
     if args.eval_data and args.to.name != backend:
         raise SystemExit(f"error: --eval-data scores the exported weights as the {backend} backend, "
                          f"so --to must end in {backend!r}, not {args.to.name!r}")
+    found = ablations(args.ablation, args.to.with_suffix(".ablations.csv"))  # before the weights: a bad folder writes nothing
     weights_path = args.to.with_suffix(".safetensors")
     sha256 = write_weights(ckpt, weights_path)
     photos = run_args.get("train_photos")
@@ -230,6 +284,8 @@ def main(args: argparse.Namespace) -> int:
         },
         "notes": args.notes,
     }
+    if found:
+        card["ablations"] = found
     card_path = args.to.with_suffix(".json")
     write_log(args.run_dir / "log.csv", records, args.to.with_suffix(".log.csv"), up_to_step=ckpt["step"])
     card_path.write_text(json.dumps(card, indent=2) + "\n")
