@@ -16,7 +16,8 @@ from plugins.restore.degrade import degrade
 from plugins.restore.denoise import Denoise
 from plugins.restore.measure import noise_sigma
 from plugins.restore.scratches import Scratches, find_defects, inpaint
-from plugins.restore.tone import TARGET, Tone
+from plugins.restore.tone import Tone
+from plugins.restore.tone_prior import load_prior
 
 
 def textured_photo(seed: int = 0, size: int = 256) -> np.ndarray:
@@ -29,18 +30,22 @@ def textured_photo(seed: int = 0, size: int = 256) -> np.ndarray:
     return np.clip(lightness, 5, 95).astype(np.float32)
 
 
-def test_tone_stretches_a_faded_photos_range_to_a_typical_one_without_overshoot():
+def test_tone_stretches_a_faded_photos_range_to_where_the_prior_puts_it_without_overshoot():
     clean = textured_photo()
     faded = fade(clean, np.random.default_rng(1))
     assert np.ptp(faded) < 0.75 * np.ptp(clean)
     assert Tone().assess(faded) is not None
     result = Tone().restore(faded, None)  # the default: levels alone
+    levels = load_prior().levels(faded)
+    assert levels.target_black < levels.black - 5 and levels.target_white > levels.white + 5
     lo, hi = np.percentile(result.lightness, (0.5, 99.5))
-    assert lo == pytest.approx(TARGET[0], abs=0.5) and hi == pytest.approx(TARGET[1], abs=0.5)
+    assert lo == pytest.approx(levels.target_black, abs=0.5) and hi == pytest.approx(levels.target_white, abs=0.5)
     assert abs(np.corrcoef(result.lightness.ravel(), clean.ravel())[0, 1]) > 0.99
     assert np.abs(result.lightness - clean).mean() < 0.3 * np.abs(faded - clean).mean()
     assert Tone().assess(result.lightness) is None  # no longer faded
-    assert Tone().assess(clean) is None  # a full-range photo is left alone
+    lo, hi = np.percentile(clean, (0.5, 99.5))
+    full_range = (2.0 + (clean - lo) * 95.0 / (hi - lo)).astype(np.float32)
+    assert Tone().assess(full_range) is None  # a full-range photo is left alone
 
 
 def test_tone_never_compresses_and_local_contrast_only_when_asked():
@@ -121,6 +126,37 @@ def test_a_large_photo_is_searched_and_filled_on_a_reduced_copy(monkeypatch):
     assert np.array_equal(filled[untouched], damaged[untouched])  # the reduced fill lands in the mask only
     found_right = found & truth
     assert np.abs(filled - clean)[found_right].mean() < 0.3 * np.abs(damaged - clean)[found_right].mean()
+
+
+def _line(shape: tuple[int, int], p1: tuple[int, int], p2: tuple[int, int], width: int = 2) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    cv2.line(mask, p1, p2, 1, width)
+    return mask.astype(bool)
+
+
+def test_a_line_along_the_photos_edge_is_its_frame_not_a_scratch():
+    photo = textured_photo(0) * 0.6 + 20
+    frame = np.zeros(photo.shape, bool)
+    frame[1:3, :] = True  # a dark border line, as a print's frame or the scan's edge
+    scratch = _line(photo.shape, (20, 230), (230, 60))
+    photo[frame | scratch] -= 25
+    photo += np.random.default_rng(0).normal(0, 1.0, photo.shape)
+    found = find_defects(photo.astype(np.float32)).mask
+    assert (found & scratch).sum() > 0.9 * scratch.sum()
+    assert not (found & frame).any()
+
+
+def test_a_thin_line_parting_two_regions_is_kept_and_a_scratch_across_them_is_found():
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:256, 0:256]
+    photo = np.where(x + 0.3 * y < 150, 35.0, 70.0) + rng.normal(0, 1.0, (256, 256))
+    rim = _line(photo.shape, (150, 0), (73, 255))  # a dark rim on the edge between the two, as a sign's
+    photo[rim] = 18.0
+    scratch = _line(photo.shape, (20, 40), (60, 250))
+    photo[scratch] -= 25
+    found = find_defects(photo.astype(np.float32)).mask
+    assert (found & scratch).sum() > 0.9 * scratch.sum()
+    assert (found & rim).sum() < 0.05 * rim.sum()
 
 
 def _psnr(lightness: np.ndarray, clean: np.ndarray) -> float:

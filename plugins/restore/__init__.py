@@ -4,7 +4,9 @@
 party's alike). The built-in steps, each optional and each registered through the
 ``tinct.restorers`` entry-point group like any plugin's:
 
-* ``tone`` (:mod:`plugins.restore.tone`): auto levels and local contrast (CLAHE);
+* ``tone`` (:mod:`plugins.restore.tone`): auto levels to where the tone prior
+  (:mod:`plugins.restore.tone_prior`, learned from the training photos) puts them, and local
+  contrast (CLAHE);
 * ``denoise`` (:mod:`plugins.restore.denoise`): non-local means, its strength from the noise level;
 * ``scratches`` (:mod:`plugins.restore.scratches`): thin bright or dark defects found and inpainted.
 

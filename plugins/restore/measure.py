@@ -1,4 +1,4 @@
-"""Measurements the built-in steps share: noise level and contrast of a photo's lightness."""
+"""Measurements the built-in steps share: the noise level of a photo's lightness."""
 
 from __future__ import annotations
 
@@ -36,10 +36,3 @@ def noise_sigma(lightness: np.ndarray) -> float:
         return 0.0
     # |N(0, 36σ²)| has median 0.6745·6σ.
     return float(np.median(flat) / (0.6745 * 6.0))
-
-
-def tonal_range(lightness: np.ndarray, low: float = 0.5, high: float = 99.5) -> tuple[float, float]:
-    """The ``low`` and ``high`` percentiles of L*, on a strided copy of a large photo."""
-    step = stride_for(lightness.shape)
-    lo, hi = np.percentile(lightness[::step, ::step], (low, high))
-    return float(lo), float(hi)

@@ -15,7 +15,11 @@ dust is as large, relative to the picture, as the print's). A photo larger than
    at least a quarter of the short side long). A segment is kept when, across it, the
    residual is a thin ridge: its median on the line at least :data:`LINE_CONTRAST` times the
    residual beside it, and more so the wider the ridge is (natural bars and edges are wide and
-   have texture beside them). A kept line is followed past the segment's ends along the
+   have texture beside them). A scratch lies on the picture, so two more tests keep the
+   picture's own lines: a segment running along the photo's edge is its frame (a border, a
+   mount, the scan's edge; :data:`FRAME_MARGIN`), and a line whose two sides differ more than
+   its own contrast parts two regions, as a sign's rim or a shadow's edge does
+   (:data:`SIDE_MATCH`). A kept line is followed past the segment's ends along the
    candidates, so a scratch is taken whole where it crosses a darker or busier part.
 5. **Specks** are compact candidate blobs, no larger than the square, with a strong pixel,
    whose peak residual is :data:`SPECK_CONTRAST` times the residual around them (which tells
@@ -58,6 +62,11 @@ LINE_CONTRAST = 1.5
 """A scratch's median residual over the 75th percentile of the residual 2-5 px beside it, at least …"""
 CONTRAST_PER_WIDTH = 0.7
 """… and at least this times its width (candidate pixels across it)."""
+FRAME_MARGIN = 6
+"""A line with both ends this close (px) to the same edge of the photo runs along its frame: a
+border, a mount's edge or the scan's edge, which is kept, not a scratch."""
+SIDE_MATCH = 1.0
+"""A scratch's two sides differ (median over its length) by at most this times its own contrast."""
 FOLLOW_GAP = 3
 """A kept line is followed along the candidates across gaps up to this long (px)."""
 SPECK_FILL = 0.3
@@ -117,7 +126,9 @@ def _detect(image: np.ndarray, strength: float) -> tuple[np.ndarray, int, int]:
         high = factor * max(HIGH_MIN, center + HIGH_SPREADS * spread)
         candidates = (residual > low) & (residual >= HALF_PEAK * cv2.dilate(residual, neighbourhood))
         strong = candidates & (residual > high)
-        lines, found_lines = _scratches(residual, candidates, strong, unit)
+        # the picture without its thin features of this polarity (the opening, or the closing)
+        beneath = smooth - residual if operation == cv2.MORPH_TOPHAT else smooth + residual
+        lines, found_lines = _scratches(beneath, residual, candidates, strong, unit)
         dots, found_dots = _specks(residual, candidates, strong, side)
         mask |= lines | dots
         scratches += found_lines
@@ -137,6 +148,21 @@ def _across(residual: np.ndarray, start: np.ndarray, direction: np.ndarray, step
     return np.clip(rows, 0, residual.shape[0] - 1), np.clip(cols, 0, residual.shape[1] - 1), inside
 
 
+def _sides_match(beneath: np.ndarray, rows: np.ndarray, cols: np.ndarray, inside: np.ndarray,
+                 left: np.ndarray, right: np.ndarray, contrast: float) -> bool:
+    """Whether the picture is alike on the two sides of a line of residual ``contrast`` (``rows``,
+    ``cols`` as from :func:`_across`): a scratch lies on the picture, which goes on beneath it,
+    while many of the picture's own thin lines part two different regions (a sign's rim, a
+    shadow's edge). The sides are read off ``beneath``, the picture without its thin lines and
+    specks, so that a second scratch beside the first does not count."""
+    whole = inside[:, left].all(axis=1) & inside[:, right].all(axis=1)
+    if not whole.any():
+        return True
+    one = beneath[rows[whole][:, left], cols[whole][:, left]].mean(axis=1)
+    other = beneath[rows[whole][:, right], cols[whole][:, right]].mean(axis=1)
+    return float(np.median(np.abs(one - other))) <= SIDE_MATCH * contrast
+
+
 def _follow(near: np.ndarray, end: np.ndarray, direction: np.ndarray, gap: float) -> float:
     """How far (px) the candidates go on from ``end`` along ``direction``, across gaps up to ``gap``."""
     reach = np.arange(1, int(np.hypot(*near.shape)) + 1, dtype=np.float64)
@@ -151,7 +177,15 @@ def _follow(near: np.ndarray, end: np.ndarray, direction: np.ndarray, gap: float
     return float(reach[hits[jumps[0]] if jumps.size else hits[-1]])
 
 
-def _scratches(residual: np.ndarray, candidates: np.ndarray, strong: np.ndarray, unit: float) -> tuple[np.ndarray, int]:
+def _along_frame(ends: np.ndarray, shape: tuple[int, int], margin: float) -> bool:
+    """Whether both ``ends`` (``(2, 2)``: x, y) lie within ``margin`` px of the same edge of a photo of ``shape``."""
+    h, w = shape
+    x, y = ends[:, 0], ends[:, 1]
+    return bool((x <= margin).all() or (x >= w - 1 - margin).all() or (y <= margin).all() or (y >= h - 1 - margin).all())
+
+
+def _scratches(beneath: np.ndarray, residual: np.ndarray, candidates: np.ndarray, strong: np.ndarray,
+               unit: float) -> tuple[np.ndarray, int]:
     import cv2
 
     short = min(residual.shape)
@@ -166,11 +200,16 @@ def _scratches(residual: np.ndarray, candidates: np.ndarray, strong: np.ndarray,
     offsets = np.arange(-reach, reach + 1, dtype=np.float64)
     on_line = np.abs(offsets) <= half_width
     beside = ~on_line  # 2-5 px away
+    flank = np.abs(offsets) - half_width
+    left = (offsets < 0) & (flank >= round(2 * unit)) & (flank <= round(3 * unit))
+    right = (offsets > 0) & (flank >= round(2 * unit)) & (flank <= round(3 * unit))
     near = cv2.dilate(candidates.astype(np.uint8), np.ones((2 * half_width + 1,) * 2, np.uint8)).astype(bool)
     count = 0
     for x1, y1, x2, y2 in segments.reshape(-1, 4).astype(np.float64):
         start, length = np.array([x1, y1]), float(np.hypot(x2 - x1, y2 - y1))
         direction = np.array([x2 - x1, y2 - y1]) / length
+        if _along_frame(np.array([[x1, y1], [x2, y2]]), residual.shape, FRAME_MARGIN * unit):
+            continue
         rows, cols, inside = _across(residual, start, direction, np.arange(0.0, length + 1.0), offsets)
         centre = rows[:, len(offsets) // 2], cols[:, len(offsets) // 2]
         if lines[centre].mean() > 0.8:  # a parallel segment of a scratch already kept
@@ -183,6 +222,8 @@ def _scratches(residual: np.ndarray, candidates: np.ndarray, strong: np.ndarray,
         width = (candidates[rows[:, on_line], cols[:, on_line]] & inside[:, on_line]).sum(axis=1).mean() / unit
         contrast = float(np.median(ridge)) / max(float(np.percentile(side_values, 75)), 1e-3)
         if strong_across < MIN_ON or contrast < LINE_CONTRAST or contrast < CONTRAST_PER_WIDTH * width:
+            continue
+        if not _sides_match(beneath, rows, cols, inside, left, right, float(np.median(ridge))):
             continue
         back = _follow(near, start, -direction, FOLLOW_GAP * unit)
         ahead = _follow(near, start + length * direction, direction, FOLLOW_GAP * unit)
@@ -241,7 +282,7 @@ class Scratches(Restorer):
     info = RestorerInfo(
         id="scratches",
         name="Dust and scratches",
-        version="1.1.0",
+        version="1.2.0",
         license="Apache-2.0",
         description="Thin bright or dark lines and specks: found by shape, filled from around them",
     )
