@@ -73,7 +73,11 @@ def write_log(run_log: Path, records: list[dict], path: Path, up_to_step: int | 
                     continue  # after the exported checkpoint: not part of these weights
                 by_step.pop((row["source"], row.get("step", "")), None)
                 by_step[(row["source"], row.get("step", ""))] = row
-    rows = list(by_step.values())
+    write_csv(path, list(by_step.values()))
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    """``rows`` as a CSV (columns in order of first appearance), written atomically."""
     fields = list(dict.fromkeys(k for row in rows for k in row)) or ["source"]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
@@ -166,14 +170,7 @@ def ablations(run_dirs: list[Path], path: Path) -> list[dict]:
         with open(log, newline="") as f:
             rows += [{"source": run_dir.name, **{k: v for k, v in row.items() if k is not None}} for row in csv.DictReader(f)]
     if found:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fields = list(dict.fromkeys(k for row in rows for k in row))
-        tmp = path.with_name(path.name + ".part")
-        with open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fields)
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, path)
+        write_csv(path, rows)
     return found
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
+
+from plugins.backends.common.blur import gaussian_blur
 
 AB_SCALE = 110.0
 SMOOTH_L1_BETA = 2.0  # Lab units: quadratic below a just-noticeable difference, linear above
@@ -22,18 +22,6 @@ def l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def smooth_l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.smooth_l1_loss(pred / AB_SCALE, target / AB_SCALE, beta=SMOOTH_L1_BETA / AB_SCALE)
-
-
-def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur per channel, kernel radius 2σ, reflect-padded."""
-    radius = math.ceil(2 * sigma)
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
-    k = torch.exp(-0.5 * (t / sigma) ** 2)
-    k = k / k.sum()
-    c = x.shape[1]
-    x = F.pad(x, (radius, radius, radius, radius), mode="reflect")
-    x = F.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
-    return F.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
 
 
 def blurred(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from plugins.backends.common.blur import gaussian_blur
 from plugins.backends.regression.model import RegressionConfig, RegressionModel
 
 HINT_STRIDE = 4  # the hints are pooled to this stride before any layer sees them; the decoder's output stride
@@ -77,17 +78,6 @@ def ab_histogram(ab: torch.Tensor) -> torch.Tensor:
     return counts / index.shape[1]
 
 
-def gaussian_spread(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur per channel, radius 2σ, zero-padded: beyond the photo there are no hints."""
-    radius = math.ceil(2 * sigma)
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
-    k = torch.exp(-0.5 * (t / sigma) ** 2)
-    k = k / k.sum()
-    c = x.shape[1]
-    x = F.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), padding=(0, radius), groups=c)
-    return F.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), padding=(radius, 0), groups=c)
-
-
 def hint_fields(ab_sum: torch.Tensor, share: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Normalized convolution of the pooled hints: for each of :data:`SPREAD_SIGMAS` and the whole
     photo, the hints' weighted mean ab ``(N, S, 2, h, w)`` in Lab units and its confidence, the
@@ -95,8 +85,8 @@ def hint_fields(ab_sum: torch.Tensor, share: torch.Tensor) -> tuple[torch.Tensor
     ab_sum, share = ab_sum.float(), share.float()
     fields, confidence = [], []
     for sigma in SPREAD_SIGMAS:
-        weight = gaussian_spread(share, sigma)
-        fields.append(gaussian_spread(ab_sum, sigma) / weight.clamp_min(1e-8))
+        weight = gaussian_blur(share, sigma, padding="zeros")
+        fields.append(gaussian_blur(ab_sum, sigma, padding="zeros") / weight.clamp_min(1e-8))
         confidence.append(weight)
     weight = share.mean(dim=(2, 3), keepdim=True)
     fields.append((ab_sum.mean(dim=(2, 3), keepdim=True) / weight.clamp_min(1e-8)).expand_as(ab_sum))
