@@ -249,7 +249,7 @@ def test_export_with_eval_data_puts_the_scores_of_training_eval_in_the_card(expo
 
 
 def test_the_shipped_log_keeps_one_row_per_step_and_never_its_own_earlier_export(tmp_path):
-    from training.export import write_log
+    from training.export import earlier_log, write_log
 
     weights = tmp_path / "models" / "regression.safetensors"
     weights.parent.mkdir()
@@ -259,16 +259,37 @@ def test_the_shipped_log_keeps_one_row_per_step_and_never_its_own_earlier_export
     run.mkdir()
     # steps 100 and 150 were logged, the process died after the save at 100, the resumed run logged 150 again
     (run / "log.csv").write_text("step,val_psnr\n100,22.0\n150,22.1\n150,22.5\n")
-    import hashlib
-
     records = [{"init_from": {"file": weights.name, "path": str(weights), "sha256": hashlib.sha256(weights.read_bytes()).hexdigest()}}]
     out = tmp_path / "models" / "regression.log.csv"
-    write_log(run / "log.csv", records, out)
+    write_log(run / "log.csv", earlier_log(records, out.parent / "regression", "new"), out)
     assert out.read_text().splitlines() == ["source,step,val_psnr", "first,10,20.0", "first,20,21.0", "run,100,22.0",
                                             "run,150,22.5"]
     weights.write_bytes(b"this run's own export replaced them")  # exported once, the run trained on, exported again
-    write_log(run / "log.csv", records, out)
+    write_log(run / "log.csv", earlier_log(records, out.parent / "regression", "newer"), out)
     assert out.read_text().splitlines() == ["source,step,val_psnr", "run,100,22.0", "run,150,22.5"]
+
+
+def test_exporting_over_the_weights_a_run_started_from_keeps_their_log_and_so_does_exporting_it_again(tmp_path):
+    data = write_photos(tmp_path / "train", 6)
+    common = ["--data", str(data), "--val", str(data), "--size", "64", "--crop", "48", "--batch-size", "3",
+              "--val-every", "1", "--log-every", "1", "--workers", "0", "--no-pretrained", "--no-progress", "--loss", "l2"]
+    target = tmp_path / "models" / "regression"
+    assert training_main(["train", "regression", "--out", str(tmp_path / "first"), "--steps", "2", *common]) == 0
+    assert training_main(["export", str(tmp_path / "first"), "--to", str(target), "--checkpoint", "last"]) == 0
+    assert training_main(["train", "regression", "--out", str(tmp_path / "second"), "--steps", "1",
+                          "--init-from", str(target.with_suffix(".safetensors")), *common]) == 0
+
+    def sources_and_steps():
+        rows = target.with_suffix(".log.csv").read_text().splitlines()[1:]
+        return [tuple(row.split(",")[:2]) for row in rows]
+
+    expected = [("first", "1"), ("first", "2"), ("second", "1")]
+    assert training_main(["export", str(tmp_path / "second"), "--to", str(target), "--checkpoint", "last"]) == 0
+    assert sources_and_steps() == expected  # the first run's rows, although its weights were just replaced
+    card = json.loads(target.with_suffix(".json").read_text())
+    assert [r["end_step"] for r in card["training"]["runs"]] == [2, 1]
+    assert training_main(["export", str(tmp_path / "second"), "--to", str(target), "--checkpoint", "last"]) == 0
+    assert sources_and_steps() == expected  # the same weights again: the log beside them carried forward
 
 
 def test_exporting_a_checkpoint_that_is_not_there_names_those_that_are(exported, tmp_path):
@@ -307,3 +328,35 @@ def test_an_ablation_folder_that_is_not_a_run_fails_before_anything_is_written(e
         training_main(["export", str(exported.parent.parent / "run"), "--to", str(target), "--checkpoint", "last",
                        "--ablation", str(tmp_path)])
     assert not target.parent.exists()
+
+
+SHIPPED_CARDS = sorted((Path(__file__).resolve().parents[1] / "resources" / "models").glob("*.json"))
+
+
+@pytest.mark.parametrize("card", SHIPPED_CARDS, ids=lambda p: p.stem)
+def test_every_shipped_markdown_card_is_written_from_its_json_record(card):
+    assert training_main(["card", "--check", str(card)]) == 0
+    record = json.loads(card.read_text())
+    assert record["training"]["runs"], "a card lists the runs that built its weights"
+    assert hashlib.sha256(card.with_suffix(".safetensors").read_bytes()).hexdigest() == record["sha256"]
+
+
+def test_card_check_finds_a_hand_edited_markdown_card_and_card_rewrites_it(exported, tmp_path, capsys):
+    json_path = tmp_path / "regression.json"
+    json_path.write_text(exported.with_suffix(".json").read_text())
+    markdown = json_path.with_suffix(".md")
+    markdown.write_text(exported.with_suffix(".md").read_text().replace("| 1 |", "| 1 (edited) |"))
+    assert training_main(["card", "--check", str(json_path)]) == 1
+    assert "differs from its JSON" in capsys.readouterr().err
+    assert training_main(["card", str(json_path)]) == 0
+    assert markdown.read_text() == exported.with_suffix(".md").read_text()
+    assert training_main(["card", "--check", str(json_path)]) == 0
+
+
+def test_a_card_whose_runs_left_no_log_says_so_instead_of_naming_a_log_file(exported, tmp_path):
+    record = json.loads(exported.with_suffix(".json").read_text())
+    record["training"]["log_kept"] = False
+    (tmp_path / "regression.json").write_text(json.dumps(record))
+    assert training_main(["card", str(tmp_path / "regression.json")]) == 0
+    text = (tmp_path / "regression.md").read_text()
+    assert "their training logs were not kept" in text and "regression.log.csv" not in text

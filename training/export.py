@@ -53,27 +53,40 @@ def recorded_runs(ckpt: dict, run_dir: Path, hardware: str | None) -> list[dict]
     return records
 
 
-def write_log(run_log: Path, records: list[dict], path: Path, up_to_step: int | None = None) -> None:
-    """The log of the runs behind the weights: the log beside the weights this run directory
-    started from (if those weights are still there), then this run directory's own up to the
-    exported step, one row per step, with a ``source`` column."""
+def earlier_log(records: list[dict], to: Path, sha256: str) -> list[dict]:
+    """The log rows of the runs before this run directory's, read before anything is written
+    (exporting over the weights the run started from replaces them): the log beside the weights
+    it started from while those are still there, or, when the same weights are exported again,
+    the log already beside them."""
     first = next((r["init_from"] for r in reversed(records) if r.get("init_from")), None)
-    earlier = Path(first["path"]).with_suffix(".log.csv") if first and first.get("path") else None
-    if earlier is not None and not _still_there(Path(first["path"]), first["sha256"]):
-        earlier = None  # those weights were replaced since (e.g. by this run's own earlier export): not their log
+    if first and first.get("path") and _still_there(Path(first["path"]), first["sha256"]):
+        return _log_rows(Path(first["path"]).with_suffix(".log.csv"), first["file"])
+    if _card_sha256(to.with_suffix(".json")) == sha256:
+        return _log_rows(to.with_suffix(".log.csv"), to.name)
+    return []  # those weights were replaced since (e.g. by this run's own earlier export): not their log
+
+
+def write_log(run_log: Path, earlier: list[dict], path: Path, up_to_step: int | None = None) -> None:
+    """The log of the runs behind the weights: ``earlier`` (see `earlier_log`), then this run
+    directory's own up to the exported step, one row per step, with a ``source`` column."""
+    own = [row for row in _log_rows(run_log, run_log.parent.name)
+           if up_to_step is None or int(row.get("step") or 0) <= up_to_step]  # later steps are not in these weights
     by_step: dict[tuple[str, str], dict] = {}  # a step logged twice (a run resumed from an earlier save): the last
-    for source, log in ((first and first["file"], earlier), (run_log.parent.name, run_log)):
-        if log is None or not log.is_file():
-            continue
-        with open(log, newline="") as f:
-            for row in csv.DictReader(f):
-                row.pop(None, None)  # fields beyond the header (a resumed run's older log)
-                row = {"source": row.pop("source", None) or source, **row}
-                if log is run_log and up_to_step is not None and int(row.get("step") or 0) > up_to_step:
-                    continue  # after the exported checkpoint: not part of these weights
-                by_step.pop((row["source"], row.get("step", "")), None)
-                by_step[(row["source"], row.get("step", ""))] = row
+    for row in earlier + own:
+        by_step.pop((row["source"], row.get("step", "")), None)
+        by_step[(row["source"], row.get("step", ""))] = row
     write_csv(path, list(by_step.values()))
+
+
+def _log_rows(log: Path, source: str) -> list[dict]:
+    if not log.is_file():
+        return []
+    with open(log, newline="") as f:
+        rows = []
+        for row in csv.DictReader(f):
+            row.pop(None, None)  # fields beyond the header (a resumed run's older log)
+            rows.append({"source": row.pop("source", None) or source, **row})
+        return rows
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
@@ -86,6 +99,13 @@ def write_csv(path: Path, rows: list[dict]) -> None:
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, path)
+
+
+def _card_sha256(card: Path) -> str | None:
+    try:
+        return json.loads(card.read_text()).get("sha256")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _still_there(weights: Path, sha256: str) -> bool:
@@ -115,6 +135,20 @@ def canonical_safetensors(data: bytes) -> bytes:
 
 def write_weights(ckpt: dict, path: Path) -> str:
     """Save fp16 safetensors with the config in the metadata; returns the sha256."""
+    data = shipped_bytes(ckpt, path)
+    write_atomic(path, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def shipped_bytes(ckpt: dict, path: Path) -> bytes:
+    """The fp16 safetensors file of ``ckpt``, checked against the size budget."""
     model_args = ckpt["model_args"]
     metadata = {"backend": model_args["backend"], "config": json.dumps(model_args["config"])}
     from training.tasks import TASKS
@@ -123,9 +157,7 @@ def write_weights(ckpt: dict, path: Path) -> str:
     data = canonical_safetensors(save(half_state_dict(state), metadata=metadata))
     if len(data) > MAX_BYTES:
         raise SystemExit(f"error: {path} would be {len(data) / 2**20:.1f} MB, over the 25 MB budget")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return hashlib.sha256(data).hexdigest()
+    return data
 
 
 def evaluate(backend: str, models_dir: Path, data: Path, samples: int) -> list[dict]:
@@ -225,7 +257,8 @@ def card_markdown(card: dict) -> str:
         "## How it was trained",
         "",
         "Every run that built these weights, in order (steps count each run's own schedule; "
-        f"the training and validation log is `{Path(card['weights']).with_suffix('.log.csv').name}`):",
+        + (f"the training and validation log is `{Path(card['weights']).with_suffix('.log.csv').name}`):"
+           if t.get("log_kept", True) else "their training logs were not kept):"),
         "",
         *runs_table(t["runs"]),
     ]
@@ -254,9 +287,12 @@ def main(args: argparse.Namespace) -> int:
                          f"so --to must end in {backend!r}, not {args.to.name!r}")
     found = ablations(args.ablation, args.to.with_suffix(".ablations.csv"))  # before the weights: a bad folder writes nothing
     weights_path = args.to.with_suffix(".safetensors")
-    sha256 = write_weights(ckpt, weights_path)
-    photos = run_args.get("train_photos")
     records = recorded_runs(ckpt, args.run_dir, args.hardware)
+    data = shipped_bytes(ckpt, weights_path)
+    sha256 = hashlib.sha256(data).hexdigest()
+    history = earlier_log(records, args.to, sha256)  # before the weights: they may be the ones this run started from
+    write_atomic(weights_path, data)
+    photos = run_args.get("train_photos")
     total = runs.totals(records)
     card = {
         "backend": backend,
@@ -284,7 +320,7 @@ def main(args: argparse.Namespace) -> int:
     if found:
         card["ablations"] = found
     card_path = args.to.with_suffix(".json")
-    write_log(args.run_dir / "log.csv", records, args.to.with_suffix(".log.csv"), up_to_step=ckpt["step"])
+    write_log(args.run_dir / "log.csv", history, args.to.with_suffix(".log.csv"), up_to_step=ckpt["step"])
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     if args.eval_data:
         from training.evaluate import Report, SampleScores, markdown_table
