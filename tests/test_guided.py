@@ -113,6 +113,81 @@ def test_the_blend_pulls_toward_the_hints_near_them_and_is_off_without_hints():
     assert torch.equal(guided[..., :, reach:], plain[..., :, reach:])
 
 
+def _propagating_model(trained: bool) -> tuple[GuidedModel, RegressionModel]:
+    regression = _random_regression()
+    model = GuidedModel(GuidedConfig(propagate=True))
+    GuidedTask(argparse.Namespace(prior=None, loss=None)).load_init_weights(model, regression.state_dict())
+    if trained:
+        with torch.no_grad():
+            for p in model.hints.parameters():
+                p.copy_(torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())) * 0.1)
+    return model.eval(), regression
+
+
+def test_a_propagating_model_starts_from_the_hosts_propagation_and_leaves_unhinted_photos_alone():
+    import torch.nn.functional as F
+
+    from plugins.host.hints import propagate_targets
+
+    model, regression = _propagating_model(trained=False)
+    lightness = torch.zeros(2, 1, 64, 64)
+    lightness[..., 32:, :] = 90.0  # two flat halves: a hint in the top one spreads there and stops at the edge
+    mask = torch.zeros(2, 1, 64, 64)
+    mask[1, :, 10:14, 20:24] = 1  # the second photo has one hint, the first none
+    hint_ab = torch.cat([mask * 50, mask * -20], dim=1)
+    with torch.no_grad():
+        expected = regression(lightness)
+        out = model(lightness, hint_ab, mask)
+        assert torch.equal(out[0], expected[0]) and torch.equal(model(lightness), expected)
+        # as built: the trunk's answer plus the propagation's change, solved on the stride-2 grid
+        decoded = F.interpolate(expected, size=(16, 16), mode="area")  # the trunk's stride-4 answer, near enough
+        fine = F.interpolate(regression.trunk.decode(regression.trunk.encode(lightness), lightness) * 110.0,
+                             scale_factor=2, mode="bilinear", align_corners=False)[1].permute(1, 2, 0).numpy()
+    assert decoded.shape[-1] == 16
+    cells = np.zeros((32, 32), bool)
+    cells[5:7, 10:12] = True
+    target = np.broadcast_to(np.array([50.0, -20.0], np.float32), (32, 32, 2))
+    spread = propagate_targets(np.where(np.arange(32)[:, None] >= 16, 90.0, 0.0).repeat(32, 1).astype(np.float32),
+                               fine, cells, target)
+    change = torch.from_numpy(spread - fine).permute(2, 0, 1)[None]
+    torch.testing.assert_close(out[1:], expected[1:] + F.interpolate(change, size=(64, 64), mode="bilinear",
+                                                                      align_corners=False), atol=1e-3, rtol=0)
+    top, bottom = out[1, :, 2:26, :] - expected[1, :, 2:26, :], out[1, :, 40:, :] - expected[1, :, 40:, :]
+    assert top[0].mean() > 10 * bottom[0].abs().mean() and top[0].mean() > 5  # spread over its half, not across L's edge
+    torch.testing.assert_close(out[1, :, 11, 21], torch.tensor([50.0, -20.0]), atol=2.0, rtol=0)
+
+
+def test_a_trained_propagating_model_corrects_hinted_photos_only():
+    model, regression = _propagating_model(trained=True)
+    lightness = torch.rand(2, 1, 48, 64) * 100
+    mask = torch.zeros(2, 1, 48, 64)
+    mask[1, :, 20:24, 30:34] = 1
+    hint_ab = mask.repeat(1, 2, 1, 1) * 50
+    untrained, _ = _propagating_model(trained=False)
+    with torch.no_grad():
+        out = model(lightness, hint_ab, mask)
+        assert torch.equal(out[0], regression(lightness)[0])
+        assert not torch.allclose(out[1], untrained(lightness, hint_ab, mask)[1])  # the refiner's correction
+
+
+def test_propagate_targets_pins_the_targets_and_spreads_within_even_lightness():
+    from plugins.host.hints import propagate_targets
+
+    lightness = np.zeros((20, 30), np.float32)
+    lightness[:, 15:] = 80.0
+    mask = np.zeros((20, 30), bool)
+    mask[10, 5] = True
+    target = np.zeros((20, 30, 2), np.float32)
+    target[10, 5] = (40.0, 10.0)
+    ab = np.full((20, 30, 2), 5.0, np.float32)
+    out = propagate_targets(lightness, ab, mask, target)
+    assert tuple(out[10, 5]) == (40.0, 10.0) and out.dtype == np.float32 and out.shape == ab.shape
+    assert out[:, :15, 0].mean() > 30 and abs(out[:, 16:, 0].mean() - 5.0) < 3  # stops at the edge
+    assert np.array_equal(propagate_targets(lightness, ab, np.zeros_like(mask), target), ab)
+    with pytest.raises(ValueError):
+        propagate_targets(lightness, ab[:10], mask, target)
+
+
 def test_ab_histogram_counts_each_photos_share_of_pixels_per_bin():
     ab = torch.zeros(2, 2, 4, 4)
     ab[0, 0, :2], ab[0, 1, :2] = 109.0, -109.0  # half the first photo: the last a bin, the first b bin
@@ -294,6 +369,17 @@ def test_train_from_regression_weights_then_export_and_colorize_through_the_host
     regression_state = load_file(str(regression_weights))
     assert all(torch.equal(trained["model"][k].half(), v) for k, v in regression_state.items() if k.startswith("trunk."))
     assert any(trained["model"][k].any() for k in trained["model"] if k.startswith("hints.inject."))
+
+    # --propagate: the model starts from the host's propagation; its config says so, and a resume keeps it.
+    propagating = tmp_path / "propagating"
+    assert training_main(_train_args("guided", photos, propagating, "--init-from", str(regression_weights),
+                                     "--freeze-trunk", "--propagate", "--steps", "2")) == 0
+    assert training_main(_train_args("guided", photos, propagating, "--init-from", str(regression_weights),
+                                     "--freeze-trunk", "--propagate", "--resume")) == 0
+    resumed = checkpoint.load(propagating / "last.pt")
+    assert resumed["model_args"]["config"]["propagate"] is True and resumed["step"] == 3
+    assert "--propagate" in resumed["runs"][-1]["command"]
+    assert any(resumed["model"][k].any() for k in resumed["model"] if k.startswith("hints.refiner.out."))
 
     run = tmp_path / "guided"
     assert training_main(_train_args("guided", photos, run, "--init-from", str(regression_weights))) == 0

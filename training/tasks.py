@@ -446,6 +446,11 @@ class GuidedTask(RegressionTask):
         if args.prior:
             raise SystemExit("error: --prior is for the cic and palette backends")
         super().__init__(args, main_proc)
+        self.propagate = bool(getattr(args, "propagate", False))
+
+    def config_cls(self, finetune_from: int, working_size: int) -> GuidedConfig:
+        return GuidedConfig(finetune_from=finetune_from, working_size=working_size,
+                            propagate=self.propagate)
 
     def param_groups(self, model: GuidedModel, args) -> list[dict]:
         hints = list(model.hints.parameters())

@@ -285,6 +285,27 @@ def propagate(lightness: np.ndarray, ab: np.ndarray, hints: Sequence[ColorHint],
     return HintPropagator(lightness, hints, reach).apply(ab)
 
 
+def propagate_targets(lightness: np.ndarray, ab: np.ndarray, mask: np.ndarray, target: np.ndarray,
+                      reach: float | None = None) -> np.ndarray:
+    """:func:`propagate` for hints already rasterized at L's size, solved on L's own grid (no
+    shrinking or upsampling: for small grids, such as a model's cells).
+
+    ``mask`` bool ``(h, w)`` marks the hinted pixels and ``target`` ``(h, w, 2)`` their chroma;
+    ``ab`` ``(h, w, 2)``. Returns a new float32 ``(h, w, 2)``, equal to ``target`` on the mask.
+    """
+    lightness = np.ascontiguousarray(lightness, dtype=np.float32)
+    ab = np.asarray(ab, dtype=np.float32)
+    mask = np.asarray(mask, dtype=bool)
+    if ab.shape != lightness.shape + (2,) or mask.shape != lightness.shape:
+        raise ValueError(f"ab {ab.shape} and mask {mask.shape} do not match L {lightness.shape}")
+    delta = np.where(mask[..., None], np.asarray(target, dtype=np.float32) - ab, 0)
+    fixed = mask.ravel()
+    if fixed.any() and not fixed.all():
+        solve = HintPropagator._factorize(lightness, fixed, REACH if reach is None else reach)
+        delta = solve(delta.reshape(-1, 2).astype(np.float64)).reshape(delta.shape)
+    return np.clip(ab + delta, -MAX_CHROMA, MAX_CHROMA).astype(np.float32)
+
+
 def shrink_lightness(lightness: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Full-resolution L* shrunk (area filter) to a sample's working size ``(h, w)``, as the merge does."""
     h, w = shape[:2]

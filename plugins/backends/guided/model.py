@@ -22,6 +22,11 @@ global hint: a reference photo's ab histogram (:func:`ab_histogram`), through a 
 With all of them at zero (as built) the model is exactly the regression model whose weights it
 holds, whatever the hints: ``--init-from`` a regression model starts from it. Without hints or a
 reference the blend and the refiner are off whatever their weights.
+
+With ``propagate`` the blend is replaced by the host's edge-aware propagation
+(:func:`plugins.host.hints.propagate_targets`, Levin et al.'s) of the hints over the decoded ab,
+solved at stride 2; the refiner then corrects that. As built such a model answers what the
+host's propagation over the regression model answers, so training can only learn to improve it.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ AB_NORM = 110.0  # hint ab / AB_NORM: about -1..1 inside sRGB
 SPREAD_SIGMAS = (2.0, 8.0)  # in stride-4 cells (8 and 32 px): the hints' local and regional fields
 HISTOGRAM_BINS = 16  # per ab axis, over -AB_NORM..AB_NORM: 13.75 Lab units a bin
 GLOBAL_CHANNELS = 16  # the histogram's MLP → this many constant maps into the refiner
+PROPAGATION_STRIDE_RATIO = 2  # propagate at stride 4 / 2: on 100 val-extra photos 25.47 dB at 10 hints, 25.21 at stride 4
 MIN_CONFIDENCE = 1e-4  # the gates see 1 - log(confidence + this) / log(this): 0 without hints, 1 on a dense patch
 
 
@@ -51,6 +57,7 @@ class GuidedConfig(RegressionConfig):
     hint_widths: tuple[int, ...] = (16, 32, 64, 64)  # hint branch channels at strides 4, 8, 16, 32
     refiner_width: int = 48
     refiner_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1)  # in stride-4 cells: 63 cells of reach, all of a 256 px photo
+    propagate: bool = False  # start from the host's edge-aware propagation of the hints (see GuidedModel)
 
 
 def hint_summary(ab_sum: torch.Tensor, share: torch.Tensor) -> torch.Tensor:
@@ -183,8 +190,9 @@ class HintBranch(nn.Module):
         # per photo: any hint or a reference, else the refiner is off
         guided = ((share.flatten(1).sum(dim=1) > 0) | (histogram.sum(dim=1) > 0)).to(ab_sum.dtype)[:, None, None, None]
 
-        def finish(ab: torch.Tensor, finest: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
-            ab = ab + (gates.to(ab.dtype) * (fields.to(ab.dtype) - ab[:, None])).sum(dim=1)
+        def finish(ab: torch.Tensor, finest: torch.Tensor, lightness: torch.Tensor, blend: bool = True) -> torch.Tensor:
+            if blend:
+                ab = ab + (gates.to(ab.dtype) * (fields.to(ab.dtype) - ab[:, None])).sum(dim=1)
             correction = self.refiner(finest, lightness, ab, summary, fields, closeness, histogram)
             return ab + guided.to(ab.dtype) * correction.to(ab.dtype)
 
@@ -233,8 +241,41 @@ class GuidedModel(RegressionModel):
             return x
 
         decoded = self.trunk.decode(self.trunk.encode(lightness), lightness, inject) * self.config.ab_scale
-        ab = finish(decoded, finest[0], lightness)
-        return F.interpolate(ab, size=lightness.shape[-2:], mode="bilinear", align_corners=False)
+        if not self.config.propagate:
+            ab = finish(decoded, finest[0], lightness)
+            return F.interpolate(ab, size=lightness.shape[-2:], mode="bilinear", align_corners=False)
+        # The propagation's change is a constant to the gradient (scipy solves it): the trunk still
+        # learns through the decoded ab itself, the refiner learns the rest. A photo without hints
+        # gets no change and no correction: exactly the trunk's answer.
+        fine = F.interpolate(decoded, scale_factor=PROPAGATION_STRIDE_RATIO, mode="bilinear", align_corners=False)
+        change = spread_hints(lightness, fine.detach(), hint_ab, hint_mask)
+        base = decoded + F.interpolate(change, size=decoded.shape[-2:], mode="area")
+        corrected = finish(base, finest[0], lightness, blend=False)
+        size = lightness.shape[-2:]
+        return sum(F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+                   for x in (decoded, change, corrected - base))
+
+
+def spread_hints(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: torch.Tensor, hint_mask: torch.Tensor) -> torch.Tensor:
+    """How the host's edge-aware propagation of the hints changes ``ab`` ``(N, 2, h, w)``: each photo
+    solved on ``ab``'s grid, with L* and the hints (``(N, ·, H, W)``) averaged onto its cells (a cell
+    holding any hinted pixel is pinned to their mean ab). Zero for a photo without hints; no gradient."""
+    from plugins.host.hints import propagate_targets  # scipy: only for a model that propagates
+
+    size = ab.shape[-2:]
+    light = F.adaptive_avg_pool2d(lightness.float(), size)
+    share = F.adaptive_avg_pool2d(hint_mask.float(), size)
+    hinted = F.adaptive_avg_pool2d((hint_ab * hint_mask).float(), size)
+    change = torch.zeros_like(ab, dtype=torch.float32)
+    for i in range(ab.shape[0]):
+        mask = share[i, 0] > 0
+        if not bool(mask.any()):
+            continue
+        target = (hinted[i] / share[i].clamp_min(1e-6)).permute(1, 2, 0).cpu().numpy()
+        here = ab[i].float().permute(1, 2, 0).cpu().numpy()
+        spread = propagate_targets(light[i, 0].cpu().numpy(), here, mask.cpu().numpy(), target)
+        change[i] = torch.from_numpy(spread - here).permute(2, 0, 1)
+    return change.to(device=ab.device, dtype=ab.dtype)
 
 
 def reference_histogram(reference: np.ndarray | None) -> np.ndarray | None:
