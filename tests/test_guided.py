@@ -380,6 +380,7 @@ def test_train_from_regression_weights_then_export_and_colorize_through_the_host
     assert resumed["model_args"]["config"]["propagate"] is True and resumed["step"] == 3
     assert "--propagate" in resumed["runs"][-1]["command"]
     assert any(resumed["model"][k].any() for k in resumed["model"] if k.startswith("hints.refiner.out."))
+    assert all(not resumed["model"][k].any() for k in resumed["model"] if k.startswith("hints.inject."))  # unused
 
     run = tmp_path / "guided"
     assert training_main(_train_args("guided", photos, run, "--init-from", str(regression_weights))) == 0

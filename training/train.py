@@ -113,7 +113,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     guided.add_argument("--freeze-trunk", action="store_true",
                         help="train only the hint branch; the trunk's weights and BatchNorm statistics stay as loaded")
     guided.add_argument("--propagate", action="store_true",
-                        help="start from the host's edge-aware propagation of the hints; the refiner learns to correct it")
+                        help="start from the host's edge-aware propagation of the hints; the refiner learns to correct it "
+                             "(with --freeze-trunk: the propagation is outside the gradient)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")

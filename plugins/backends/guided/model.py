@@ -27,6 +27,9 @@ With ``propagate`` the blend is replaced by the host's edge-aware propagation
 (:func:`plugins.host.hints.propagate_targets`, Levin et al.'s) of the hints over the decoded ab,
 solved at stride 2; the refiner then corrects that. As built such a model answers what the
 host's propagation over the regression model answers, so training can only learn to improve it.
+The hints then reach the decoder only through the refiner: the propagation is solved outside
+torch, so a decoder fed hints would learn from a gradient that ignores it (a run that did so
+diverged after 900 steps, pushing colors the propagation overrode anyway).
 """
 
 from __future__ import annotations
@@ -235,7 +238,8 @@ class GuidedModel(RegressionModel):
         finest = []
 
         def inject(level: int, x: torch.Tensor) -> torch.Tensor:
-            x = x + self.hints.inject[level](features[level].to(x.dtype))
+            if not self.config.propagate:
+                x = x + self.hints.inject[level](features[level].to(x.dtype))
             if level == len(features) - 1:
                 finest.append(x)
             return x
