@@ -292,6 +292,20 @@ def test_simulated_hints_follow_ideepcolors_distributions():
     assert all(torch.equal(a, b) for a, b in zip(dataclasses.astuple(patches), dataclasses.astuple(again)))
 
 
+def test_uniform_hint_placement_covers_the_photo_alike_with_the_same_counts_and_sizes():
+    n, height, width = 20000, 400, 300
+    centred = guided.draw_hint_patches(n, height, width, torch.Generator().manual_seed(0))
+    patches = guided.draw_hint_patches(n, height, width, torch.Generator().manual_seed(0), placement="uniform")
+    assert torch.equal(patches.counts, centred.counts) and torch.equal(patches.size, centred.size)
+    sizes = patches.size.numpy()
+    for start, side in ((patches.top.numpy(), height), (patches.left.numpy(), width)):
+        assert start.min() == 0 and np.all(start + sizes <= side) and np.any(start + sizes == side)
+        fraction = (start + 0.5) / (side - sizes + 1)  # uniform on (0, 1)
+        np.testing.assert_allclose(np.histogram(fraction, bins=4, range=(0, 1))[0] / len(fraction), 0.25, atol=0.01)
+    with pytest.raises(ValueError):
+        guided.draw_hint_patches(2, 10, 10, placement="corners")
+
+
 def test_simulated_hints_carry_the_mean_ab_of_their_patch():
     ab = torch.randn(64, 2, 40, 30, generator=torch.Generator().manual_seed(1)) * 30
     generator = torch.Generator().manual_seed(2)
@@ -373,12 +387,12 @@ def test_train_from_regression_weights_then_export_and_colorize_through_the_host
     # --propagate: the model starts from the host's propagation; its config says so, and a resume keeps it.
     propagating = tmp_path / "propagating"
     assert training_main(_train_args("guided", photos, propagating, "--init-from", str(regression_weights),
-                                     "--freeze-trunk", "--propagate", "--steps", "2")) == 0
+                                     "--freeze-trunk", "--propagate", "--hint-placement", "uniform", "--steps", "2")) == 0
     assert training_main(_train_args("guided", photos, propagating, "--init-from", str(regression_weights),
-                                     "--freeze-trunk", "--propagate", "--resume")) == 0
+                                     "--freeze-trunk", "--propagate", "--hint-placement", "uniform", "--resume")) == 0
     resumed = checkpoint.load(propagating / "last.pt")
     assert resumed["model_args"]["config"]["propagate"] is True and resumed["step"] == 3
-    assert "--propagate" in resumed["runs"][-1]["command"]
+    assert "--propagate" in resumed["runs"][-1]["command"] and "--hint-placement uniform" in resumed["runs"][-1]["settings"]
     assert any(resumed["model"][k].any() for k in resumed["model"] if k.startswith("hints.refiner.out."))
     assert all(not resumed["model"][k].any() for k in resumed["model"] if k.startswith("hints.inject."))  # unused
 

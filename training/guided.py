@@ -5,7 +5,9 @@ gets a geometric number of hints (p = 1/8: none one time in eight, so the model 
 on its own, and 7 on average), each a square patch of 1 to 9 px filled with the truth's mean ab
 over that patch, placed around the photo's centre with a Gaussian spread of a quarter of its
 side. One photo in four also gets ideepcolor's global hint, its own ab histogram, as a reference
-photo's would be given. Draws come from torch's global generator unless one is given: the checkpoints save it, so
+photo's would be given. ``--hint-placement uniform`` puts the hints anywhere on the photo
+alike instead, as users and ``training eval --hints`` do: a refiner trained on centred hints
+learned nothing that held on validation, one trained on uniform ones did. Draws come from torch's global generator unless one is given: the checkpoints save it, so
 a resumed run draws the same hints.
 
 Validation places hints as ``python -m training eval --hints N`` does
@@ -28,6 +30,8 @@ PATCH_SIZES = (1, 9)
 """Smallest and largest side, in px, of a simulated hint's square patch."""
 GLOBAL_HINT_P = 0.25
 """Share of training photos that get their own ab histogram as the global hint (a reference's)."""
+PLACEMENTS = ("centre", "uniform")
+"""Where simulated hints fall: ideepcolor's Gaussian around the centre, or anywhere alike."""
 VALIDATION_HINTS = 10
 VALIDATION_SEED = 0  # as `training eval`'s default --seed: the photos' hints fall where eval's would
 
@@ -46,8 +50,12 @@ class HintPatches:
 
 
 def draw_hint_patches(n: int, height: int, width: int, generator: torch.Generator | None = None,
-                      p: float = HINT_P) -> HintPatches:
-    """Where the hints of ``n`` photos of ``height`` × ``width`` go (see the module's description)."""
+                      p: float = HINT_P, placement: str = "centre") -> HintPatches:
+    """Where the hints of ``n`` photos of ``height`` × ``width`` go (see the module's description);
+    ``placement`` ``"uniform"``: anywhere on the photo with equal chance, as users (and ``training
+    eval --hints``) place them, instead of ideepcolor's Gaussian around the centre."""
+    if placement not in PLACEMENTS:
+        raise ValueError(f"placement must be one of {PLACEMENTS}, not {placement!r}")
     uniform = 1.0 - torch.rand(n, generator=generator, dtype=torch.float64)  # in (0, 1]
     counts = torch.floor(torch.log(uniform) / math.log(1 - p)).clamp(max=MAX_HINTS).long()  # inverse CDF
     total = int(counts.sum())
@@ -56,6 +64,8 @@ def draw_hint_patches(n: int, height: int, width: int, generator: torch.Generato
 
     def place(side: int) -> torch.Tensor:
         room = (side - size + 1).double()  # ideepcolor: N((S - P + 1) / 2, (S - P + 1) / 4), clipped, truncated
+        if placement == "uniform":
+            return (torch.rand(total, generator=generator, dtype=torch.float64) * room).floor().long()
         position = torch.randn(total, generator=generator, dtype=torch.float64) * room / 4 + room / 2
         return torch.minimum(position.clamp(min=0), (side - size).double()).floor().long()
 
@@ -75,10 +85,11 @@ def paint_hints(ab: torch.Tensor, patches: HintPatches) -> tuple[torch.Tensor, t
     return hint_ab, mask
 
 
-def simulate_hints(ab: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def simulate_hints(ab: torch.Tensor, generator: torch.Generator | None = None,
+                   placement: str = "centre") -> tuple[torch.Tensor, torch.Tensor]:
     """ideepcolor's simulated hints for a batch of truth ab ``(N, 2, H, W)``: (hint map, mask)."""
     n, _, height, width = ab.shape
-    return paint_hints(ab, draw_hint_patches(n, height, width, generator))
+    return paint_hints(ab, draw_hint_patches(n, height, width, generator, placement=placement))
 
 
 def simulate_global_hints(ab: torch.Tensor, generator: torch.Generator | None = None,

@@ -34,7 +34,7 @@ COMMAND_FLAGS = ("data", "val", "out", "size", "crop", "batch_size", "steps", "e
                  "weight_decay", "warmup", "loss", "encoder", "finetune_from", "no_pretrained", "seed", "prior", "init_from")
 GAN_FLAGS = ("critic_steps", "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight",
              "critic_sees_noisy")
-BACKEND_FLAGS = {"gan": GAN_FLAGS, "palette": ("palette", "rebalance"), "deepcolor": ("pixels",), "guided": ("freeze_trunk", "propagate")}
+BACKEND_FLAGS = {"gan": GAN_FLAGS, "palette": ("palette", "rebalance"), "deepcolor": ("pixels",), "guided": ("freeze_trunk", "propagate", "hint_placement")}
 
 
 def training_command(args: dict) -> str:

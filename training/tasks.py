@@ -447,6 +447,7 @@ class GuidedTask(RegressionTask):
             raise SystemExit("error: --prior is for the cic and palette backends")
         super().__init__(args, main_proc)
         self.propagate = bool(getattr(args, "propagate", False))
+        self.placement = getattr(args, "hint_placement", None) or "centre"
 
     def config_cls(self, finetune_from: int, working_size: int) -> GuidedConfig:
         return GuidedConfig(finetune_from=finetune_from, working_size=working_size,
@@ -478,7 +479,7 @@ class GuidedTask(RegressionTask):
     def train_inputs(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple:
         from training.guided import simulate_global_hints, simulate_hints
 
-        return (lightness, *simulate_hints(ab), simulate_global_hints(ab))
+        return (lightness, *simulate_hints(ab, placement=self.placement), simulate_global_hints(ab))
 
     def extra_validations(self) -> dict:
         from training.guided import VALIDATION_HINTS, HintedValidation

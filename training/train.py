@@ -112,6 +112,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     guided = p.add_argument_group("guided")
     guided.add_argument("--freeze-trunk", action="store_true",
                         help="train only the hint branch; the trunk's weights and BatchNorm statistics stay as loaded")
+    guided.add_argument("--hint-placement", choices=["centre", "uniform"], default=None,
+                        help="where simulated hints fall: ideepcolor's Gaussian around the centre (default) "
+                             "or anywhere alike, as users and `training eval --hints` place them")
     guided.add_argument("--propagate", action="store_true",
                         help="start from the host's edge-aware propagation of the hints; the refiner learns to correct it "
                              "(with --freeze-trunk: the propagation is outside the gradient)")
