@@ -6,8 +6,7 @@ on its own, and 7 on average), each a square patch of 1 to 9 px filled with the 
 over that patch, placed around the photo's centre with a Gaussian spread of a quarter of its
 side. One photo in four also gets ideepcolor's global hint, its own ab histogram, as a reference
 photo's would be given. ``--hint-placement uniform`` puts the hints anywhere on the photo
-alike instead, as users and ``training eval --hints`` do: a refiner trained on centred hints
-learned nothing that held on validation, one trained on uniform ones did. Draws come from torch's global generator unless one is given: the checkpoints save it, so
+alike instead, as users and ``training eval --hints`` do. Draws come from torch's global generator unless one is given: the checkpoints save it, so
 a resumed run draws the same hints.
 
 Validation places hints as ``python -m training eval --hints N`` does
