@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import io
 import json
 import math
 import os
@@ -61,7 +62,7 @@ def earlier_log(records: list[dict], to: Path, sha256: str) -> list[dict]:
     first = next((r["init_from"] for r in reversed(records) if r.get("init_from")), None)
     if first and first.get("path") and _still_there(Path(first["path"]), first["sha256"]):
         return _log_rows(Path(first["path"]).with_suffix(".log.csv"), first["file"])
-    if _card_sha256(to.with_suffix(".json")) == sha256:
+    if runs.card_of(to.with_suffix(".safetensors")).get("sha256") == sha256:
         return _log_rows(to.with_suffix(".log.csv"), to.name)
     return []  # those weights were replaced since (e.g. by this run's own earlier export): not their log
 
@@ -92,20 +93,11 @@ def _log_rows(log: Path, source: str) -> list[dict]:
 def write_csv(path: Path, rows: list[dict]) -> None:
     """``rows`` as a CSV (columns in order of first appearance), written atomically."""
     fields = list(dict.fromkeys(k for row in rows for k in row)) or ["source"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
-
-
-def _card_sha256(card: Path) -> str | None:
-    try:
-        return json.loads(card.read_text()).get("sha256")
-    except (OSError, ValueError, AttributeError):
-        return None
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fields)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(path, text.getvalue().encode())
 
 
 def _still_there(weights: Path, sha256: str) -> bool:
