@@ -303,3 +303,30 @@ def test_resuming_a_checkpoint_from_before_runs_were_recorded_counts_it_from_ste
     assert training_main(_train_args(photos, out, "--steps", "3", "--resume")) == 0
     records = checkpoint.load(out / "last.pt")["runs"]
     assert [(r["start_step"], r["end_step"]) for r in records] == [(0, 2), (2, 3)]
+
+
+def test_time_budget_sets_the_step_count_from_the_measured_speed(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(train_module.time, "time", lambda: clock[0])
+    budget = train_module.TimeBudget(minutes=10, first_step=100, settle=20)
+    for step in range(101, 121):  # warm-up steps: slow, and not counted
+        clock[0] += 5.0
+        assert budget.total_steps(step, 10**9) == 10**9
+    for step in range(121, 171):  # then 2 steps/s
+        clock[0] += 0.5
+        total = budget.total_steps(step, 10**9)
+    spent = clock[0] - 1000.0  # 125 s of the 600
+    assert total == 170 + int((600 - spent) * 2)
+    clock[0] = 1000.0 + 700  # past the budget: this step is the last
+    assert budget.total_steps(171, total) == 171
+
+
+def test_a_time_budget_ends_the_run_and_its_schedule(photos, tmp_path):
+    out = tmp_path / "run"
+    args = _train_args(photos, out, "--time-budget", "0.002")  # 0.12 s: past it once measured
+    args[args.index("--steps") + 1] = "1000"
+    assert training_main(args) == 0
+    ckpt = checkpoint.load(out / "last.pt")
+    assert 20 < ckpt["step"] < 1000  # the budget, not --steps, ended it
+    last_row = (out / "log.csv").read_text().splitlines()[-1].split(",")
+    assert int(last_row[0]) == ckpt["step"] and last_row[6]  # its last step was logged and validated

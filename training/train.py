@@ -84,6 +84,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=16, help="per process")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--steps", type=int, help="optimizer steps in all (overrides --epochs)")
+    p.add_argument("--time-budget", type=float, metavar="MINUTES",
+                   help="train for about this long (this run's wall clock, validations included): the step count "
+                        "comes from the measured speed, so the learning-rate schedule ends on time (overrides --steps)")
     p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (decoder)")
     p.add_argument("--encoder-lr-mult", type=float, default=0.1, help="encoder lr = lr × this")
     p.add_argument("--weight-decay", type=float, default=1e-4)
@@ -115,6 +118,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     guided.add_argument("--hint-placement", choices=["centre", "uniform"], default=None,
                         help="where simulated hints fall: ideepcolor's Gaussian around the centre (default) "
                              "or anywhere alike, as users and `training eval --hints` place them")
+    guided.add_argument("--hint-input", action="store_true",
+                        help="the hints also enter the encoder at its stem, as in ideepcolor (needs --finetune-from 0)")
     guided.add_argument("--propagate", action="store_true",
                         help="start from the host's edge-aware propagation of the hints; the refiner learns to correct it "
                              "(with --freeze-trunk: the propagation is outside the gradient)")
@@ -149,21 +154,25 @@ def setup_distributed(device_arg: str) -> tuple[int, int, torch.device]:
     return 0, 1, device
 
 
-def build_model(args, task) -> torch.nn.Module:
+def build_model(args, task, pretrained: bool = True) -> torch.nn.Module:
+    """``pretrained``: the encoder starts from ImageNet (pointless when a checkpoint or --init-from replaces it)."""
     config = task.config_cls(finetune_from=-1 if args.encoder == "freeze" else args.finetune_from, working_size=args.size)
     model = task.model_cls(config)
-    if not args.no_pretrained:
+    if pretrained and not args.no_pretrained:
         load_pretrained_weights(model.trunk.encoder)
     return model
 
 
 def make_optimizer(model, args, task):
+    """AdamW with a linear warm-up, then a cosine decay that ends at ``args.total_steps``, read at
+    every step: a time budget may re-target it."""
     opt = torch.optim.AdamW(task.param_groups(model, args), weight_decay=args.weight_decay, betas=task.betas)
-    total, warm = args.total_steps, min(args.warmup, max(1, args.total_steps // 10))
+    warm = min(args.warmup, max(1, args.total_steps // 10))
 
     def factor(step: int) -> float:
         if step < warm:
             return (step + 1) / warm
+        total = args.total_steps
         return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total - warm))))
 
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
@@ -185,6 +194,37 @@ def validate(model, loader, device, n_samples: int, grid_path, decode=lambda pre
     if rows:
         metrics.sample_grid(rows, grid_path)
     return {f"val_{k}": float(np.mean([r[k] for r in results])) for k in ("psnr", "ab_l2", "auc", "cf")}
+
+
+class TimeBudget:
+    """Re-targets the run's step count so that it ends ``minutes`` after it started, from the speed
+    measured so far (validations included) after the first ``settle`` steps, which pay for warm-up."""
+
+    def __init__(self, minutes: float, first_step: int, settle: int = 20):
+        self.seconds, self.first_step, self.settle = minutes * 60.0, first_step, settle
+        self.t_start = time.time()
+        self.mark: tuple[int, float] | None = None
+
+    def total_steps(self, step: int, current_total: int) -> int:
+        now = time.time()
+        if self.mark is None:
+            if step - self.first_step >= self.settle:
+                self.mark = (step, now)
+            return current_total
+        done, spent = step - self.mark[0], now - self.mark[1]
+        if done <= 0 or spent <= 0:
+            return current_total
+        left = self.seconds - (now - self.t_start)
+        return step + max(0, int(left * done / spent))  # over the budget: this step is the last
+
+
+def agreed_steps(total: int, world: int, device: torch.device) -> int:
+    """The fewest of the processes' step counts: every rank must stop after the same step."""
+    if world == 1:
+        return total
+    value = torch.tensor([total], dtype=torch.int64, device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MIN)
+    return int(value.item())
 
 
 def trim_log(path: Path, step: int) -> None:
@@ -278,6 +318,8 @@ def main(args) -> int:
     if steps_per_epoch < 1:
         raise SystemExit(f"{len(train_set)} photos make no batch of {args.batch_size} per process")
     args.total_steps = args.steps or args.epochs * steps_per_epoch
+    if args.time_budget:
+        args.total_steps = 10**9  # until the budget has measured the speed
     # Each new iterator draws its workers' base seed from `generator`: from the global RNG (which the
     # models' training noise uses) it would make a resumed run's noise differ from the uninterrupted one.
     loader = DataLoader(train_set, args.batch_size, sampler=sampler, num_workers=args.workers,
@@ -290,7 +332,7 @@ def main(args) -> int:
             val_set.files = val_set.files[: args.val_limit]
         val_loader = DataLoader(val_set, 8, num_workers=0, generator=torch.Generator())
 
-    model = build_model(args, task)
+    model = build_model(args, task, pretrained=not (ckpt or args.init_from))
     task.init_model(model)
     init_from = None
     if args.init_from and not ckpt:
@@ -344,11 +386,13 @@ def main(args) -> int:
         if new_log:
             writer.writeheader()
         skipped = train_set.skipped
+        length = f"about {args.time_budget:g} min" if args.time_budget else f"{args.total_steps} steps"
         print(f"{len(train_set)} training photos ({skipped} skipped), {world} process(es) on {device}, "
-              f"{steps_per_epoch} steps/epoch, {args.total_steps} steps", flush=True)
+              f"{steps_per_epoch} steps/epoch, {length}", flush=True)
         bar = tqdm(total=args.total_steps, initial=step, disable=args.no_progress, dynamic_ncols=True, mininterval=2)
 
     model.train()
+    budget = TimeBudget(args.time_budget, step) if args.time_budget else None
     stop = StopFlag()
     t_start = t_saved = time.time()
     t_mark, seen, loss_sum, loss_n, parts, parts_n = time.time(), 0, 0.0, 0, {}, {}
@@ -364,6 +408,10 @@ def main(args) -> int:
                 sched.step()
                 step += 1
                 seen += lightness.shape[0] * world
+                if budget and (step % args.log_every == 0 or budget.mark is None):
+                    args.total_steps = agreed_steps(budget.total_steps(step, args.total_steps), world, device)
+                    if bar:
+                        bar.total = args.total_steps
                 loss_sum, loss_n = loss_sum + loss.item(), loss_n + 1
                 for key, value in task.loss_parts(model).items():
                     parts[key] = parts.get(key, 0.0) + value
