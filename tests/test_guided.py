@@ -59,9 +59,13 @@ def _random_regression(seed: int = 0) -> RegressionModel:
 # ---- the model -----------------------------------------------------------------------------
 
 
-def test_at_step_0_the_guided_model_is_exactly_the_regression_model_it_starts_from():
+CONFIGS = {"decoder hints": {}, "hints into the encoder too": {"hint_input": True, "finetune_from": 0}}
+
+
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
+def test_at_step_0_the_guided_model_is_exactly_the_regression_model_it_starts_from(config):
     regression = _random_regression()
-    model = GuidedModel(GuidedConfig())
+    model = GuidedModel(GuidedConfig(**config))
     GuidedTask(argparse.Namespace(prior=None, loss=None)).load_init_weights(model, regression.state_dict())
     model.eval()
     lightness = torch.rand(2, 1, 50, 70) * 100  # sides not a multiple of 32: the hint branch's sizes still fit
@@ -72,12 +76,15 @@ def test_at_step_0_the_guided_model_is_exactly_the_regression_model_it_starts_fr
         assert expected.abs().max() > 1  # a model that answers something
         assert torch.equal(model(lightness, hint_ab * mask, mask), expected)
         assert torch.equal(model(lightness), expected)
-    assert all(not p.any() for conv in (*model.hints.inject, model.hints.gate, model.hints.refiner.out) for p in conv.parameters())
+    zeroed = (*model.hints.inject, model.hints.gate, model.hints.refiner.out,
+              *([model.hints.encoder_input] if config else []))
+    assert all(not p.any() for conv in zeroed for p in conv.parameters())
 
 
-def test_without_hints_a_trained_hint_branch_leaves_the_trunks_answer_alone():
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
+def test_without_hints_a_trained_hint_branch_leaves_the_trunks_answer_alone(config):
     regression = _random_regression()
-    model = GuidedModel(GuidedConfig())
+    model = GuidedModel(GuidedConfig(**config))
     GuidedTask(argparse.Namespace(prior=None, loss=None)).load_init_weights(model, regression.state_dict())
     with torch.no_grad():
         for p in model.hints.parameters():  # as after training: every weight nonzero
@@ -224,6 +231,31 @@ def test_a_reference_alone_changes_a_trained_model_and_its_absence_leaves_the_tr
     assert not torch.allclose(out[1], expected[1]) and not torch.allclose(out[1], other[1])  # which reference matters
 
 
+def test_hints_given_to_the_encoder_reach_every_block_and_train_its_input():
+    model = GuidedModel(GuidedConfig(hint_input=True, finetune_from=0))
+    with torch.no_grad():
+        model.hints.encoder_input.weight.normal_(0, 0.5)
+    model.train()
+    lightness = torch.rand(2, 1, 64, 64) * 100
+    mask = torch.zeros(2, 1, 64, 64)
+    mask[:, :, 30:34, 30:34] = 1
+    hint_ab = mask.repeat(1, 2, 1, 1) * 60
+    features, _ = model.trunk.encode(lightness, model.hints.encoder_input(torch.cat([hint_ab / 110, mask], 1)))
+    plain, _ = model.trunk.encode(lightness)
+    # down to stride 32 (relative: a random encoder with frozen BatchNorm shrinks its features block by block)
+    assert all((f - g).abs().max() > 0.01 * g.abs().max() for f, g in zip(features, plain))
+    features[-1].sum().backward()
+    assert model.hints.encoder_input.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="propagate"):
+        GuidedModel(GuidedConfig(hint_input=True, propagate=True, finetune_from=0))
+
+
+def test_hint_input_without_the_whole_encoder_trained_is_a_one_line_error(photos, tmp_path, capsys):
+    for extra in ((), ("--finetune-from", "0", "--freeze-trunk"), ("--finetune-from", "0", "--propagate")):
+        with pytest.raises(SystemExit, match="--hint-input"):
+            training_main(_train_args("guided", photos, tmp_path / "run", "--hint-input", *extra))
+
+
 def test_init_from_weights_of_another_model_is_a_one_line_error():
     task = GuidedTask(argparse.Namespace(prior=None, loss=None))
     with pytest.raises(SystemExit, match="does not fit the guided model: 0 missing, 1 unexpected"):
@@ -322,6 +354,21 @@ def test_simulated_hints_carry_the_mean_ab_of_their_patch():
         y, x, s = patches.top[k], patches.left[k], patches.size[k]
         torch.testing.assert_close(hint_ab[i, :, y, x], ab[i, :, y : y + s, x : x + s].mean(dim=(1, 2)))
         assert mask[i, 0, y : y + s, x : x + s].all()
+
+
+def test_hints_painted_in_one_pass_match_painting_them_one_by_one():
+    ab = torch.randn(48, 2, 37, 29, generator=torch.Generator().manual_seed(5)) * 30
+    patches = guided.draw_hint_patches(48, 37, 29, torch.Generator().manual_seed(6), p=1 / 12, placement="uniform")
+    assert len(set(patches.photo.tolist())) < 48 and patches.photo.numel() > 200  # overlaps, photos without hints
+    expected_ab, expected_mask = torch.zeros_like(ab), torch.zeros_like(ab[:, :1])
+    for i, y, x, s in zip(*(t.tolist() for t in (patches.photo, patches.top, patches.left, patches.size))):
+        expected_ab[i, :, y : y + s, x : x + s] = ab[i, :, y : y + s, x : x + s].mean(dim=(1, 2), keepdim=True)
+        expected_mask[i, :, y : y + s, x : x + s] = 1.0
+    hint_ab, mask = guided.paint_hints(ab, patches)
+    assert torch.equal(mask, expected_mask)
+    torch.testing.assert_close(hint_ab, expected_ab, atol=1e-4, rtol=0)
+    empty = guided.draw_hint_patches(3, 8, 8, torch.Generator().manual_seed(0), p=0.999999)
+    assert empty.photo.numel() == 0 and not guided.paint_hints(ab[:3, :, :8, :8], empty)[1].any()
 
 
 def test_one_photo_in_four_gets_its_own_histogram_as_the_global_hint():

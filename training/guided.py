@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 HINT_P = 1 / 8
 """Success probability of the geometric number of hints: P(k hints) = (1 - p)^k · p."""
@@ -75,13 +76,35 @@ def draw_hint_patches(n: int, height: int, width: int, generator: torch.Generato
 
 def paint_hints(ab: torch.Tensor, patches: HintPatches) -> tuple[torch.Tensor, torch.Tensor]:
     """The truth ab ``(N, 2, H, W)`` and the patches → the hint map ``(N, 2, H, W)`` (each patch
-    filled with the truth's mean ab over it, 0 elsewhere) and the mask ``(N, 1, H, W)`` (1 on the patches)."""
+    filled with the truth's mean ab over it, 0 elsewhere) and the mask ``(N, 1, H, W)`` (1 on the patches).
+
+    In a few whole-batch operations (a loop over the hints launched hundreds of small kernels per batch,
+    which on a GPU cost more than the model's step): the patches' means from an integral image, then
+    each pixel takes the last of its photo's patches that covers it."""
+    n, _, height, width = ab.shape
     hint_ab = torch.zeros_like(ab)
     mask = torch.zeros_like(ab[:, :1])
-    for i, y, x, s in zip(*(t.tolist() for t in (patches.photo, patches.top, patches.left, patches.size))):
-        hint_ab[i, :, y : y + s, x : x + s] = ab[i, :, y : y + s, x : x + s].mean(dim=(1, 2), keepdim=True)
-        mask[i, :, y : y + s, x : x + s] = 1.0
-    return hint_ab, mask
+    if patches.photo.numel() == 0:
+        return hint_ab, mask
+    device = ab.device
+    photo, top, left, size = (t.to(device) for t in (patches.photo, patches.top, patches.left, patches.size))
+    integral = F.pad(ab.double().cumsum(2).cumsum(3), (1, 0, 1, 0))  # (N, 2, H+1, W+1); double: exact enough sums
+    bottom, right = top + size, left + size
+    sums = (integral[photo, :, bottom, right] - integral[photo, :, top, right]
+            - integral[photo, :, bottom, left] + integral[photo, :, top, left])  # (K, 2)
+    means = (sums / (size * size)[:, None].double()).to(ab.dtype)
+    rows = torch.arange(height, device=device)
+    cols = torch.arange(width, device=device)
+    inside = (((rows >= top[:, None]) & (rows < bottom[:, None]))[:, :, None]
+              & ((cols >= left[:, None]) & (cols < right[:, None]))[:, None, :])  # (K, H, W)
+    order = torch.arange(1, photo.numel() + 1, device=device)  # later hints of a photo paint over earlier ones
+    last = torch.zeros(n, height, width, dtype=torch.long, device=device)
+    last.scatter_reduce_(0, photo[:, None, None].expand_as(inside), inside * order[:, None, None], "amax")
+    covered = last > 0
+    painted = torch.cat([torch.zeros(1, 2, dtype=ab.dtype, device=device), means])[last]  # (N, H, W, 2)
+    hint_ab = painted.permute(0, 3, 1, 2) * covered[:, None].to(ab.dtype)
+    mask = covered[:, None].to(ab.dtype)
+    return hint_ab.contiguous(), mask
 
 
 def simulate_hints(ab: torch.Tensor, generator: torch.Generator | None = None,

@@ -447,11 +447,17 @@ class GuidedTask(RegressionTask):
             raise SystemExit("error: --prior is for the cic and palette backends")
         super().__init__(args, main_proc)
         self.propagate = bool(getattr(args, "propagate", False))
+        self.hint_input = bool(getattr(args, "hint_input", False))
+        if self.hint_input and (getattr(args, "freeze_trunk", False) or args.encoder != "finetune" or args.finetune_from != 0):
+            raise SystemExit("error: --hint-input trains the whole encoder: give --finetune-from 0, without --freeze-trunk")
+        if self.hint_input and self.propagate:
+            raise SystemExit("error: --hint-input and --propagate do not go together: the propagation keeps the hints "
+                             "out of the trunk")
         self.placement = getattr(args, "hint_placement", None) or "centre"
 
     def config_cls(self, finetune_from: int, working_size: int) -> GuidedConfig:
         return GuidedConfig(finetune_from=finetune_from, working_size=working_size,
-                            propagate=self.propagate)
+                            propagate=self.propagate, hint_input=self.hint_input)
 
     def param_groups(self, model: GuidedModel, args) -> list[dict]:
         hints = list(model.hints.parameters())

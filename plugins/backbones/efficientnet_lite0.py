@@ -134,13 +134,19 @@ class EfficientNetLite0(nn.Module):
                 nn.init.uniform_(m.weight, -1 / math.sqrt(m.in_features), 1 / math.sqrt(m.in_features))
                 nn.init.zeros_(m.bias)
 
-    def forward(self, x: torch.Tensor, grad_from: int = 0) -> tuple[list[torch.Tensor], torch.Tensor]:
+    def forward(self, x: torch.Tensor, grad_from: int = 0,
+                stem_extra: torch.Tensor | None = None) -> tuple[list[torch.Tensor], torch.Tensor]:
         """``grad_from``: blocks before this index (and the stem) run without autograd,
         which saves their backward pass when only the later ones are fine-tuned;
-        ``len(self._blocks) + 1`` runs everything, the head included, without it."""
+        ``len(self._blocks) + 1`` runs everything, the head included, without it.
+        ``stem_extra`` ``(N, STEM_CHANNELS, H/2, W/2)``: added to the stem's normalized output
+        (another input's features, e.g. a guided model's hints)."""
         features = []
         with torch.set_grad_enabled(torch.is_grad_enabled() and grad_from <= 0):
-            x = F.relu6(self._bn0(self._conv_stem(x)))
+            x = self._bn0(self._conv_stem(x))
+            if stem_extra is not None:
+                x = x + stem_extra.to(x.dtype)
+            x = F.relu6(x)
         for i, block in enumerate(self._blocks):
             with torch.set_grad_enabled(torch.is_grad_enabled() and grad_from <= i):
                 x = block(x)

@@ -56,9 +56,10 @@ class ColorTrunk(nn.Module):
         self.encoder.eval()
         return self
 
-    def encode(self, lightness: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-        """The encoder's feature maps (strides 2..32) and pooled global feature."""
-        return self.encoder(normalize_lightness(lightness), grad_from=self.grad_from)
+    def encode(self, lightness: torch.Tensor, stem_extra: torch.Tensor | None = None) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """The encoder's feature maps (strides 2..32) and pooled global feature; ``stem_extra``: see
+        :meth:`EfficientNetLite0.forward`."""
+        return self.encoder(normalize_lightness(lightness), grad_from=self.grad_from, stem_extra=stem_extra)
 
     def decode(self, encoded: tuple[list[torch.Tensor], torch.Tensor], lightness: torch.Tensor, inject=None) -> torch.Tensor:
         features, pooled = encoded

@@ -13,6 +13,10 @@ hint is not diluted. Then two ways in, both zero-initialized:
   Gaussian convolutions at 8 and 32 px, and the whole photo's mean hint) by gates learnt from how
   near the hints are. This way is learnt within a few dozen steps; the features take longer.
 
+With ``hint_input`` the hints also enter the encoder, as in ideepcolor, whose network takes them
+with L: a zero-initialized convolution adds them (ab and mask, at full resolution) to the
+Lite0 stem's output, so every encoder block can use them. It needs the whole encoder trained.
+
 Then a refiner, also zero-initialized, corrects the blended ab at stride 4 from the decoder's
 finest features, L, the pooled hints and their fields: dilated convolutions that see the whole
 photo at 256 px, so a hint can recolor all of its object and stop at its outline, which the
@@ -43,6 +47,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from plugins.backbones.efficientnet_lite0 import STEM_CHANNELS
 from plugins.backends.common.blur import gaussian_blur
 from plugins.backends.regression.model import RegressionConfig, RegressionModel
 
@@ -61,6 +66,7 @@ class GuidedConfig(RegressionConfig):
     refiner_width: int = 48
     refiner_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1)  # in stride-4 cells: 63 cells of reach, all of a 256 px photo
     propagate: bool = False  # start from the host's edge-aware propagation of the hints (see GuidedModel)
+    hint_input: bool = False  # the hints also enter the encoder, at its stem, as in ideepcolor (see GuidedModel)
 
 
 def hint_summary(ab_sum: torch.Tensor, share: torch.Tensor) -> torch.Tensor:
@@ -211,6 +217,13 @@ class GuidedModel(RegressionModel):
             raise ValueError(f"the guided model decodes at its hints' stride {HINT_STRIDE}, not {config.out_stride}")
         self.hints = HintBranch(tuple(config.hint_widths), tuple(config.widths[: self.trunk.decoder.levels]),
                                 config.refiner_width, tuple(config.refiner_dilations))
+        if config.hint_input:
+            if config.propagate:
+                raise ValueError("hint_input feeds the hints to the encoder, which propagate keeps them from")
+            # hint ab / AB_NORM and the mask → added to the stem's output (stride 2). Zero as built and
+            # without a bias, like the branch's ways into the decoder: no hints, no change.
+            self.hints.encoder_input = nn.Conv2d(3, STEM_CHANNELS, 3, stride=2, padding=1, bias=False)
+            nn.init.zeros_(self.hints.encoder_input.weight)
         self.trunk_frozen = False
 
     def freeze_trunk(self) -> None:
@@ -244,7 +257,11 @@ class GuidedModel(RegressionModel):
                 finest.append(x)
             return x
 
-        decoded = self.trunk.decode(self.trunk.encode(lightness), lightness, inject) * self.config.ab_scale
+        stem_extra = None
+        if self.config.hint_input:
+            mask = hint_mask.to(lightness.dtype)
+            stem_extra = self.hints.encoder_input(torch.cat([hint_ab.to(lightness.dtype) * mask / AB_NORM, mask], dim=1))
+        decoded = self.trunk.decode(self.trunk.encode(lightness, stem_extra), lightness, inject) * self.config.ab_scale
         if not self.config.propagate:
             ab = finish(decoded, finest[0], lightness)
             return F.interpolate(ab, size=lightness.shape[-2:], mode="bilinear", align_corners=False)
