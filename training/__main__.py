@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "prior": ("training.prior", "compute the cic backend's color prior, or the palette backend's palette (--palette K)"),
     "figure": ("training.figure", "picture grids of installed backends: gray | backends or samples | truth"),
     "frontier": ("training.frontier", "a backend's saturation frontier (PSNR vs colorfulness as its chroma scales)"),
+    "pack": ("training.pack", "shrink folders of photos into a compact training set (centre squares, WebP)"),
     "card": ("training.card", "rewrite model cards' Markdown from their JSON records"),
 }
 
