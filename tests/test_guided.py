@@ -250,6 +250,24 @@ def test_hints_given_to_the_encoder_reach_every_block_and_train_its_input():
         GuidedModel(GuidedConfig(hint_input=True, propagate=True, finetune_from=0))
 
 
+def test_mixed_precision_keeps_the_hint_fields_finite_and_the_hint_branch_learning():
+    # Under float16 autocast the fields' blurs once ran in float16, their far weights underflowed and
+    # every hinted batch's loss was NaN: a GPU run with --amp learnt nothing from its hints.
+    torch.manual_seed(0)
+    model = GuidedModel(GuidedConfig(hint_input=True, finetune_from=0)).train()
+    with torch.no_grad():
+        model.trunk.decoder.head.weight.normal_(0, 0.05)
+    lightness, ab = torch.rand(4, 1, 64, 64) * 100, torch.randn(4, 2, 64, 64) * 20
+    hint_ab, mask = guided.simulate_hints(ab, torch.Generator().manual_seed(1), placement="uniform")
+    with torch.autocast("cpu", dtype=torch.float16):
+        out = model(lightness, hint_ab, mask)
+    loss = ((out.float() - ab) ** 2).mean()
+    (loss / 2**16).backward()  # as a GradScaler would: this random encoder's float16 gradients overflow unscaled
+    assert torch.isfinite(loss)
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+    assert model.hints.refiner.out.weight.grad.abs().sum() > 0
+
+
 def test_hint_input_without_the_whole_encoder_trained_is_a_one_line_error(photos, tmp_path, capsys):
     for extra in ((), ("--finetune-from", "0", "--freeze-trunk"), ("--finetune-from", "0", "--propagate")):
         with pytest.raises(SystemExit, match="--hint-input"):

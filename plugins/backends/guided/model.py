@@ -97,17 +97,19 @@ def ab_histogram(ab: torch.Tensor) -> torch.Tensor:
 def hint_fields(ab_sum: torch.Tensor, share: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Normalized convolution of the pooled hints: for each of :data:`SPREAD_SIGMAS` and the whole
     photo, the hints' weighted mean ab ``(N, S, 2, h, w)`` in Lab units and its confidence, the
-    weight of hints behind it ``(N, S, h, w)``. In float32: the far tails' weights underflow float16."""
-    ab_sum, share = ab_sum.float(), share.float()
-    fields, confidence = [], []
-    for sigma in SPREAD_SIGMAS:
-        weight = gaussian_blur(share, sigma, padding="zeros")
-        fields.append(gaussian_blur(ab_sum, sigma, padding="zeros") / weight.clamp_min(1e-8))
-        confidence.append(weight)
-    weight = share.mean(dim=(2, 3), keepdim=True)
-    fields.append((ab_sum.mean(dim=(2, 3), keepdim=True) / weight.clamp_min(1e-8)).expand_as(ab_sum))
-    confidence.append(weight.expand_as(share))
-    return torch.stack(fields, dim=1), torch.cat(confidence, dim=1)
+    weight of hints behind it ``(N, S, h, w)``. In float32, mixed precision or not: the far tails'
+    weights underflow float16 and the fields became NaN (autocast ran the blurs in float16)."""
+    with torch.autocast(ab_sum.device.type, enabled=False):
+        ab_sum, share = ab_sum.float(), share.float()
+        fields, confidence = [], []
+        for sigma in SPREAD_SIGMAS:
+            weight = gaussian_blur(share, sigma, padding="zeros")
+            fields.append(gaussian_blur(ab_sum, sigma, padding="zeros") / weight.clamp_min(1e-8))
+            confidence.append(weight)
+        weight = share.mean(dim=(2, 3), keepdim=True)
+        fields.append((ab_sum.mean(dim=(2, 3), keepdim=True) / weight.clamp_min(1e-8)).expand_as(ab_sum))
+        confidence.append(weight.expand_as(share))
+        return torch.stack(fields, dim=1), torch.cat(confidence, dim=1)
 
 
 Finish = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
