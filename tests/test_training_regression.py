@@ -330,3 +330,22 @@ def test_a_time_budget_ends_the_run_and_its_schedule(photos, tmp_path):
     assert 20 < ckpt["step"] < 1000  # the budget, not --steps, ended it
     last_row = (out / "log.csv").read_text().splitlines()[-1].split(",")
     assert int(last_row[0]) == ckpt["step"] and last_row[6]  # its last step was logged and validated
+
+
+def test_a_schedule_retargeted_by_the_budget_warms_up_and_decays_within_the_new_length():
+    from types import SimpleNamespace
+
+    from training.tasks import TASKS
+
+    model = torch.nn.Linear(2, 2)
+    args = SimpleNamespace(total_steps=10**9, warmup=200, weight_decay=0.0, lr=1.0)  # before the speed is known
+    task = SimpleNamespace(param_groups=lambda m, a: [{"params": m.parameters(), "lr": a.lr}], betas=TASKS["regression"].betas)
+    opt, sched = train_module.make_optimizer(model, args, task)
+    args.total_steps = 100  # a short budget: warm up for a tenth of it, not the 200 steps asked
+    lrs = []
+    for _ in range(100):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert max(lrs) == pytest.approx(1.0, abs=0.01) and lrs.index(max(lrs)) <= 10
+    assert lrs[-1] < 0.03

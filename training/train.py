@@ -167,12 +167,12 @@ def make_optimizer(model, args, task):
     """AdamW with a linear warm-up, then a cosine decay that ends at ``args.total_steps``, read at
     every step: a time budget may re-target it."""
     opt = torch.optim.AdamW(task.param_groups(model, args), weight_decay=args.weight_decay, betas=task.betas)
-    warm = min(args.warmup, max(1, args.total_steps // 10))
 
     def factor(step: int) -> float:
+        total = args.total_steps
+        warm = min(args.warmup, max(1, total // 10))
         if step < warm:
             return (step + 1) / warm
-        total = args.total_steps
         return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total - warm))))
 
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
