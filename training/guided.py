@@ -82,10 +82,6 @@ def paint_hints(ab: torch.Tensor, patches: HintPatches) -> tuple[torch.Tensor, t
     which on a GPU cost more than the model's step): the patches' means from an integral image, then
     each pixel takes the last of its photo's patches that covers it."""
     n, _, height, width = ab.shape
-    hint_ab = torch.zeros_like(ab)
-    mask = torch.zeros_like(ab[:, :1])
-    if patches.photo.numel() == 0:
-        return hint_ab, mask
     device = ab.device
     photo, top, left, size = (t.to(device) for t in (patches.photo, patches.top, patches.left, patches.size))
     integral = F.pad(ab.double().cumsum(2).cumsum(3), (1, 0, 1, 0))  # (N, 2, H+1, W+1); double: exact enough sums

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from training.data import NotAColorPhoto, check_color_mode, find_images
+from training.data import check_color_mode, find_images
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +35,7 @@ def pack_one(source: Path, target: Path, side: int, quality: int) -> int:
         with Image.open(source) as im:
             check_color_mode(im)
             square = ImageOps.fit(im.convert("RGB"), (side, side), Image.Resampling.LANCZOS)
-    except (OSError, ValueError, NotAColorPhoto, Image.DecompressionBombError):  # unreadable, truncated, gray, huge
+    except (OSError, ValueError, Image.DecompressionBombError):  # unreadable, truncated, gray (NotAColorPhoto), huge
         return 0
     square.save(target, "WEBP", quality=quality, method=6)
     return target.stat().st_size

@@ -218,13 +218,14 @@ class TimeBudget:
         return step + max(0, int(left * done / spent))  # over the budget: this step is the last
 
 
-def agreed_steps(total: int, world: int, device: torch.device) -> int:
-    """The fewest of the processes' step counts: every rank must stop after the same step."""
+def across_ranks(value: int, op, world: int, device: torch.device) -> int:
+    """``value`` reduced over the processes by ``op`` (``dist.ReduceOp``), so that every rank takes
+    the same decision (when to stop); ``value`` itself with one process."""
     if world == 1:
-        return total
-    value = torch.tensor([total], dtype=torch.int64, device=device)
-    dist.all_reduce(value, op=dist.ReduceOp.MIN)
-    return int(value.item())
+        return value
+    tensor = torch.tensor([value], dtype=torch.int64, device=device)
+    dist.all_reduce(tensor, op=op)
+    return int(tensor.item())
 
 
 def trim_log(path: Path, step: int) -> None:
@@ -279,11 +280,7 @@ def _ignore_stop_signals(worker_id: int) -> None:
 
 
 def stop_requested(stop: StopFlag, world: int, device: torch.device) -> bool:
-    if world == 1:
-        return stop.requested
-    flag = torch.tensor([float(stop.requested)], device=device)
-    dist.all_reduce(flag, op=dist.ReduceOp.MAX)  # every rank stops after the same step
-    return bool(flag.item())
+    return bool(across_ranks(int(stop.requested), dist.ReduceOp.MAX, world, device))  # one rank asked: all stop
 
 
 def main(args) -> int:
@@ -409,7 +406,7 @@ def main(args) -> int:
                 step += 1
                 seen += lightness.shape[0] * world
                 if budget and (step % args.log_every == 0 or budget.mark is None):
-                    args.total_steps = agreed_steps(budget.total_steps(step, args.total_steps), world, device)
+                    args.total_steps = across_ranks(budget.total_steps(step, args.total_steps), dist.ReduceOp.MIN, world, device)
                     if bar:
                         bar.total = args.total_steps
                 loss_sum, loss_n = loss_sum + loss.item(), loss_n + 1
