@@ -1,13 +1,15 @@
 """Restoration before colorization, measured on a seeded, degraded copy of the test set.
 
     python bench/restoration.py [--data ../shared/data/test] [--limit N] [--backends regression cic] [--seed 0]
+                                [--restore auto learned]
 
 Each photo (evaluation protocol: short side 256, center crop) is degraded with
 ``plugins.restore.degrade`` (seeded by ``--seed`` and its position): faded, 3-8 scratches and
 20-50 dust specks, then Gaussian and film-grain-like noise. Prints, per backend, the mean PSNR
 (dB, sRGB, against the clean color truth) of colorizing three lightnesses: the degraded one as
-is, the restored one (``--restore auto``), and the clean one (the ceiling), and the share of
-the gap restoration recovers. Also the dust and scratch detection's recall and false positives
+is, the restored one (each plan of ``--restore``: ``auto``, the classic steps, and ``learned``,
+the network, by default), and the clean one (the ceiling), and the share of the gap each
+restoration recovers. Also the dust and scratch detection's recall and false positives
 on the defect pixels, and the time to restore a 12 MP photo (all three steps, in ``auto``'s order).
 """
 
@@ -40,15 +42,15 @@ def colorize(backend, options, lightness: np.ndarray) -> np.ndarray:
     return to_uint8(merged.rgb)
 
 
-def time_12mp(host: PluginHost, repeats: int = 5) -> tuple[float, float]:
-    """Median wall and CPU seconds (all threads) to restore a degraded 12 MP photo with all three steps."""
+def time_12mp(host: PluginHost, plan: str, repeats: int = 5) -> tuple[float, float]:
+    """Median wall and CPU seconds (all threads) to restore a degraded 12 MP photo (``auto``: all three classic steps)."""
     rng = np.random.default_rng(0)
     from PIL import Image
 
     photo = Image.open(ROOT / "resources" / "samples" / "barn.jpg").convert("RGB").resize((4000, 3000), Image.BICUBIC)
     clean = srgb_to_lightness(np.asarray(photo, np.float32) / 255.0).astype(np.float32)
     damaged = degrade(clean, rng).lightness
-    restoration = Restoration.for_host(host, ",".join(AUTO_ORDER))
+    restoration = Restoration.for_host(host, ",".join(AUTO_ORDER) if plan == "auto" else plan)
     restoration.run(damaged)  # warm up: imports, OpenCV's first calls
     walls, cpus = [], []
     for _ in range(repeats):
@@ -59,12 +61,28 @@ def time_12mp(host: PluginHost, repeats: int = 5) -> tuple[float, float]:
     return float(np.median(walls)), float(np.median(cpus))
 
 
+def restore_all(restoration: Restoration, damages) -> tuple[list[np.ndarray], float]:
+    """Each damaged photo restored, and the median milliseconds a photo took."""
+    out, seconds = [], []
+    for damage in damages:
+        start = time.perf_counter()
+        out.append(restoration.run(damage.lightness).lightness)
+        seconds.append(time.perf_counter() - start)
+    return out, 1000 * float(np.median(seconds))
+
+
+def lightness_psnr(lightnesses, cleans) -> float:
+    return float(np.mean([psnr(x * 2.55, c * 2.55) for x, c in zip(lightnesses, cleans)]))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "test"))
     parser.add_argument("--limit", type=int, default=None, help="use the first N photos")
     parser.add_argument("--backends", nargs="+", default=["regression", "cic"])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--restore", nargs="+", default=["auto", "learned"],
+                        help="restoration plans to compare, as `tinct colorize --restore` takes them")
     parser.add_argument("--no-12mp", action="store_true", help="skip the 12 MP timing")
     args = parser.parse_args()
     paths = photo_paths(Path(args.data))[: args.limit]
@@ -72,41 +90,35 @@ def main() -> int:
     cleans = [srgb_to_lightness(t / 255.0).astype(np.float32) for t in truths]
     damages = [degrade(c, np.random.default_rng([args.seed, i])) for i, c in enumerate(cleans)]
     host = PluginHost.discover()
-    restoration = Restoration.for_host(host, "auto")
-    restored, seconds, applied = [], [], {}
-    for damage in damages:
-        start = time.perf_counter()
-        outcome = restoration.run(damage.lightness)
-        seconds.append(time.perf_counter() - start)
-        restored.append(outcome.lightness)
-        for step in outcome.applied:
-            applied[step] = applied.get(step, 0) + 1
+    restored = {plan: restore_all(Restoration.for_host(host, plan), damages) for plan in args.restore}
     recall, false_positive = [], []
     for damage in damages:
         found = find_defects(damage.lightness).mask
         recall.append((found & damage.defects).sum() / max(1, damage.defects.sum()))
         false_positive.append((found & ~damage.defects).sum() / max(1, (~damage.defects).sum()))
-    print(f"{len(paths)} photos, seed {args.seed}; auto ran {applied}; restoration {1000 * np.median(seconds):.0f} ms/photo")
+    print(f"{len(paths)} photos, seed {args.seed}")
     print(f"dust and scratch detection (on the degraded photo): recall {100 * np.mean(recall):.1f} %, "
           f"false positives {100 * np.mean(false_positive):.2f} % (worst photo {100 * max(false_positive):.2f} %)")
-    l_psnr = [(np.mean([psnr(d.lightness * 2.55, c * 2.55) for d, c in zip(damages, cleans)])),
-              (np.mean([psnr(r * 2.55, c * 2.55) for r, c in zip(restored, cleans)]))]
-    print(f"lightness PSNR against the clean L: degraded {l_psnr[0]:.2f} dB, restored {l_psnr[1]:.2f} dB")
-    print("| backend | degraded | restored, then colorized | clean gray (ceiling) | gap recovered |")
-    print("|---|---|---|---|---|")
+    print(f"lightness PSNR against the clean L: degraded {lightness_psnr([d.lightness for d in damages], cleans):.2f} dB, "
+          + ", ".join(f"restored ({plan}) {lightness_psnr(out, cleans):.2f} dB" for plan, (out, _) in restored.items()))
+    for plan, (_, ms) in restored.items():
+        print(f"{plan}: {ms:.0f} ms/photo (median)")
+    print("| backend | restoration | degraded, colorized as is | restored, then colorized | clean gray (the ceiling) | gap recovered |")
+    print("|---|---|---|---|---|---|")
     for backend_id in args.backends:
         backend = host.loaded(backend_id, "cpu")
         options, _ = build_options(backend.info, device="cpu", seed=args.seed)
-        scores = {name: [] for name in ("degraded", "restored", "clean")}
-        for truth, damage, fixed, clean in zip(truths, damages, restored, cleans):
-            for name, lightness in (("degraded", damage.lightness), ("restored", fixed), ("clean", clean)):
-                scores[name].append(psnr(colorize(backend, options, lightness), truth))
-        d, r, c = (float(np.mean(scores[n])) for n in ("degraded", "restored", "clean"))
-        print(f"| {backend_id} | {d:.2f} | {r:.2f} | {c:.2f} | {100 * (r - d) / max(c - d, 1e-9):.0f} % |")
+        degraded = np.mean([psnr(colorize(backend, options, d.lightness), t) for d, t in zip(damages, truths)])
+        clean = np.mean([psnr(colorize(backend, options, c), t) for c, t in zip(cleans, truths)])
+        for plan, (fixed, _) in restored.items():
+            r = np.mean([psnr(colorize(backend, options, f), t) for f, t in zip(fixed, truths)])
+            print(f"| `{backend_id}` | `{plan}` | {degraded:.2f} | {r:.2f} | {clean:.2f} | "
+                  f"{100 * (r - degraded) / max(clean - degraded, 1e-9):.0f} % |")
     if not args.no_12mp:
-        wall, cpu = time_12mp(host)
-        print(f"12 MP photo, {' + '.join(AUTO_ORDER)}: {wall:.2f} s (median of 5; {cpu:.2f} s of CPU, "
-              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+        for plan in args.restore:
+            wall, cpu = time_12mp(host, plan)
+            print(f"12 MP photo, {plan}: {wall:.2f} s (median of 5; {cpu:.2f} s of CPU, "
+                  f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     return 0
 
 

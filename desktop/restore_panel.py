@@ -1,5 +1,5 @@
 """The Restore panel, shown while the Restore tool is out: the restoration steps a photo gets before it
-is colorized (tone, denoise, dust and scratches), each optional, each with its strength; and the
+is colorized (learned clean-up, dust and scratches, denoise, tone), each optional, each with its strength; and the
 tools for the dust-and-scratches mask (show it, add to it, erase from it).
 
 No state of its own: the controller (desktop/restore_controller.py) draws it with ``update_state``
@@ -25,8 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop import theme
 from desktop.controls import section_title
-from desktop.state.restoration import RestoreSettings
-from plugins.host.restoration import AUTO_ORDER
+from desktop.state.restoration import ORDER, RestoreSettings
 
 SHOW, ADD, ERASE = "show", "add", "erase"
 """What the mask tools do: show the mask over the photo, or paint on it (which shows it too)."""
@@ -76,6 +75,11 @@ class RestorePanel(QWidget):
         self.done.setText("Done")
         self.done.setToolTip("Put the Restore panel away (R); the settings stay with the photo")
         self.intro = _hint_label("Repairs the scan before it is colorized. Drag the split on the photo to compare.")
+        self.learned = QCheckBox("Learned clean-up")
+        self.learned.setToolTip("Grain, dust and scratches at once, by a small network trained on worn photos: "
+                                "instead of Dust, scratches and Denoise (Tone still sets a faded scan's levels)")
+        self.learned_strength = _strength_slider("How much of the clean-up to keep")
+        self.learned_value = QLabel()
         self.tone = QCheckBox("Tone")
         self.tone.setToolTip("Faded prints: stretches the black and white points, then adds local contrast")
         self.tone_strength = _strength_slider("Local contrast (CLAHE)")
@@ -92,7 +96,7 @@ class RestorePanel(QWidget):
         self.scratches.setToolTip("Thin bright or dark lines and specks: found by their shape, filled from around them")
         self.scratches_strength = _strength_slider("Sensitivity: how readily a line or speck is taken for damage")
         self.scratches_value = QLabel()
-        for value in (self.tone_value, self.denoise_value, self.scratches_value):
+        for value in (self.learned_value, self.tone_value, self.denoise_value, self.scratches_value):
             value.setObjectName("Hint")
             value.setMinimumWidth(34)
             value.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
@@ -143,6 +147,7 @@ class RestorePanel(QWidget):
         edits.addStretch(1)
         edits.addWidget(self.clear)
         blocks = {  # each step's rows: its switch, strength and value, then what goes with it
+            "learned": ((self.learned, self.learned_strength, self.learned_value),),
             "tone": ((self.tone, self.tone_strength, self.tone_value), self.tint_note),
             "denoise": ((self.denoise, self.denoise_strength, self.denoise_value), self.denoise_auto),
             "scratches": ((self.scratches, self.scratches_strength, self.scratches_value), mask, edits),
@@ -152,7 +157,7 @@ class RestorePanel(QWidget):
         steps.setVerticalSpacing(2)
         steps.setColumnStretch(1, 1)
         row = 0
-        for step_id in (*AUTO_ORDER, *(step for step in blocks if step not in AUTO_ORDER)):  # in the order they run
+        for step_id in ORDER:  # in the order they run
             for part in blocks.get(step_id, ()):
                 if isinstance(part, tuple):
                     for column, widget in enumerate(part):
@@ -171,9 +176,9 @@ class RestorePanel(QWidget):
         layout.addWidget(self.status)
 
         self.done.clicked.connect(self.done_requested)
-        for box in (self.tone, self.denoise, self.denoise_auto, self.scratches):
+        for box in (self.learned, self.tone, self.denoise, self.denoise_auto, self.scratches):
             box.toggled.connect(self._edited)
-        for slider in (self.tone_strength, self.denoise_strength, self.scratches_strength):
+        for slider in (self.learned_strength, self.tone_strength, self.denoise_strength, self.scratches_strength):
             slider.valueChanged.connect(self._edited)
         self.mask_tools.buttonClicked.connect(self._mask_tool_clicked)
         self.brush.valueChanged.connect(lambda _value: self._brush_moved())
@@ -189,7 +194,8 @@ class RestorePanel(QWidget):
             tone=self.tone.isChecked(), tone_strength=self.tone_strength.value() / 100,
             denoise=self.denoise.isChecked(),
             denoise_strength=None if self.denoise_auto.isChecked() else self.denoise_strength.value() / 100,
-            scratches=self.scratches.isChecked(), scratches_strength=self.scratches_strength.value() / 100)
+            scratches=self.scratches.isChecked(), scratches_strength=self.scratches_strength.value() / 100,
+            learned=self.learned.isChecked(), learned_strength=self.learned_strength.value() / 100)
 
     def mask_mode(self) -> str:
         for button, mode in ((self.add, ADD), (self.erase, ERASE), (self.show_mask, SHOW)):
@@ -226,10 +232,12 @@ class RestorePanel(QWidget):
         """Show ``settings`` (the photo's), the denoise strength its noise calls for (``estimate``, from
         noise ``sigma`` L*; None: not measured yet), ``status`` (what the preview is doing, what it found:
         a few lines) and ``details`` (what each step said, as the status's tooltip)."""
-        widgets = (self.tone, self.tone_strength, self.denoise, self.denoise_strength, self.denoise_auto,
+        widgets = (self.learned, self.learned_strength, self.tone, self.tone_strength, self.denoise, self.denoise_strength, self.denoise_auto,
                    self.scratches, self.scratches_strength, self.show_mask, self.add, self.erase, self.brush)
         for widget in widgets:
             widget.blockSignals(True)
+        self.learned.setChecked(settings.learned)
+        self.learned_strength.setValue(round(settings.learned_strength * 100))
         self.tone.setChecked(settings.tone)
         self.tone_strength.setValue(round(settings.tone_strength * 100))
         self.denoise.setChecked(settings.denoise)
@@ -242,14 +250,16 @@ class RestorePanel(QWidget):
         self.set_mask_mode(mask_mode)
         for widget in widgets:
             widget.blockSignals(False)
-        for widget in (self.tone, self.denoise, self.scratches, self.denoise_auto):
+        for widget in (self.learned, self.tone, self.denoise, self.scratches, self.denoise_auto):
             widget.setEnabled(photo)
+        self.learned_strength.setEnabled(photo and settings.learned)
         self.tone_strength.setEnabled(photo and settings.tone)
         self.denoise_strength.setEnabled(photo and settings.denoise and settings.denoise_strength is not None)
         self.denoise_auto.setEnabled(photo and settings.denoise)
         self.scratches_strength.setEnabled(photo and settings.scratches)
         for widget in (self.show_mask, self.add, self.erase, self.brush):
             widget.setEnabled(photo and settings.scratches)
+        self.learned_value.setText(f"{settings.learned_strength:.2f}")
         self.tone_value.setText(f"{settings.tone_strength:.2f}")
         self.denoise_value.setText("auto" if shown is None else f"{shown:.2f}")
         self.scratches_value.setText(f"{settings.scratches_strength:.2f}")

@@ -103,3 +103,19 @@ def run_torchrun(nproc: int, args: list[str], cwd: Path) -> subprocess.Completed
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(cwd))
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc), "-m", *args]
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def ship_restorer(folder, model, monkeypatch) -> None:
+    """Make ``model`` (a :class:`plugins.restore.learned_model.RestorerNet`) the ``learned`` step's
+    weights, from ``folder`` (a tmp_path), as ``training export`` writes them."""
+    import json
+
+    from safetensors.torch import save_file
+
+    from plugins.weights import sha256_of
+
+    path = folder / "restorer.safetensors"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
+    card = {"backend": "restorer", "sha256": sha256_of(path), "config": model.config.to_dict()}
+    (folder / "restorer.json").write_text(json.dumps(card))
+    monkeypatch.setenv("TINCT_MODELS_DIR", str(folder))

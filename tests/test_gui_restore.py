@@ -24,7 +24,7 @@ from desktop.state.restoration import MaskStroke, RestoreSettings, apply_strokes
 from desktop.state.saved_session import SavedPhoto, SavedRun, SavedSession
 from desktop.state.session import DONE
 from desktop.state.settings import ColorizeSettings
-from fakes import backend_class, flat_samples, make_plugin
+from fakes import backend_class, flat_samples, make_plugin, ship_restorer
 from gui_fixtures import make_window, no_leftover_workers, settings_store  # noqa: F401
 from plugins.color import lightness_to_gray, srgb_to_lightness
 from plugins.host import PluginHost
@@ -106,6 +106,22 @@ def test_restore_settings_round_trip_and_a_damaged_entry_takes_its_default():
     assert loaded.strokes == settings.strokes and loaded.scratches_strength == 0.3
     assert settings.steps() == AUTO_ORDER and RestoreSettings(denoise=True).steps() == ("denoise",)
     assert RestoreSettings().summary() == "" and not RestoreSettings().active
+    learned = RestoreSettings(tone=True, learned=True, learned_strength=0.5)
+    assert restore_settings_from(json.loads(json.dumps(learned.to_json()))) == learned
+    assert learned.steps() == ("learned", "tone") and learned.summary() == "learned clean-up, tone"
+    assert restore_settings_from({"tone": True}) == RestoreSettings(tone=True)  # a session from before the step
+
+
+def tiny_restorer(tmp_path, monkeypatch) -> None:
+    """The learned step's weights: a network that adds 5 L* (its head's bias), nothing else."""
+    import torch
+
+    from plugins.restore.learned_model import RestorerConfig, RestorerNet
+
+    model = RestorerNet(RestorerConfig())
+    with torch.no_grad():
+        model.head.bias.fill_(0.1)
+    ship_restorer(tmp_path, model, monkeypatch)
 
 
 def test_strokes_add_and_erase_in_their_order_at_any_scale():
@@ -130,6 +146,28 @@ def test_the_panel_restores_as_the_command_line_does():
     assert np.array_equal(restored.lightness, expected.lightness)
     assert np.array_equal(restored.mask, expected.mask) and restored.mask.any()
     assert not np.allclose(restored.lightness, lightness, atol=1.0)
+
+
+def test_the_learned_clean_up_runs_first_as_the_command_line_runs_it(tmp_path, monkeypatch):
+    from plugins.restore import learned
+
+    tiny_restorer(tmp_path, monkeypatch)
+    lightness = degrade(clean_scene(), np.random.default_rng(2)).lightness
+    host = PluginHost.discover([learned, tone], entry_points=False)
+    expected = Restoration.for_host(host, "learned=0.6,tone").run(lightness)
+    restored = restore_lightness(lightness, RestoreSettings(tone=True, learned=True, learned_strength=0.6))
+    assert np.array_equal(restored.lightness, expected.lightness)
+    cleaned_only = restore_lightness(lightness, RestoreSettings(learned=True)).lightness
+    assert abs(float(np.mean(cleaned_only - lightness)) - 5.0) < 0.2
+    assert "learned clean-up" in restored.notes[0]
+
+
+def test_a_learned_clean_up_without_its_weights_is_reported_and_left_out(tmp_path, monkeypatch):
+    monkeypatch.setenv("TINCT_MODELS_DIR", str(tmp_path))
+    lightness = degrade(clean_scene(), np.random.default_rng(2)).lightness
+    restored = restore_lightness(lightness, RestoreSettings(learned=True))
+    assert np.array_equal(restored.lightness, lightness)
+    assert restored.failures and "learned clean-up failed" in restored.failures[0] and "missing" in restored.failures[0]
 
 
 # -- the panel ---------------------------------------------------------------------------------------------
@@ -171,6 +209,19 @@ def test_toggling_a_step_updates_the_preview_from_a_worker_thread(qtbot, make_wi
     assert window.restore_panel.denoise_value.text() == f"{denoise.strength_for_sigma(final.noise_sigma):.2f}"
     window.actions_.restore.trigger()
     assert not window.restore.active and window.combine.isVisible() and not window.restore_panel.isVisible()
+
+
+def test_the_learned_clean_up_is_a_step_of_the_panel(qtbot, make_window, scan, tmp_path, monkeypatch):
+    tiny_restorer(tmp_path, monkeypatch)
+    window = make_window()
+    doc = open_and_wait(qtbot, window, scan)
+    restore_panel_out(qtbot, window)
+    assert not window.restore_panel.learned_strength.isEnabled()
+    window.restore_panel.learned.click()
+    preview = wait_for_preview(qtbot, window, doc)
+    assert doc.restore.learned and preview.settings.learned and window.restore_panel.learned_strength.isEnabled()
+    assert abs(float(np.mean(preview.lightness - doc.preview_lightness)) - 5.0) < 0.5
+    assert window.restore_panel.learned_value.text() == "1.00"
 
 
 def test_a_tinted_scan_is_said_to_be_reduced_to_its_lightness(qtbot, make_window, tmp_path):

@@ -16,7 +16,7 @@ import sys
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 SUBCOMMANDS = {
-    "train": ("training.train", "train a built-in backend's model"),
+    "train": ("training.train", "train a built-in backend's model, or the learned restoration step's"),
     "eval": ("training.evaluate", "score installed backends on a folder of color photos"),
     "export": ("training.export", "write a run's weights as fp16 safetensors with its model card"),
     "prior": ("training.prior", "compute the cic backend's color prior, or the palette backend's palette (--palette K)"),

@@ -39,6 +39,12 @@ class Task:
 
     betas = (0.9, 0.999)
     ddp_find_unused = False
+    pretrained_encoder = True  # the model has an EfficientNet-Lite0 encoder that starts from ImageNet
+    validate = None  # a task's own validation, ``(model, loader, device, n_samples, grid_path) -> scores``
+
+    def wrap_dataset(self, photos, train: bool, run_dir: Path):
+        """What the loader draws from: the photos' ``(L, ab)`` themselves, or pairs made from them."""
+        return photos
 
     def init_model(self, model) -> None:
         pass
@@ -498,5 +504,50 @@ class GuidedTask(RegressionTask):
         return (result["val_psnr"] + result[f"val_hints{VALIDATION_HINTS}_psnr"]) / 2
 
 
+class RestorerTask(Task):
+    """The ``learned`` restoration step (:mod:`plugins.restore.learned_model`): photos worn on the fly
+    (:mod:`training.restorer`), the squared error of the cleaned lightness against the photo faded
+    alike. The loader's pairs are (worn L*, target L*) in place of (L*, ab); validation scores the
+    lightness's PSNR.
+    The loss is the squared error, as PSNR is: under an absolute error the 1-2 % of pixels that dust
+    and scratches cover weigh no more than any others, and a first run (L1) left them unrepaired."""
+
+    pretrained_encoder = False
+
+    def __init__(self, args, main_proc: bool = True):
+        if args.prior:
+            raise SystemExit("error: --prior is for the cic and palette backends")
+        from training.restorer import validate
+
+        self.validate = validate
+
+    @staticmethod
+    def config_cls(finetune_from: int, working_size: int):
+        from plugins.restore.learned_model import RestorerConfig
+
+        return RestorerConfig()
+
+    @staticmethod
+    def model_cls(config):
+        from plugins.restore.learned_model import RestorerNet
+
+        return RestorerNet(config)
+
+    def wrap_dataset(self, photos, train: bool, run_dir: Path):
+        from training.restorer import WornPhotos, defect_bank
+
+        return WornPhotos(photos, defect_bank(run_dir / "defects.npy") if train else None)
+
+    def param_groups(self, model, args) -> list[dict]:
+        return [{"params": [p for p in model.parameters() if p.requires_grad], "lr": args.lr}]
+
+    def loss(self, pred: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+        return ((pred - clean) / 50.0).square().mean()
+
+    def decode(self, pred: torch.Tensor, size) -> torch.Tensor:
+        return pred
+
+
 TASKS = {"regression": RegressionTask, "cic": CICTask, "pixcolor": PixColorTask, "gan": GANTask,
-         "palette": PaletteTask, "deepcolor": DeepColorTask, "guided": GuidedTask}
+         "palette": PaletteTask, "deepcolor": DeepColorTask, "guided": GuidedTask,
+         "restorer": RestorerTask}

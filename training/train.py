@@ -34,6 +34,9 @@
     python -m training train guided --data … --val … --out runs/guided \
         --init-from resources/models/regression.safetensors
 
+    # the learned restoration step (a U-Net that removes grain, dust and scratches; training/restorer.py):
+    python -m training train restorer --data … --val … --out runs/restorer --size 256 --crop 160
+
 RUN_DIR gets log.csv (losses, val PSNR on sRGB 0..255, val ab L2, val AuC; the guided backend's
 scores with 10 hints in val_extra),
 samples_stepNNNNNNN.png (gray | prediction | truth) at every validation, and the
@@ -75,7 +78,7 @@ LOG_FIELDS = ["step", "epoch", "time_s", "lr", "train_loss", "images_per_s", "va
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("backend", choices=sorted(BACKENDS))
+    p.add_argument("backend", choices=sorted(BACKENDS), help="a backend, or restorer: the learned restoration step")
     p.add_argument("--data", required=True, nargs="+", help="folders of color photos (searched recursively)")
     p.add_argument("--val", nargs="+", help="folders of validation photos")
     p.add_argument("--out", required=True, help="run directory")
@@ -158,7 +161,7 @@ def build_model(args, task, pretrained: bool = True) -> torch.nn.Module:
     """``pretrained``: the encoder starts from ImageNet (pointless when a checkpoint or --init-from replaces it)."""
     config = task.config_cls(finetune_from=-1 if args.encoder == "freeze" else args.finetune_from, working_size=args.size)
     model = task.model_cls(config)
-    if pretrained and not args.no_pretrained:
+    if pretrained and task.pretrained_encoder and not args.no_pretrained:
         load_pretrained_weights(model.trunk.encoder)
     return model
 
@@ -309,7 +312,7 @@ def main(args) -> int:
     torch.manual_seed(args.seed)
     task = BACKENDS[args.backend](args, main_proc)
 
-    train_set = PhotoFolder(args.data, args.size, args.crop, train=True)
+    train_set = task.wrap_dataset(PhotoFolder(args.data, args.size, args.crop, train=True), True, out)
     sampler = EpochSampler(len(train_set), args.seed, rank, world)
     steps_per_epoch = len(sampler) // args.batch_size
     if steps_per_epoch < 1:
@@ -327,6 +330,7 @@ def main(args) -> int:
         val_set = PhotoFolder(args.val, args.size, args.size, train=False)
         if args.val_limit:
             val_set.files = val_set.files[: args.val_limit]
+        val_set = task.wrap_dataset(val_set, False, out)
         val_loader = DataLoader(val_set, 8, num_workers=0, generator=torch.Generator())
 
     model = build_model(args, task, pretrained=not (ckpt or args.init_from))
@@ -425,8 +429,9 @@ def main(args) -> int:
                                "loss_parts": " ".join(f"{k}={parts[k] / parts_n[k]:.4g}" for k in parts)}
                         t_mark, seen, loss_sum, loss_n, parts, parts_n = time.time(), 0, 0.0, 0, {}, {}
                     if val_loader and (step % args.val_every == 0 or step == args.total_steps):
-                        result = validate(model, val_loader, device, args.samples, out / f"samples_step{step:07d}.png",
-                                          task.decode, task.inputs)
+                        grid = out / f"samples_step{step:07d}.png"
+                        result = (task.validate(model, val_loader, device, args.samples, grid) if task.validate
+                                  else validate(model, val_loader, device, args.samples, grid, task.decode, task.inputs))
                         row.update({k: f"{v:.4f}" for k, v in result.items()})
                         extra = {}
                         for name, inputs in task.extra_validations().items():  # e.g. guided: with 10 hints

@@ -1,8 +1,9 @@
 """A photo's restoration as the user sets it in the Restore panel: which steps, how strong, and the
 dust-and-scratches mask as the user edited it; and running it on the photo's lightness.
 
-The steps are the built-in restorers of ``plugins/restore`` (tone, denoise, dust and scratches), in
-the host's order (``plugins.host.restoration.AUTO_ORDER``), each on the previous one's result. The
+The steps are the built-in restorers of ``plugins/restore``: the learned clean-up first, then
+tone, denoise, dust and scratches in the host's order (``plugins.host.restoration.AUTO_ORDER``),
+each on the previous one's result. The
 scratches step is run in two halves here, detection and inpainting, so that the user's brush
 strokes can add to the detected mask or erase from it in between. A stroke is kept, not the mask
 itself: the mask is detected again from the photo and the strokes replayed on it, at any
@@ -23,7 +24,10 @@ from plugins.host.restoration import AUTO_ORDER
 from plugins.restore import scratches as scratches_step
 from plugins.restore import tone as tone_step
 
-STEP_NAMES = {"tone": "tone", "denoise": "denoise", "scratches": "dust and scratches"}
+STEP_NAMES = {"learned": "learned clean-up", "tone": "tone", "denoise": "denoise", "scratches": "dust and scratches"}
+ORDER = ("learned", *AUTO_ORDER)
+"""The order the steps run in: the learned clean-up (which stands in for denoise and dust and
+scratches, but may be combined with them) first, then the host's."""
 MAX_STROKE_POINTS = 4096
 
 
@@ -61,7 +65,9 @@ class RestoreSettings:
 
     Strengths are 0..1 as the restorers take them. ``denoise_strength`` None: the strength the
     photo's measured noise calls for. ``scratches_strength`` is how readily a line or speck is taken
-    for a defect; ``strokes`` are the user's edits of the detected mask, in order.
+    for a defect; ``strokes`` are the user's edits of the detected mask, in order. ``learned``: the
+    learned clean-up of grain, dust and scratches (:mod:`plugins.restore.learned`), run first, at
+    ``learned_strength``.
     """
 
     tone: bool = False
@@ -71,15 +77,17 @@ class RestoreSettings:
     scratches: bool = False
     scratches_strength: float = scratches_step.DEFAULT_STRENGTH
     strokes: tuple[MaskStroke, ...] = field(default=())
+    learned: bool = False
+    learned_strength: float = 1.0
 
     @property
     def active(self) -> bool:
         """Some step is on: colorizing restores the photo first."""
-        return self.tone or self.denoise or self.scratches
+        return self.tone or self.denoise or self.scratches or self.learned
 
     def steps(self) -> tuple[str, ...]:
         """The ids of the steps that are on, in the order they run."""
-        return tuple(step for step in AUTO_ORDER if getattr(self, step, False))
+        return tuple(step for step in ORDER if getattr(self, step, False))
 
     def summary(self) -> str:
         """``tone, denoise`` …: the steps on, in words; "" when none is."""
@@ -91,7 +99,8 @@ class RestoreSettings:
     def to_json(self) -> dict:
         return {"tone": self.tone, "tone_strength": self.tone_strength, "denoise": self.denoise,
                 "denoise_strength": self.denoise_strength, "scratches": self.scratches,
-                "scratches_strength": self.scratches_strength, "strokes": [s.to_json() for s in self.strokes]}
+                "scratches_strength": self.scratches_strength, "learned": self.learned,
+                "learned_strength": self.learned_strength, "strokes": [s.to_json() for s in self.strokes]}
 
 
 def restore_settings_from(raw: object) -> RestoreSettings:
@@ -111,8 +120,10 @@ def restore_settings_from(raw: object) -> RestoreSettings:
 
     strokes = tuple(s for s in map(mask_stroke_from_json, raw.get("strokes") or []) if s is not None) \
         if isinstance(raw.get("strokes"), list) else ()
-    return RestoreSettings(flag("tone"), strength("tone_strength"), flag("denoise"), strength("denoise_strength", True),
-                           flag("scratches"), strength("scratches_strength"), strokes)
+    return RestoreSettings(tone=flag("tone"), tone_strength=strength("tone_strength"), learned=flag("learned"),
+                           learned_strength=strength("learned_strength"), denoise=flag("denoise"),
+                           denoise_strength=strength("denoise_strength", True), scratches=flag("scratches"),
+                           scratches_strength=strength("scratches_strength"), strokes=strokes)
 
 
 # -- the mask -------------------------------------------------------------------------------------
@@ -221,7 +232,7 @@ def restoring(lightness: np.ndarray, settings: RestoreSettings, cache: StageCach
     notes: list[str] = []
     failures: list[str] = []
     before_fill, detected, mask, sigma = None, None, None, None
-    for step_id in AUTO_ORDER:  # the host's order: each step gets the previous one's result
+    for step_id in ORDER:  # each step gets the previous one's result
         if step_id == "denoise" and measure_noise:
             from plugins.restore.measure import noise_sigma
 
@@ -229,7 +240,12 @@ def restoring(lightness: np.ndarray, settings: RestoreSettings, cache: StageCach
         if not getattr(settings, step_id, False):
             continue
         yield step_id
-        if step_id == "tone":
+        if step_id == "learned":
+            key = (key, "learned", settings.learned_strength)
+            done = cache.get("learned", key,
+                             lambda c=current: _run("learned", lambda: _learned(c, settings.learned_strength), c))
+            current = _take(done, notes, failures)
+        elif step_id == "tone":
             key = (key, "tone", settings.tone_strength)
             done = cache.get("tone", key, lambda c=current: _run("tone", lambda: _tone(c, settings.tone_strength), c))
             current = _take(done, notes, failures)
@@ -293,6 +309,13 @@ def _take(step: _Step, notes: list[str], failures: list[str]) -> np.ndarray:
 
 def _tone(lightness: np.ndarray, strength: float) -> _Step:
     result = tone_step.Tone().restore(lightness, strength)
+    return _Step(np.clip(result.lightness, 0.0, 100.0).astype(np.float32), tuple(result.notes))
+
+
+def _learned(lightness: np.ndarray, strength: float) -> _Step:
+    from plugins.restore.learned import Learned
+
+    result = Learned().restore(lightness, strength)  # its 2 MB of weights load in milliseconds
     return _Step(np.clip(result.lightness, 0.0, 100.0).astype(np.float32), tuple(result.notes))
 
 

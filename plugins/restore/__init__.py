@@ -8,9 +8,11 @@ party's alike). The built-in steps, each optional and each registered through th
   (:mod:`plugins.restore.tone_prior`, learned from the training photos) puts them, and local
   contrast (CLAHE);
 * ``denoise`` (:mod:`plugins.restore.denoise`): non-local means, its strength from the noise level;
-* ``scratches`` (:mod:`plugins.restore.scratches`): thin bright or dark defects found and inpainted.
+* ``scratches`` (:mod:`plugins.restore.scratches`): thin bright or dark defects found and inpainted;
+* ``learned`` (:mod:`plugins.restore.learned`): grain, dust and scratches removed at once by a small
+  network trained with ``python -m training train restorer`` (weights in ``resources/models``).
 
-Importing this package is cheap: OpenCV is imported by the steps when they run.
+Importing this package is cheap: OpenCV and torch are imported by the steps when they run.
 """
 
 from plugins.restore.base import Restorer

@@ -19,10 +19,12 @@ class Damage:
     """``bool (H, W)``: the scratch and dust pixels."""
 
 
-def fade(lightness: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Lower contrast about a lifted mid-gray: blacks turn gray, whites dull."""
-    contrast = rng.uniform(0.5, 0.7)
-    center = 50.0 + rng.uniform(-3.0, 8.0)
+def fade(lightness: np.ndarray, rng: np.random.Generator, contrast: tuple[float, float] = (0.5, 0.7),
+         lift: tuple[float, float] = (-3.0, 8.0)) -> np.ndarray:
+    """Lower contrast (by a factor drawn from ``contrast``) about a mid-gray lifted by ``lift`` L*:
+    blacks turn gray, whites dull."""
+    contrast = rng.uniform(*contrast)
+    center = 50.0 + rng.uniform(*lift)
     return (center + (lightness - 50.0) * contrast).astype(np.float32)
 
 

@@ -1,0 +1,103 @@
+"""``learned``: grain and scanner noise, dust and scratches, removed in one pass of a small network
+(:mod:`plugins.restore.learned_model`) trained by ``python -m training train restorer`` on worn
+copies of the training photos (``resources/models/restorer.md`` says how, and what it scored).
+It stands in for ``scratches`` and ``denoise``; it leaves the tone as it is, so a faded scan
+takes ``tone`` after it: ``--restore learned,tone``.
+
+Where the classic steps each look for one kind of damage, the network sees them together: no
+defect mask to miss a speck or take an eyelash for a scratch, no grain left to be stretched by
+the levels. ``strength`` blends its result with the scan (1, the default: all of it).
+
+A photo longer than the config's ``working_size`` is cleaned on a reduced copy; what the network
+changed comes back to full resolution as local linear maps from the reduced scan to the reduced
+result (a guided filter's coefficients, enlarged), so the photo keeps its own detail, and the
+finest band's grain, below the reduced copy's pixels, is shrunk by a local Wiener filter.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from plugins.backends.common.shipped import load_shipped_model, shipped_model
+from plugins.markers import hookimpl
+from plugins.restore.base import Restorer
+from plugins.restore.scale import enlarge, reduce
+from plugins.types import RestoreResult, RestorerInfo
+
+WEIGHTS = "restorer"
+GUIDE_RADIUS = 2
+"""Window radius (reduced px) of the local linear maps that carry the repair to full resolution."""
+GUIDE_EPS = 4.0
+"""Their regularization (L*²): flat regions take the repair's offset rather than a steep gain."""
+
+
+def box(image: np.ndarray, radius: int) -> np.ndarray:
+    import cv2
+
+    return cv2.blur(image, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT)
+
+
+def linear_maps(guide: np.ndarray, target: np.ndarray, radius: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel ``(a, b)`` with ``target ≈ a · guide + b`` over each window (He et al.'s guided filter), averaged."""
+    mean_g, mean_t = box(guide, radius), box(target, radius)
+    cov = box(guide * target, radius) - mean_g * mean_t
+    var = box(guide * guide, radius) - mean_g * mean_g
+    a = cov / (var + eps)
+    b = mean_t - a * mean_g
+    return box(a, radius), box(b, radius)
+
+
+class Learned(Restorer):
+    info = RestorerInfo(
+        id="learned",
+        name="Learned clean-up",
+        version="1.0.0",
+        license="Apache-2.0",
+        description="Grain, dust and scratches at once: a small network trained on worn copies of photos",
+    )
+
+    def __init__(self) -> None:
+        self._model = None
+        self._lock = threading.Lock()
+
+    def model(self):
+        with self._lock:
+            if self._model is None:
+                from plugins.restore.learned_model import RestorerConfig, RestorerNet
+
+                self._model = load_shipped_model(shipped_model(WEIGHTS), RestorerNet, RestorerConfig, "cpu")
+            return self._model
+
+    def repair(self, lightness: np.ndarray) -> np.ndarray:
+        """The network's repair of ``lightness`` (L* ``float32 (H, W)``), at the photo's size."""
+        import torch
+
+        model = self.model()
+        factor = max(1.0, max(lightness.shape) / model.config.working_size)
+        small = reduce(lightness, factor)
+        with torch.no_grad():
+            out = model(torch.tensor(small, dtype=torch.float32)[None, None])[0, 0].clamp(0, 100).numpy()
+        if factor <= 1.0:
+            return out
+        from plugins.restore.denoise import shrink_detail
+
+        a, b = linear_maps(small, out, GUIDE_RADIUS, GUIDE_EPS)
+        mapped = enlarge(a, lightness.shape) * lightness + enlarge(b, lightness.shape)
+        coarse = enlarge(out, lightness.shape)
+        return coarse + shrink_detail(mapped - coarse)
+
+    def restore(self, lightness: np.ndarray, strength: float | None) -> RestoreResult:
+        strength = 1.0 if strength is None else float(strength)
+        lightness = np.asarray(lightness, dtype=np.float32)
+        repaired = self.repair(lightness)
+        out = lightness + strength * (repaired - lightness)
+        change = float(np.mean(np.abs(repaired - lightness)))
+        return RestoreResult(np.clip(out, 0.0, 100.0).astype(np.float32),
+                             notes=(f"learned clean-up: strength {strength:.2f}, mean change {change:.1f} L*",))
+
+
+@hookimpl
+def register_restorers():
+    return [Learned]
