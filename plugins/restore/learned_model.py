@@ -25,7 +25,7 @@ from plugins.backends.common.config import ModelConfig
 @dataclass
 class RestorerConfig(ModelConfig):
     widths: tuple[int, ...] = (16, 32, 64, 96)  # U-Net channels at strides 1, 2, 4, 8
-    working_size: int = 1024  # longest side the step runs the network at; larger photos are reduced
+    working_size: int = 256  # short side of the photos it trained on: dust and scratches were drawn to that scale
 
 
 def conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
