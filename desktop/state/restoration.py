@@ -240,19 +240,11 @@ def restoring(lightness: np.ndarray, settings: RestoreSettings, cache: StageCach
         if not getattr(settings, step_id, False):
             continue
         yield step_id
-        if step_id == "learned":
-            key = (key, "learned", settings.learned_strength)
-            done = cache.get("learned", key,
-                             lambda c=current: _run("learned", lambda: _learned(c, settings.learned_strength), c))
-            current = _take(done, notes, failures)
-        elif step_id == "tone":
-            key = (key, "tone", settings.tone_strength)
-            done = cache.get("tone", key, lambda c=current: _run("tone", lambda: _tone(c, settings.tone_strength), c))
-            current = _take(done, notes, failures)
-        elif step_id == "denoise":
-            key = (key, "denoise", settings.denoise_strength)
-            done = cache.get("denoise", key,
-                             lambda c=current: _run("denoise", lambda: _denoise(c, settings.denoise_strength), c))
+        if step_id in ONE_PASS_STEPS:
+            strength = getattr(settings, f"{step_id}_strength")
+            key = (key, step_id, strength)
+            run = ONE_PASS_STEPS[step_id]
+            done = cache.get(step_id, key, lambda c=current: _run(step_id, lambda: run(c, strength), c))
             current = _take(done, notes, failures)
         elif step_id == "scratches":
             before_fill = current
@@ -324,6 +316,11 @@ def _denoise(lightness: np.ndarray, strength: float | None) -> _Step:
 
     result = Denoise().restore(lightness, strength)
     return _Step(np.clip(result.lightness, 0.0, 100.0).astype(np.float32), tuple(result.notes))
+
+
+ONE_PASS_STEPS: dict[str, Callable[[np.ndarray, float | None], _Step]] = {
+    "learned": _learned, "tone": _tone, "denoise": _denoise}
+"""The steps that run in one go, by id (dust and scratches runs in two halves, around the brush strokes)."""
 
 
 def _detect(lightness: np.ndarray, strength: float) -> _Step:
