@@ -16,6 +16,7 @@ training photo takes a random one, turned and cropped at random.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,9 @@ def defect_bank(path: Path, count: int | None = None, side: int = BANK_SIDE, see
         offset, opacity = defect_layer((side, side), rng)
         bank[i] = offset * opacity
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path, bank)
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npy")  # each DDP rank paints the same bank
+    np.save(partial, bank)
+    os.replace(partial, path)
     return bank
 
 
