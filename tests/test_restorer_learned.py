@@ -11,7 +11,8 @@ from PIL import Image
 
 from fakes import ship_restorer, synthetic_color_photo
 from plugins.restore import degrade as degrade_module
-from plugins.restore.learned import Learned, linear_maps
+from plugins.filters import guided_coefficients
+from plugins.restore.learned import Learned
 from plugins.restore.learned_model import RestorerConfig, RestorerNet
 from training import checkpoint
 from training import restorer as restorer_module
@@ -127,9 +128,9 @@ def test_the_step_repairs_small_and_large_photos_alike(tmp_path, monkeypatch):
     assert abs(float(np.mean(half - lightness)) - 5.0) < 0.5
 
 
-def test_linear_maps_reproduce_a_global_affine_map():
+def test_guided_coefficients_reproduce_a_global_affine_map():
     guide = np.random.default_rng(0).uniform(0, 100, (30, 30)).astype(np.float32)
-    a, b = linear_maps(guide, 1.5 * guide + 3.0, radius=2, eps=1e-6)
+    a, b = guided_coefficients(1.5 * guide + 3.0, guide, radius=2, eps=1e-6)
     assert np.allclose(a * guide + b, 1.5 * guide + 3.0, atol=0.05)
 
 

@@ -99,10 +99,6 @@ class WornPhotos(Dataset):
     def skipped(self) -> int:
         return self.photos.skipped
 
-    @property
-    def files(self) -> list:
-        return self.photos.files
-
     def __len__(self) -> int:
         return len(self.photos)
 

@@ -544,9 +544,6 @@ class RestorerTask(Task):
     def loss(self, pred: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
         return ((pred - clean) / 50.0).square().mean()
 
-    def decode(self, pred: torch.Tensor, size) -> torch.Tensor:
-        return pred
-
 
 TASKS = {"regression": RegressionTask, "cic": CICTask, "pixcolor": PixColorTask, "gan": GANTask,
          "palette": PaletteTask, "deepcolor": DeepColorTask, "guided": GuidedTask,

@@ -307,7 +307,7 @@ def _tone(lightness: np.ndarray, strength: float) -> _Step:
 def _learned(lightness: np.ndarray, strength: float) -> _Step:
     from plugins.restore.learned import Learned
 
-    result = Learned().restore(lightness, strength)  # its 2 MB of weights load in milliseconds
+    result = Learned().restore(lightness, strength)  # the network is loaded once and shared
     return _Step(np.clip(result.lightness, 0.0, 100.0).astype(np.float32), tuple(result.notes))
 
 

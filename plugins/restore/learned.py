@@ -37,20 +37,21 @@ GUIDE_EPS = 4.0
 """Their regularization (L*²): flat regions take the repair's offset rather than a steep gain."""
 
 
-def box(image: np.ndarray, radius: int) -> np.ndarray:
-    import cv2
-
-    return cv2.blur(image, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT)
+_networks: dict[tuple[str, str], object] = {}
+_networks_lock = threading.Lock()
 
 
-def linear_maps(guide: np.ndarray, target: np.ndarray, radius: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per-pixel ``(a, b)`` with ``target ≈ a · guide + b`` over each window (He et al.'s guided filter), averaged."""
-    mean_g, mean_t = box(guide, radius), box(target, radius)
-    cov = box(guide * target, radius) - mean_g * mean_t
-    var = box(guide * guide, radius) - mean_g * mean_g
-    a = cov / (var + eps)
-    b = mean_t - a * mean_g
-    return box(a, radius), box(b, radius)
+def network():
+    """The shipped network, float32 on the CPU, loaded once per weights file (every photo and step shares it)."""
+    shipped = shipped_model(WEIGHTS)
+    key = (str(shipped.weights.path), shipped.weights.sha256)
+    with _networks_lock:
+        if key not in _networks:
+            from plugins.restore.learned_model import RestorerConfig, RestorerNet
+
+            _networks.clear()  # another weights file replaces the one before (TINCT_MODELS_DIR)
+            _networks[key] = load_shipped_model(shipped, RestorerNet, RestorerConfig, "cpu")
+        return _networks[key]
 
 
 class Learned(Restorer):
@@ -62,34 +63,22 @@ class Learned(Restorer):
         description="Grain, dust and scratches at once: a small network trained on worn copies of photos",
     )
 
-    def __init__(self) -> None:
-        self._model = None
-        self._lock = threading.Lock()
-
-    def model(self):
-        with self._lock:
-            if self._model is None:
-                from plugins.restore.learned_model import RestorerConfig, RestorerNet
-
-                self._model = load_shipped_model(shipped_model(WEIGHTS), RestorerNet, RestorerConfig, "cpu")
-            return self._model
-
     def repair(self, lightness: np.ndarray) -> np.ndarray:
         """The network's repair of ``lightness`` (L* ``float32 (H, W)``), at the photo's size."""
+        import cv2
         import torch
 
-        model = self.model()
+        from plugins.filters import guided_coefficients
+        from plugins.restore.denoise import shrink_detail
+
+        model = network()
         factor = max(1.0, min(lightness.shape) / model.config.working_size)
         small = reduce(lightness, factor)
         with torch.no_grad():
             out = model(torch.tensor(small, dtype=torch.float32)[None, None])[0, 0].clamp(0, 100).numpy()
         if factor <= 1.0:
             return out
-        from plugins.restore.denoise import shrink_detail
-
-        import cv2
-
-        a, b = linear_maps(small, out, GUIDE_RADIUS, GUIDE_EPS)
+        a, b = guided_coefficients(out, small, GUIDE_RADIUS, GUIDE_EPS)
         mapped = enlarge(a, lightness.shape) * lightness + enlarge(b, lightness.shape)
         coarse = enlarge(out, lightness.shape)
         detailed = coarse + shrink_detail(mapped - coarse)
