@@ -5,8 +5,9 @@ scan; the ``tone`` step undoes fading).
 The damage is :mod:`plugins.restore.degrade`'s (the restoration bench's), drawn more widely so
 that the network also meets prints that faded little or not at all, and scans without dust or
 without noise, and learns to leave those alone: each of fading, defects and noise is present
-with probability :data:`PRESENT`, and the fading's contrast ranges over :data:`TRAIN_CONTRAST`
-(the bench: 0.5-0.7). Validation wears each photo exactly as the bench does, seeded by its index.
+with probability :data:`PRESENT`, and the fading's contrast ranges over
+:data:`plugins.restore.degrade.WORN_CONTRAST` (the bench: 0.5-0.7). Validation wears each photo
+exactly as the bench does, seeded by its index.
 
 Painting scratches and specks costs about 0.1 s a photo, more than a training step; so a run
 paints a bank of defect layers once (``RUN_DIR/defects.npy``, reused on ``--resume``) and each
@@ -25,14 +26,12 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from plugins.color import lightness_to_gray
-from plugins.restore.degrade import add_noise, defect_layer, degrade, fade
+from plugins.restore.degrade import WORN_CONTRAST, WORN_LIFT, WORN_SHARE, add_noise, defect_layer, degrade, fade
 from training.quality import psnr
 
 log = logging.getLogger(__name__)
 
-PRESENT = 0.85
-TRAIN_CONTRAST = (0.45, 0.95)
-TRAIN_LIFT = (-4.0, 10.0)
+PRESENT = WORN_SHARE
 BANK_SIDE = 256  # the bench's photos: short side 256, where defect sizes are as drawn
 BANK_LAYERS = 512
 VAL_SEED = 1000  # validation's damage differs from the bench's seeds (which are on other photos anyway)
@@ -77,7 +76,7 @@ def wear(clean: np.ndarray, bank: np.ndarray, rng: np.random.Generator) -> tuple
     with probability :data:`PRESENT`; the target is the faded photo alone."""
     faded = clean.astype(np.float32)
     if rng.random() < PRESENT:
-        faded = fade(faded, rng, TRAIN_CONTRAST, TRAIN_LIFT)
+        faded = fade(faded, rng, WORN_CONTRAST, WORN_LIFT)
     out = faded
     if rng.random() < PRESENT:
         out = out + bank_crop(bank, out.shape, rng)

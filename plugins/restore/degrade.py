@@ -19,6 +19,15 @@ class Damage:
     """``bool (H, W)``: the scratch and dust pixels."""
 
 
+WORN_CONTRAST = (0.45, 0.95)
+"""The fading that the learned steps train on (the restorer's network, the tone prior's levels):
+wider than :func:`fade`'s default, the bench's, so that they also meet prints that barely faded."""
+WORN_LIFT = (-4.0, 10.0)
+WORN_SHARE = 0.85
+"""The share of training photos faded (and, for the restorer, dusted; and noisy): the rest are
+met as they are, so that a learned step leaves an undamaged photo alone."""
+
+
 def fade(lightness: np.ndarray, rng: np.random.Generator, contrast: tuple[float, float] = (0.5, 0.7),
          lift: tuple[float, float] = (-3.0, 8.0)) -> np.ndarray:
     """Lower contrast (by a factor drawn from ``contrast``) about a mid-gray lifted by ``lift`` L*:

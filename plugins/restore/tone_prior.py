@@ -1,16 +1,19 @@
-"""The tone prior: where a natural photo's black and white points lie, learned from the training photos.
+"""The tone prior: where a faded photo's black and white points belong, learned from the training photos.
 
-A faded print keeps the shape of its lightness histogram but not its levels: fading is, to a
-good approximation, ``L ↦ a·L + b`` with ``a < 1``, and from the faded photo alone ``a`` and
-``b`` cannot be told apart from a photo that is dull by nature. What can be learned is what the
-levels of a natural photo of that histogram shape *usually* are. The photo's lightness is
-normalized by its own black and white points (the :data:`ENDS` percentiles), which removes any
-fading, and its percentiles at :data:`SHAPE_LEVELS` in that frame (the shape) predict, linearly,
-where its black and white points belong. The weights minimize the lightness error, pixel by
-pixel, of the training photos normalized and mapped back this way, so fading a photo and then
-applying the prior gives the same result for any fading: the prior never sees a faded photo.
-The fit weights each photo so as to maximize the mean PSNR rather than to minimize the pooled
-squared error (see :func:`fit_prior`).
+Fading is, to a good approximation, ``L ↦ a·L + b`` with ``a < 1``: it keeps the shape of the
+lightness histogram and moves its levels. Two things say where the levels were:
+- the shape: the photo's lightness normalized by its own black and white points (the
+  :data:`ENDS` percentiles), read at :data:`SHAPE_LEVELS` (a dark-heavy photo has its white point
+  lower than a misty one, whatever the fading);
+- the measured levels themselves: a print whose blacks and whites lie 30 L* apart has faded
+  more than one whose lie 70 apart, given how far prints fade.
+The targets are linear in the products of the two (:func:`features`). The weights minimize the
+lightness error, pixel by pixel, of the training photos, each faded at random as the learned
+restorer's training fades them (:data:`plugins.restore.degrade.WORN_CONTRAST`, :data:`WORN_LIFT
+<plugins.restore.degrade.WORN_LIFT>`, and a share left unfaded), normalized and mapped back.
+Fading changes only the measured levels, not the normalized photo, so each photo's sums are
+taken once and faded many times at no cost. The fit weights each photo so as to maximize the
+mean PSNR rather than to minimize the pooled squared error (see :func:`fit_prior`).
 
 :mod:`plugins.restore.tone_prior_weights` holds the weights; ``python bench/tone_prior.py --write``
 measures them (on ``../shared/data/train`` and ``train-extra``) and says how well they do.
@@ -32,10 +35,14 @@ SHAPE_LEVELS = (1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 98.0, 99.0)
 """The percentiles that describe the histogram's shape, between its black and white points."""
 MIN_PICTURE = 0.5
 """Should the dust and scratches cover more than half the photo, the levels are taken over all of it."""
-RIDGE = 1e-3
+RIDGE = 1e-4
 """Regularization of the fit, relative to the mean diagonal of its normal equations."""
 REWEIGHT_ROUNDS = 5
 """Refits of :func:`fit_prior` with each photo weighted by its error (see there)."""
+FADINGS = 4
+"""Random fadings of each training photo in the fit."""
+LEVEL_TERMS = 7
+"""The number of terms of the measured levels in :func:`features`."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ class Levels:
 @dataclass(frozen=True)
 class TonePrior:
     black_weights: np.ndarray
-    """``(1 + len(SHAPE_LEVELS),)``: the black point's target, linear in ``(1, shape…)``."""
+    """``(FEATURES,)``: the black point's target, linear in :func:`features`."""
     white_weights: np.ndarray
     black_quartiles: tuple[float, float, float] = (0.0, 0.0, 0.0)
     """The training photos' black points (L*): lower quartile, median, upper quartile."""
@@ -71,14 +78,15 @@ class TonePrior:
         strided copy of a large photo). The targets never lift the black point nor dull the white
         one: restoring a fade only spreads the levels apart."""
         black, white, shape = measure_shape(lightness)
-        target_black, target_white = self.targets(shape)
+        target_black, target_white = self.targets(black, white, shape)
         target_black = min(max(target_black, 0.0), black)
         return Levels(black, white, target_black, min(max(target_white, white, target_black), 100.0))
 
-    def targets(self, shape: np.ndarray) -> tuple[float, float]:
-        """Where a natural photo of this histogram ``shape`` (see :func:`measure_shape`) has its black and white points."""
-        features = np.concatenate([[1.0], shape])
-        return float(features @ self.black_weights), float(features @ self.white_weights)
+    def targets(self, black: float, white: float, shape: np.ndarray) -> tuple[float, float]:
+        """Where the black and white points of a photo measured at ``black`` and ``white`` with this
+        histogram ``shape`` (see :func:`measure_shape`) most likely were before it faded."""
+        row = features(np.array([black]), np.array([white]), np.asarray(shape)[None])[0]
+        return float(row @ self.black_weights), float(row @ self.white_weights)
 
     def faded(self, levels: Levels) -> bool:
         """Whether both ends have moved in as fading moves them: the black point lighter and the
@@ -108,14 +116,33 @@ def measure_shape(lightness: np.ndarray) -> tuple[float, float, np.ndarray]:
     return black, white, (values[1:-1] - black) / max(white - black, 1.0)
 
 
+def features(black: np.ndarray, white: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """``(N, FEATURES)``: each of N photos' ``(1, shape…)`` times :data:`LEVEL_TERMS` terms of its
+    measured ``black`` and ``white`` points (``(N,)`` each; ``shape``: ``(N, len(SHAPE_LEVELS))``).
+
+    With ``r`` the measured range, the targets ``50 + (black - 50)·R/r`` that undo a fading about
+    mid-gray are linear in ``(black - 50)/r`` and ``(white - 50)/r`` once the true range ``R`` is
+    linear in the shape; ``r`` and ``1/r`` say how far the print is likely to have faded."""
+    black, white = np.asarray(black, np.float64), np.asarray(white, np.float64)
+    spread = np.maximum(white - black, 1.0)
+    terms = np.stack([np.ones_like(black), black / 50, white / 50, (black - 50) / spread, (white - 50) / spread,
+                      spread / 100, 30 / spread], axis=1)
+    base = np.concatenate([np.ones((len(black), 1)), np.asarray(shape, np.float64)], axis=1)
+    return (base[:, :, None] * terms[:, None, :]).reshape(len(black), -1)
+
+
+FEATURES = (1 + len(SHAPE_LEVELS)) * LEVEL_TERMS
+
+
 @dataclass(frozen=True)
 class PhotoSums:
-    """What the fit needs of one photo: its shape features ``f`` and sums over its pixels of
-    products of ``v = 1 - u``, ``u`` (the normalized lightness) and ``t`` (the lightness)."""
+    """What the fit needs of one photo: its levels and shape (see :func:`measure_shape`) and sums
+    over its pixels of products of ``v = 1 - u``, ``u`` (the normalized lightness) and ``t`` (the
+    lightness)."""
 
     black: float
     white: float
-    features: np.ndarray
+    shape: np.ndarray
     vv: float
     vu: float
     uu: float
@@ -130,50 +157,58 @@ class PhotoSums:
         t = np.asarray(lightness, np.float64).ravel()
         u = (t - black) / max(white - black, 1.0)
         v = 1.0 - u
-        return cls(black, white, np.concatenate([[1.0], shape]), float(v @ v), float(v @ u), float(u @ u), float(v @ t),
-                   float(u @ t), float(t @ t), t.size)
-
-    def mse(self, black_weights: np.ndarray, white_weights: np.ndarray) -> float:
-        """The mean squared error of the photo mapped back with these weights (without clipping)."""
-        b, w = float(self.features @ black_weights), float(self.features @ white_weights)
-        total = b * b * self.vv + 2 * b * w * self.vu + w * w * self.uu - 2 * b * self.vt - 2 * w * self.ut + self.tt
-        return max(total, 0.0) / self.pixels
+        return cls(black, white, shape, float(v @ v), float(v @ u), float(u @ u), float(v @ t), float(u @ t),
+                   float(t @ t), t.size)
 
 
-def fit_prior(photos: Iterable[np.ndarray], rounds: int = REWEIGHT_ROUNDS) -> TonePrior:
-    """The weights that map each of ``photos`` (clean L*, ``float32 (H, W)``), normalized by its
-    own black and white points, back to itself with the least error.
+def fit_prior(photos: Iterable[np.ndarray], rounds: int = REWEIGHT_ROUNDS, seed: int = 0) -> TonePrior:
+    """The weights that map each of ``photos`` (clean L*, ``float32 (H, W)``), faded at random
+    (:data:`FADINGS` times, seeded by ``seed``), normalized by its own black and white points,
+    back to itself with the least error.
 
     The mapped photo is ``(1 - u)·B + u·W`` with ``u`` the normalized lightness and ``B``, ``W``
-    linear in the shape features, so the fit is a linear least-squares problem whose normal
+    linear in :func:`features`, so the fit is a linear least-squares problem whose normal
     equations add up photo by photo. A plain fit would let the few photos that map back worst
     outweigh the rest; each of ``rounds`` refits weights every photo by ``1 / (its MSE + 1)``,
     which minimizes about the mean of ``log(MSE + 1)`` over the photos: the mean PSNR."""
-    return fit_sums([PhotoSums.of(lightness) for lightness in photos], rounds)
+    return fit_sums([PhotoSums.of(lightness) for lightness in photos], rounds, seed)
 
 
-def fit_sums(sums: list[PhotoSums], rounds: int = REWEIGHT_ROUNDS) -> TonePrior:
+def fit_sums(sums: list[PhotoSums], rounds: int = REWEIGHT_ROUNDS, seed: int = 0) -> TonePrior:
     """:func:`fit_prior` on the photos' sums."""
+    from plugins.restore.degrade import WORN_CONTRAST, WORN_LIFT, WORN_SHARE
+
     if not sums:
         raise ValueError("no photos to fit the tone prior on")
-    weights = np.ones(len(sums))
+    column = {name: np.tile([getattr(s, name) for s in sums], FADINGS)
+              for name in ("black", "white", "vv", "vu", "uu", "vt", "ut", "tt", "pixels")}
+    rng = np.random.default_rng(seed)
+    faded = rng.random(len(column["black"])) < WORN_SHARE
+    contrast = np.where(faded, rng.uniform(*WORN_CONTRAST, faded.shape), 1.0)
+    center = np.where(faded, 50.0 + rng.uniform(*WORN_LIFT, faded.shape), 50.0)
+    rows = features(center + (column["black"] - 50.0) * contrast, center + (column["white"] - 50.0) * contrast,
+                    np.tile(np.stack([s.shape for s in sums]), (FADINGS, 1)))
+    weights = np.ones(len(rows))
     for _ in range(rounds + 1):
-        prior = _solve(sums, weights)
-        weights = 1.0 / (np.array([s.mse(prior.black_weights, prior.white_weights) for s in sums]) + 1.0)
-    return prior
-
-
-def _solve(sums: list[PhotoSums], weights: np.ndarray) -> TonePrior:
-    n = len(sums[0].features)
-    gram, moment = np.zeros((2 * n, 2 * n)), np.zeros(2 * n)
-    for s, weight in zip(sums, weights):
-        ff = weight * np.outer(s.features, s.features)
-        gram += np.block([[s.vv * ff, s.vu * ff], [s.vu * ff, s.uu * ff]])
-        moment += weight * np.concatenate([s.vt * s.features, s.ut * s.features])
-    gram += RIDGE * np.trace(gram) / len(gram) * np.eye(len(gram))
-    solution = np.linalg.solve(gram, moment)
+        black_weights, white_weights = _solve(rows, column, weights)
+        b, w = rows @ black_weights, rows @ white_weights
+        total = b * b * column["vv"] + 2 * b * w * column["vu"] + w * w * column["uu"]
+        total += column["tt"] - 2 * b * column["vt"] - 2 * w * column["ut"]
+        weights = 1.0 / (np.maximum(total, 0.0) / column["pixels"] + 1.0)
     blacks, whites = [s.black for s in sums], [s.white for s in sums]
-    return TonePrior(solution[:n], solution[n:], quartiles(blacks), quartiles(whites))
+    return TonePrior(black_weights, white_weights, quartiles(blacks), quartiles(whites))
+
+
+def _solve(rows: np.ndarray, column: dict[str, np.ndarray], weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def gram(name: str) -> np.ndarray:
+        return (rows * (weights * column[name])[:, None]).T @ rows
+
+    vu = gram("vu")
+    normal = np.block([[gram("vv"), vu], [vu.T, gram("uu")]])
+    moment = np.concatenate([rows.T @ (weights * column["vt"]), rows.T @ (weights * column["ut"])])
+    normal += RIDGE * np.trace(normal) / len(normal) * np.eye(len(normal))
+    solution = np.linalg.solve(normal, moment)
+    return solution[: rows.shape[1]], solution[rows.shape[1] :]
 
 
 def quartiles(values: list[float]) -> tuple[float, float, float]:
@@ -185,7 +220,7 @@ def load_prior() -> TonePrior:
     """The prior measured on the training photos (:mod:`plugins.restore.tone_prior_weights`)."""
     from plugins.restore import tone_prior_weights as stored
 
-    if tuple(stored.ENDS) != ENDS or tuple(stored.SHAPE_LEVELS) != SHAPE_LEVELS:
-        raise ValueError("the stored tone prior was measured at other percentiles; run python bench/tone_prior.py --write")
+    if tuple(stored.ENDS) != ENDS or tuple(stored.SHAPE_LEVELS) != SHAPE_LEVELS or len(stored.BLACK_WEIGHTS) != FEATURES:
+        raise ValueError("the stored tone prior was measured with other features; run python bench/tone_prior.py --write")
     return TonePrior(np.array(stored.BLACK_WEIGHTS, np.float64), np.array(stored.WHITE_WEIGHTS, np.float64),
                      tuple(stored.BLACK_QUARTILES), tuple(stored.WHITE_QUARTILES))
