@@ -1,14 +1,15 @@
 """Restoration before colorization, measured on a seeded, degraded copy of the test set.
 
     python bench/restoration.py [--data ../shared/data/test] [--limit N] [--backends regression cic] [--seed 0]
-                                [--restore auto learned]
+                                [--restore auto learned] [--no-grain] [--no-12mp]
 
 Each photo (evaluation protocol: short side 256, center crop) is degraded with
 ``plugins.restore.degrade`` (seeded by ``--seed`` and its position): faded, 3-8 scratches and
 20-50 dust specks, then Gaussian and film-grain-like noise. Prints, per backend, the mean PSNR
 (dB, sRGB, against the clean color truth) of colorizing three lightnesses: the degraded one as
 is, the restored one (each plan of ``--restore``: ``auto``, the classic steps, and ``learned``,
-the network, by default), and the clean one (the ceiling), and the share of the gap each
+the network, by default; the backend sees it with grain, as the pipeline shows it:
+``plugins.host.grain``), and the clean one (the ceiling), and the share of the gap each
 restoration recovers. Also the dust and scratch detection's recall and false positives
 on the defect pixels, and the time to restore a 12 MP photo (all three steps, in ``auto``'s order).
 """
@@ -29,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from plugins.color import srgb_to_lightness  # noqa: E402
 from plugins.host import PluginHost, build_options  # noqa: E402
-from plugins.host.pipeline import MergedSample, colorize_lightness  # noqa: E402
+from plugins.host.pipeline import MergedSample, backend_lightness, colorize_lightness  # noqa: E402
 from plugins.host.restoration import AUTO_ORDER, Restoration  # noqa: E402
 from plugins.restore.degrade import degrade  # noqa: E402
 from plugins.restore.scratches import find_defects  # noqa: E402
@@ -37,8 +38,10 @@ from training.evaluate import load_eval_image, photo_paths, to_uint8  # noqa: E4
 from training.quality import psnr  # noqa: E402
 
 
-def colorize(backend, options, lightness: np.ndarray) -> np.ndarray:
-    [merged] = [e for e in colorize_lightness(backend, lightness, options) if isinstance(e, MergedSample)]
+def colorize(backend, options, lightness: np.ndarray, restored: bool = False) -> np.ndarray:
+    """``lightness`` colorized as the pipeline does; a ``restored`` one is seen by the backend with grain."""
+    seen = backend_lightness(lightness, options, restored)
+    [merged] = [e for e in colorize_lightness(backend, lightness, options, seen=seen) if isinstance(e, MergedSample)]
     return to_uint8(merged.rgb)
 
 
@@ -81,8 +84,10 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="use the first N photos")
     parser.add_argument("--backends", nargs="+", default=["regression", "cic"])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--restore", nargs="+", default=["auto", "learned"],
+    parser.add_argument("--restore", nargs="+", default=["auto", "learned,tone"],
                         help="restoration plans to compare, as `tinct colorize --restore` takes them")
+    parser.add_argument("--no-grain", action="store_true",
+                        help="the backend sees the restored photo without grain (plugins.host.grain)")
     parser.add_argument("--no-12mp", action="store_true", help="skip the 12 MP timing")
     args = parser.parse_args()
     paths = photo_paths(Path(args.data))[: args.limit]
@@ -111,7 +116,7 @@ def main() -> int:
         degraded = np.mean([psnr(colorize(backend, options, d.lightness), t) for d, t in zip(damages, truths)])
         clean = np.mean([psnr(colorize(backend, options, c), t) for c, t in zip(cleans, truths)])
         for plan, (fixed, _) in restored.items():
-            r = np.mean([psnr(colorize(backend, options, f), t) for f, t in zip(fixed, truths)])
+            r = np.mean([psnr(colorize(backend, options, f, not args.no_grain), t) for f, t in zip(fixed, truths)])
             print(f"| `{backend_id}` | `{plan}` | {degraded:.2f} | {r:.2f} | {clean:.2f} | "
                   f"{100 * (r - degraded) / max(clean - degraded, 1e-9):.0f} % |")
     if not args.no_12mp:

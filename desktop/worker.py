@@ -45,7 +45,7 @@ from plugins.errors import TinctError
 from plugins.host import PluginHost, build_options
 from plugins.host.discovery import describe
 from plugins.host.merge import Merger, merge
-from plugins.host.pipeline import MergedSample, colorize_lightness, colorize_samples, output_name
+from plugins.host.pipeline import MergedSample, backend_lightness, colorize_lightness, colorize_samples, output_name
 from plugins.imageio import read_photo, save_photo
 from plugins.types import Sample
 
@@ -202,7 +202,8 @@ def colorize_job(host: PluginHost, path: Path, settings: ColorizeSettings, hints
     photo, message = read_for_display(path)
     yield message
     lightness, preview_lightness = photo.lightness, message.preview_lightness
-    if restoration is not None and restoration.active:
+    restored = restoration is not None and restoration.active
+    if restored:
         lightness, preview_lightness = yield from _restore(photo.lightness, restoration)
     device = settings.device
     try:
@@ -221,7 +222,8 @@ def colorize_job(host: PluginHost, path: Path, settings: ColorizeSettings, hints
             reference=reference,
         )
         yield BackendReady(device, notes)
-        yield from _samples(backend, lightness, options, preview_lightness)
+        seen = backend_lightness(lightness, options, restored)
+        yield from _samples(backend, lightness, options, preview_lightness, seen)
     except Exception as error:
         if device != "cpu" and is_out_of_memory(error):
             raise GpuOutOfMemory(device, error) from error
@@ -243,8 +245,8 @@ def _restore(lightness: np.ndarray, restoration: RestoreSettings):
     return restored.lightness, preview
 
 
-def _samples(backend, lightness, options, preview_lightness):
-    events = colorize_samples(backend, lightness, options)  # with the user's hints and reference applied
+def _samples(backend, lightness, options, preview_lightness, seen=None):
+    events = colorize_samples(backend, lightness, options, seen)  # with the user's hints and reference applied
     preview_merger = Merger(preview_lightness)  # the L-only work, once for all samples
     last_report, made = 0.0, 0
     try:

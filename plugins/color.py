@@ -115,18 +115,34 @@ MIN_WORKING_SIDE = 32
 def fit_working_size(image: np.ndarray, working_size: int) -> np.ndarray:
     """What a backend works on: the short side ``working_size`` px, but the long side at most
     ``MAX_WORKING_ASPECT × working_size`` (the short side then gets smaller, down to ``MIN_WORKING_SIDE``)."""
-    h, w = image.shape[:2]
+    return fit_short_side(image, _working_short_side(image.shape[:2], working_size))
+
+
+def working_shape(shape: tuple[int, ...], working_size: int) -> tuple[int, int]:
+    """``(h, w)`` of :func:`fit_working_size`'s result for an image of this ``shape``."""
+    return _short_side_shape(shape[:2], _working_short_side(shape[:2], working_size))
+
+
+def _working_short_side(shape: tuple[int, ...], working_size: int) -> int:
+    h, w = shape[:2]
     short = working_size
     if max(h, w) > MAX_WORKING_ASPECT * min(h, w):
         short = max(MIN_WORKING_SIDE, math.floor(MAX_WORKING_ASPECT * working_size * min(h, w) / max(h, w)))
-    return fit_short_side(image, min(short, working_size))
+    return min(short, working_size)
+
+
+def _short_side_shape(shape: tuple[int, ...], short_side: int) -> tuple[int, int]:
+    h, w = shape[:2]
+    scale = short_side / min(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
 
 
 def fit_short_side(image: np.ndarray, short_side: int) -> np.ndarray:
     """Resize so the shorter side is ``short_side`` px, keeping the aspect ratio (area filter when shrinking)."""
     h, w = image.shape[:2]
     scale = short_side / min(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    new_h, new_w = _short_side_shape((h, w), short_side)
+    size = (new_w, new_h)
     if size == (w, h):
         return image.copy()  # never the caller's array itself: a backend may change what it gets
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR

@@ -1,8 +1,9 @@
 """One photo through one backend: the part every caller (CLI, app, evaluation) shares.
 
-photo L (full resolution) → restoration, when asked for (:mod:`plugins.host.restoration`) → backend → ab per sample (working size) → the user's reference and
-hints, where the backend does not take them itself → merge → sRGB (full resolution)
-(→ file, with :func:`colorize_to_files`).
+photo L (full resolution) → restoration, when asked for (:mod:`plugins.host.restoration`) → backend
+(a restored photo with grain put back: :mod:`plugins.host.grain`) → ab per sample (working size) →
+the user's reference and hints, where the backend does not take them itself → merge → sRGB (full
+resolution) (→ file, with :func:`colorize_to_files`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from plugins.host.grain import with_grain
 from plugins.host.merge import DEFAULT_UPSAMPLER, Merger
 from plugins.host.reference import transfer_reference
 from plugins.host.restoration import Restoration, Restored
@@ -95,20 +97,29 @@ def guidance_for(backend: LoadedBackend, lightness: np.ndarray,
     return options, Guidance(lightness, host_hints, host_reference)
 
 
-def colorize_samples(backend: LoadedBackend, lightness: np.ndarray,
-                     options: ColorizeOptions) -> Iterator[Progress | Sample]:
+def colorize_samples(backend: LoadedBackend, lightness: np.ndarray, options: ColorizeOptions,
+                     seen: np.ndarray | None = None) -> Iterator[Progress | Sample]:
     """The backend's checked events, each sample's ab with the user's hints and reference applied
     (by the backend itself or by the host, see :func:`guidance_for`), still at working size.
 
+    ``seen``: what the backend gets instead of ``lightness`` (a restored photo with grain,
+    :func:`backend_lightness`); the hints and the reference go by ``lightness``.
     Closing this generator cancels the run.
     """
     given, guidance = guidance_for(backend, lightness, options)
-    events = backend.colorize(lightness, given)
+    events = backend.colorize(lightness if seen is None else seen, given)
     try:
         for event in events:
             yield Sample(event.index, guidance.apply(event.ab)) if isinstance(event, Sample) and guidance else event
     finally:
         events.close()
+
+
+def backend_lightness(lightness: np.ndarray, options: ColorizeOptions, restored: bool) -> np.ndarray | None:
+    """What the backend gets of a photo whose lightness restoration changed (``restored``): the
+    lightness with grain at ``options``' working size and seed (:mod:`plugins.host.grain`);
+    ``None`` (the lightness itself) when it did not."""
+    return with_grain(lightness, options.working_size, options.seed) if restored else None
 
 
 def colorize_lightness(
@@ -117,16 +128,18 @@ def colorize_lightness(
     options: ColorizeOptions,
     upsampler: str = DEFAULT_UPSAMPLER,
     as_uint8: bool = False,
+    seen: np.ndarray | None = None,
 ) -> Iterator[Progress | MergedSample]:
     """Run ``backend`` on ``lightness`` (:func:`colorize_samples`: with the user's hints and
-    reference) and merge each sample onto it as soon as it arrives.
+    reference; the backend gets ``seen`` instead when given) and merge each sample onto
+    ``lightness`` as soon as it arrives.
 
     ``as_uint8`` merges straight to 8-bit codes, cheaper for results that are only
     saved at 8 bits (see ``plugins.imageio.output_bit_depth``).
     """
     merger = Merger(lightness, upsampler)
     merge = merger.merge_uint8 if as_uint8 else merger.merge
-    for event in colorize_samples(backend, lightness, options):
+    for event in colorize_samples(backend, lightness, options, seen):
         if isinstance(event, Sample):
             yield MergedSample(event.index, merge(event.ab), event.ab)
         else:
@@ -148,7 +161,7 @@ def colorize_to_files(
 
     With a ``restoration`` (and steps in it), its steps run on the photo's lightness first and
     one :class:`Restored` event says what they did; the backend, the merge and the saved photo
-    all get the restored lightness.
+    all get the restored lightness (the backend with grain, :func:`backend_lightness`).
 
     Yields the backend's progress and each written path. Sample ``k`` is saved on a
     background thread while sample ``k + 1`` merges (encoders and numpy release the
@@ -156,14 +169,16 @@ def colorize_to_files(
     failed save raises here; when this generator stops early it still waits for the
     save in flight.
     """
+    seen = None
     if restoration:
         restored = restoration.run(photo.lightness)
         yield restored
         photo = replace(photo, lightness=restored.lightness)
+        seen = backend_lightness(restored.lightness, options, bool(restored.applied))
     as_uint8 = output_bit_depth(photo, fmt) == 8
     with ThreadPoolExecutor(1, thread_name_prefix="tinct-save") as saver:
         saving: Future[Path] | None = None
-        for event in colorize_lightness(backend, photo.lightness, options, upsampler, as_uint8):
+        for event in colorize_lightness(backend, photo.lightness, options, upsampler, as_uint8, seen):
             if not isinstance(event, MergedSample):
                 yield event
                 continue
