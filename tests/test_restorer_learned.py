@@ -94,7 +94,7 @@ def test_training_logs_the_lightness_psnr_and_saves_a_network_that_changed(train
     header, *rows = (trained / "log.csv").read_text().splitlines()
     last = dict(zip(header.split(","), rows[-1].split(",")))
     assert 5.0 < float(last["val_psnr"]) < 99.0
-    assert (trained / "samples_step0000004.png").exists() and (trained / restorer_module.BANK_NAME).exists()
+    assert (trained / "samples_step0000004.png").exists() and (trained / "defects.npy").exists()
     ckpt = checkpoint.load(trained / "best.pt")
     assert ckpt["model_args"]["backend"] == "restorer"
     model = RestorerNet(RestorerConfig.from_dict(ckpt["model_args"]["config"]))

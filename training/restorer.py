@@ -10,7 +10,7 @@ with probability :data:`PRESENT`, and the fading's contrast ranges over
 exactly as the bench does, seeded by its index.
 
 Painting scratches and specks costs about 0.1 s a photo, more than a training step; so a run
-paints a bank of defect layers once (``RUN_DIR/defects-v2.npy``, reused on ``--resume``) and each
+paints a bank of defect layers once (``RUN_DIR/defects.npy``, reused on ``--resume``) and each
 training photo takes a random one, turned and cropped at random.
 """
 
@@ -34,11 +34,6 @@ log = logging.getLogger(__name__)
 PRESENT = WORN_SHARE
 BANK_SIDE = 256  # the bench's photos: short side 256, where defect sizes are as drawn
 BANK_LAYERS = 512
-BANK_NAME = "defects-v2.npy"  # the recipe below; a run folder's older bank (bench-like defects only) is repainted
-WIDTHS = (1.0, 1.0, 1.5, 2.0, 3.0)
-"""Each bank layer's scratches and specks are this many times as wide as the bench's (one drawn at random)."""
-CRACKED = 0.4
-"""The share of bank layers with 1-3 forking cracks."""
 VAL_SEED = 1000  # validation's damage differs from the bench's seeds (which are on other photos anyway)
 
 
@@ -54,9 +49,7 @@ def defect_bank(path: Path, count: int | None = None, side: int = BANK_SIDE, see
     rng = np.random.default_rng(seed)
     bank = np.empty((count, side, side), np.float16)
     for i in range(count):
-        # wider than the bench's too, and cracked: a real scan's defects are often so (seen on old prints)
-        cracks = (1, 3) if rng.random() < CRACKED else (0, 0)
-        offset, opacity = defect_layer((side, side), rng, cracks=cracks, width=float(rng.choice(WIDTHS)))
+        offset, opacity = defect_layer((side, side), rng)
         bank[i] = offset * opacity
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npy")  # each DDP rank paints the same bank

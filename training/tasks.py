@@ -534,9 +534,9 @@ class RestorerTask(Task):
         return RestorerNet(config)
 
     def wrap_dataset(self, photos, train: bool, run_dir: Path):
-        from training.restorer import BANK_NAME, WornPhotos, defect_bank
+        from training.restorer import WornPhotos, defect_bank
 
-        return WornPhotos(photos, defect_bank(run_dir / BANK_NAME) if train else None)
+        return WornPhotos(photos, defect_bank(run_dir / "defects.npy") if train else None)
 
     def param_groups(self, model, args) -> list[dict]:
         return [{"params": [p for p in model.parameters() if p.requires_grad], "lr": args.lr}]

@@ -38,16 +38,12 @@ def fade(lightness: np.ndarray, rng: np.random.Generator, contrast: tuple[float,
 
 
 def defect_layer(shape: tuple[int, int], rng: np.random.Generator, scratches: tuple[int, int] = (3, 8),
-                 specks: tuple[int, int] = (20, 50), cracks: tuple[int, int] = (0, 0),
-                 width: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """``(offset, opacity)``: each defect's L* offset (bright or dark) and how much it covers, 0..1.
-
-    ``width`` scales the scratches' thickness and the specks' size (1: as on the bench);
-    ``cracks``: how many forking cracks in the emulsion (mostly bright: the paper shows through)."""
+                 specks: tuple[int, int] = (20, 50)) -> tuple[np.ndarray, np.ndarray]:
+    """``(offset, opacity)``: each defect's L* offset (bright or dark) and how much it covers, 0..1."""
     import cv2
 
     h, w = shape
-    scale = min(h, w) / 256.0 * width
+    scale = min(h, w) / 256.0
     offset = np.zeros(shape, np.float32)
     opacity = np.zeros(shape, np.float32)
 
@@ -73,31 +69,7 @@ def defect_layer(shape: tuple[int, int], rng: np.random.Generator, scratches: tu
         angle = float(rng.uniform(0, 180))
         delta = (1.0 if rng.random() < 0.3 else -1.0) * rng.uniform(25.0, 55.0)
         paint(lambda layer: cv2.ellipse(layer, center, axes, angle, 0, 360, 255, -1), delta)
-    for _ in range(rng.integers(cracks[0], cracks[1] + 1)):
-        paths = crack_paths((h, w), rng)
-        thickness = max(1, int(round(rng.uniform(1.0, 2.5) * 4 * scale)))
-        delta = (1.0 if rng.random() < 0.8 else -1.0) * rng.uniform(25.0, 55.0)
-        paint(lambda layer: cv2.polylines(layer, paths, False, 255, thickness, cv2.LINE_8), delta)
     return offset, opacity
-
-
-def crack_paths(shape: tuple[int, int], rng: np.random.Generator, most: int = 8) -> list[np.ndarray]:
-    """A crack's polylines in 4× pixel coordinates: a jagged walk that forks now and then (``most`` branches)."""
-    h, w = shape
-    step = 4.0 * min(h, w) / 256.0 * rng.uniform(2.0, 5.0)
-    pending = [(rng.uniform((0, 0), (w * 4, h * 4)), rng.uniform(0, 2 * np.pi), int(rng.integers(30, 90)))]
-    paths = []
-    while pending and len(paths) < most:
-        point, angle, steps = pending.pop()
-        points = [point]
-        for _ in range(steps):
-            angle += rng.normal(0.0, 0.18)
-            point = point + step * np.array([np.cos(angle), np.sin(angle)])
-            points.append(point)
-            if rng.random() < 0.04:
-                pending.append((point, angle + rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 1.2), int(rng.integers(10, 40))))
-        paths.append(np.array(points, np.int32).reshape(-1, 1, 2))
-    return paths
 
 
 def add_noise(lightness: np.ndarray, rng: np.random.Generator) -> np.ndarray:
