@@ -1,14 +1,14 @@
 """Restoration before colorization, measured on a seeded, degraded copy of the test set.
 
     python bench/restoration.py [--data ../shared/data/test] [--limit N] [--backends regression cic] [--seed 0]
-                                [--restore auto learned] [--no-grain] [--no-12mp]
+                                [--restore auto learned,tone] [--no-grain] [--no-12mp]
 
 Each photo (evaluation protocol: short side 256, center crop) is degraded with
 ``plugins.restore.degrade`` (seeded by ``--seed`` and its position): faded, 3-8 scratches and
 20-50 dust specks, then Gaussian and film-grain-like noise. Prints, per backend, the mean PSNR
 (dB, sRGB, against the clean color truth) of colorizing three lightnesses: the degraded one as
-is, the restored one (each plan of ``--restore``: ``auto``, the classic steps, and ``learned``,
-the network, by default; the backend sees it with grain, as the pipeline shows it:
+is, the restored one (each plan of ``--restore``: ``auto``, the classic steps, and
+``learned,tone``, the network and the levels, by default; the backend sees it with grain, as the pipeline shows it:
 ``plugins.host.grain``), and the clean one (the ceiling), and the share of the gap each
 restoration recovers. Also the dust and scratch detection's recall and false positives
 on the defect pixels, and the time to restore a 12 MP photo (all three steps, in ``auto``'s order).
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from plugins.color import srgb_to_lightness  # noqa: E402
 from plugins.host import PluginHost, build_options  # noqa: E402
 from plugins.host.pipeline import MergedSample, backend_lightness, colorize_lightness  # noqa: E402
-from plugins.host.restoration import AUTO_ORDER, Restoration  # noqa: E402
+from plugins.host.restoration import AUTO_ORDER, Restoration, Restored  # noqa: E402
 from plugins.restore.degrade import degrade  # noqa: E402
 from plugins.restore.scratches import find_defects  # noqa: E402
 from training.evaluate import load_eval_image, photo_paths, to_uint8  # noqa: E402
@@ -64,12 +64,12 @@ def time_12mp(host: PluginHost, plan: str, repeats: int = 5) -> tuple[float, flo
     return float(np.median(walls)), float(np.median(cpus))
 
 
-def restore_all(restoration: Restoration, damages) -> tuple[list[np.ndarray], float]:
+def restore_all(restoration: Restoration, damages) -> tuple[list[Restored], float]:
     """Each damaged photo restored, and the median milliseconds a photo took."""
     out, seconds = [], []
     for damage in damages:
         start = time.perf_counter()
-        out.append(restoration.run(damage.lightness).lightness)
+        out.append(restoration.run(damage.lightness))
         seconds.append(time.perf_counter() - start)
     return out, 1000 * float(np.median(seconds))
 
@@ -105,7 +105,7 @@ def main() -> int:
     print(f"dust and scratch detection (on the degraded photo): recall {100 * np.mean(recall):.1f} %, "
           f"false positives {100 * np.mean(false_positive):.2f} % (worst photo {100 * max(false_positive):.2f} %)")
     print(f"lightness PSNR against the clean L: degraded {lightness_psnr([d.lightness for d in damages], cleans):.2f} dB, "
-          + ", ".join(f"restored ({plan}) {lightness_psnr(out, cleans):.2f} dB" for plan, (out, _) in restored.items()))
+          + ", ".join(f"restored ({plan}) {lightness_psnr([r.lightness for r in out], cleans):.2f} dB" for plan, (out, _) in restored.items()))
     for plan, (_, ms) in restored.items():
         print(f"{plan}: {ms:.0f} ms/photo (median)")
     print("| backend | restoration | degraded, colorized as is | restored, then colorized | clean gray (the ceiling) | gap recovered |")
@@ -116,7 +116,8 @@ def main() -> int:
         degraded = np.mean([psnr(colorize(backend, options, d.lightness), t) for d, t in zip(damages, truths)])
         clean = np.mean([psnr(colorize(backend, options, c), t) for c, t in zip(cleans, truths)])
         for plan, (fixed, _) in restored.items():
-            r = np.mean([psnr(colorize(backend, options, f, not args.no_grain), t) for f, t in zip(fixed, truths)])
+            r = np.mean([psnr(colorize(backend, options, f.lightness, bool(f.applied) and not args.no_grain), t)
+                         for f, t in zip(fixed, truths)])
             print(f"| `{backend_id}` | `{plan}` | {degraded:.2f} | {r:.2f} | {clean:.2f} | "
                   f"{100 * (r - degraded) / max(clean - degraded, 1e-9):.0f} % |")
     if not args.no_12mp:

@@ -3,8 +3,8 @@ the dust-and-scratches mask brush.
 
 The photo's settings live in ``PhotoDoc.restore`` (desktop/state/restoration.py), so they go with
 the photo's session; a run takes them as they are when it starts (desktop/job_queue.py) and its
-backend gets the restored lightness. The preview is made off the GUI thread from the full-resolution
-photo, one job at a time: a setting changed while one runs stops it at its next step and the newest
+backend gets the restored lightness (with grain, plugins.host.grain). The preview is made off the
+GUI thread from the full-resolution photo, one job at a time: a setting changed while one runs stops it at its next step and the newest
 settings are restored next; each step's last result is kept, so a brush stroke redoes only the
 filling. While the panel is out, the photo view shows the scan before and after restoration
 (the window asks :meth:`RestoreController.preview_image`); while the mask is shown, the scan before

@@ -196,15 +196,15 @@ def colorize_job(host: PluginHost, path: Path, settings: ColorizeSettings, hints
 
     ``hints`` and ``reference`` are for a backend that takes them itself (desktop/guidance.py applies
     them to any other's samples, so that an edit does not need a run). With a ``restoration``, the
-    photo is restored first (one RunRestored says how): the backend and the previews get the restored
-    lightness."""
+    photo is restored first (one RunRestored says how): the backend (with grain, see
+    plugins.host.grain) and the previews get the restored lightness."""
     yield JobProgress(0.0, "Reading photo")
     photo, message = read_for_display(path)
     yield message
     lightness, preview_lightness = photo.lightness, message.preview_lightness
-    restored = restoration is not None and restoration.active
-    if restored:
+    if restoration is not None and restoration.active:
         lightness, preview_lightness = yield from _restore(photo.lightness, restoration)
+    restored = lightness is not photo.lightness  # not when every step failed: the scan goes as it is
     device = settings.device
     try:
         yield JobProgress(0.02, f"Loading {settings.backend_id}")

@@ -62,6 +62,15 @@ def test_tone_reads_how_far_a_photo_faded_from_its_levels():
     assert gains[0] * 0.5 == pytest.approx(1.0, abs=0.25) and gains[2] * 0.75 == pytest.approx(1.0, abs=0.25)
 
 
+@pytest.mark.parametrize("contrast", [0.15, 0.3])
+def test_a_print_faded_harder_than_the_restorers_training_is_still_stretched_well(contrast):
+    photo = leveled(scene(9, 256), 3.0, 95.0)
+    faded = (53.0 + (photo - 50.0) * contrast).astype(np.float32)
+    levels = load_prior().levels(faded)
+    assert levels.gain * contrast == pytest.approx(1.0, abs=0.3)
+    assert np.abs(levels.apply(faded) - photo).mean() < 0.25 * np.abs(faded - photo).mean()
+
+
 def test_tone_leaves_a_photo_that_did_not_fade_about_as_it_is():
     photo = leveled(scene(8, 256), 2.0, 97.0)
     assert np.abs(load_prior().levels(photo).apply(photo) - photo).mean() < 1.5

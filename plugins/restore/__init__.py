@@ -5,8 +5,8 @@ party's alike). The built-in steps, each optional and each registered through th
 ``tinct.restorers`` entry-point group like any plugin's:
 
 * ``tone`` (:mod:`plugins.restore.tone`): auto levels to where the tone prior
-  (:mod:`plugins.restore.tone_prior`, learned from the training photos) puts them, and local
-  contrast (CLAHE);
+  (:mod:`plugins.restore.tone_prior`, learned from the training photos faded at random) puts
+  them, and local contrast (CLAHE);
 * ``denoise`` (:mod:`plugins.restore.denoise`): non-local means, its strength from the noise level;
 * ``scratches`` (:mod:`plugins.restore.scratches`): thin bright or dark defects found and inpainted;
 * ``learned`` (:mod:`plugins.restore.learned`): grain, dust and scratches removed at once by a small

@@ -1,13 +1,13 @@
 """``tone``: auto levels with clipped percentiles, then local contrast (CLAHE).
 
 A faded print has lost its blacks and whites. Auto levels stretch the photo (never compress
-it) so that its darkest and lightest 0.5 % land where a natural photo of its histogram's shape
-has them: the tone prior (:mod:`plugins.restore.tone_prior`), learned from the training photos,
-says where. Fixed levels (L* 3 and 96, the medians over the training photos) would treat a
-misty landscape and a night shot alike; stretching to 0..100 would overshoot, as most photos do
-not span the whole range. ``auto`` runs the step on a photo whose blacks are lifted *and* whites
-dulled, each beyond three quarters of the training photos'
-(:meth:`plugins.restore.tone_prior.TonePrior.faded`): 4.2 % of undamaged val-extra photos are
+it) so that its darkest and lightest 0.5 % land where they most likely were before it faded:
+the tone prior (:mod:`plugins.restore.tone_prior`), learned from the training photos, says
+where, from the histogram's shape and from how far apart the measured levels are. Fixed levels
+(L* 3 and 96, the medians over the training photos) would treat a misty landscape and a night
+shot alike; stretching to 0..100 would overshoot, as most photos do not span the whole range.
+``auto`` runs the step on a photo whose blacks are lifted *and* whites dulled, each beyond three
+quarters of the training photos' (:meth:`plugins.restore.tone_prior.TonePrior.faded`): 4.2 % of undamaged val-extra photos are
 taken for faded, against 12 % with the earlier test (a black-to-white range under 75 L*).
 The levels are the picture's, not its dust's (:func:`plugins.restore.tone_prior.measure_shape`),
 so the step works on a scratched scan run through it alone too.
@@ -58,7 +58,7 @@ class Tone(Restorer):
     info = RestorerInfo(
         id="tone",
         name="Tone",
-        version="1.2.0",
+        version="1.3.0",
         license="Apache-2.0",
         description="Faded prints: stretches the black and white points, adds local contrast (CLAHE)",
     )
