@@ -264,6 +264,8 @@ class RestorePanel(QWidget):
         self.denoise_value.setText("auto" if shown is None else f"{shown:.2f}")
         self.scratches_value.setText(f"{settings.scratches_strength:.2f}")
         measured = f"noise σ {sigma:.1f} L*" if sigma is not None else "noise not measured yet"
+        if sigma is not None and settings.learned:
+            measured += " after the clean-up"  # the denoiser would get the learned step's result
         self.denoise_auto.setText(f"From the photo's noise ({measured})")
         self.tint_note.setText(TINTED_NOTE if tinted else UNTINTED_NOTE)
         self.undo.setEnabled(can_undo)
