@@ -8,9 +8,9 @@ Each photo (evaluation protocol: short side 256, center crop) is degraded with
 20-50 dust specks, then Gaussian and film-grain-like noise. Prints, per backend, the mean PSNR
 (dB, sRGB, against the clean color truth) of colorizing three lightnesses: the degraded one as
 is, the restored one (each plan of ``--restore``: ``auto``, the classic steps, and
-``learned,tone``, the network and the levels, by default; the backend sees it with grain, as the pipeline shows it:
-``plugins.host.grain``), and the clean one (the ceiling), and the share of the gap each
-restoration recovers. Also the dust and scratch detection's recall and false positives
+``learned,tone``, the network and the levels, by default; the backend sees it with grain, as
+in the pipeline: ``plugins.host.grain``), and the clean one (the ceiling), and the share of the
+gap each restoration recovers. Also the dust and scratch detection's recall and false positives
 on the defect pixels, and the time to restore a 12 MP photo (all three steps, in ``auto``'s order).
 """
 
@@ -105,7 +105,8 @@ def main() -> int:
     print(f"dust and scratch detection (on the degraded photo): recall {100 * np.mean(recall):.1f} %, "
           f"false positives {100 * np.mean(false_positive):.2f} % (worst photo {100 * max(false_positive):.2f} %)")
     print(f"lightness PSNR against the clean L: degraded {lightness_psnr([d.lightness for d in damages], cleans):.2f} dB, "
-          + ", ".join(f"restored ({plan}) {lightness_psnr([r.lightness for r in out], cleans):.2f} dB" for plan, (out, _) in restored.items()))
+          + ", ".join(f"restored ({plan}) {lightness_psnr([r.lightness for r in out], cleans):.2f} dB"
+                      for plan, (out, _) in restored.items()))
     for plan, (_, ms) in restored.items():
         print(f"{plan}: {ms:.0f} ms/photo (median)")
     print("| backend | restoration | degraded, colorized as is | restored, then colorized | clean gray (the ceiling) | gap recovered |")

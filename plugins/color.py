@@ -140,12 +140,11 @@ def _short_side_shape(shape: tuple[int, ...], short_side: int) -> tuple[int, int
 def fit_short_side(image: np.ndarray, short_side: int) -> np.ndarray:
     """Resize so the shorter side is ``short_side`` px, keeping the aspect ratio (area filter when shrinking)."""
     h, w = image.shape[:2]
-    scale = short_side / min(h, w)
     new_h, new_w = _short_side_shape((h, w), short_side)
     size = (new_w, new_h)
     if size == (w, h):
         return image.copy()  # never the caller's array itself: a backend may change what it gets
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    interp = cv2.INTER_AREA if short_side < min(h, w) else cv2.INTER_LINEAR
     return cv2.resize(image, size, interpolation=interp)
 
 

@@ -10,9 +10,10 @@ the levels. ``strength`` blends its result with the scan (1, the default: all of
 
 The network learned dust and scratches as wide as they are on photos of its training size (the
 config's ``working_size``, short side): drawn to the photo's scale, as on a print. So a larger
-photo is cleaned on a copy reduced to that size; what the network changed comes back to full resolution as local linear maps from the reduced scan to the reduced
-result (a guided filter's coefficients, enlarged), so the photo keeps its own detail, and the
-finest band's grain, below the reduced copy's pixels, is shrunk by a local Wiener filter.
+photo is cleaned on a copy reduced to that size; what the network changed comes back to full
+resolution as local linear maps from the reduced scan to the reduced result (a guided filter's
+coefficients, enlarged), so the photo keeps its own detail, and the finest band's grain, below
+the reduced copy's pixels, is shrunk by a local Wiener filter.
 """
 
 from __future__ import annotations

@@ -181,20 +181,12 @@ def fit_prior(photos: Iterable[np.ndarray], rounds: int = REWEIGHT_ROUNDS, seed:
 
 def fit_sums(sums: list[PhotoSums], rounds: int = REWEIGHT_ROUNDS, seed: int = 0) -> TonePrior:
     """:func:`fit_prior` on the photos' sums."""
-    from plugins.restore.degrade import WORN_CONTRAST, WORN_LIFT, WORN_SHARE
-
     if not sums:
         raise ValueError("no photos to fit the tone prior on")
     column = {name: np.tile([getattr(s, name) for s in sums], FADINGS)
               for name in ("black", "white", "vv", "vu", "uu", "vt", "ut", "tt", "pixels")}
-    rng = np.random.default_rng(seed)
-    faded = rng.random(len(column["black"])) < WORN_SHARE
-    hard = rng.random(faded.shape) < HARD_SHARE
-    contrast = np.where(hard, rng.uniform(*HARD_FADING, faded.shape), rng.uniform(*WORN_CONTRAST, faded.shape))
-    contrast = np.where(faded, contrast, 1.0)
-    center = np.where(faded, 50.0 + rng.uniform(*WORN_LIFT, faded.shape), 50.0)
-    rows = features(center + (column["black"] - 50.0) * contrast, center + (column["white"] - 50.0) * contrast,
-                    np.tile(np.stack([s.shape for s in sums]), (FADINGS, 1)))
+    black, white = random_fadings(column["black"], column["white"], np.random.default_rng(seed))
+    rows = features(black, white, np.tile(np.stack([s.shape for s in sums]), (FADINGS, 1)))
     weights = np.ones(len(rows))
     for _ in range(rounds + 1):
         black_weights, white_weights = _solve(rows, column, weights)
@@ -204,6 +196,18 @@ def fit_sums(sums: list[PhotoSums], rounds: int = REWEIGHT_ROUNDS, seed: int = 0
         weights = 1.0 / (np.maximum(total, 0.0) / column["pixels"] + 1.0)
     blacks, whites = [s.black for s in sums], [s.white for s in sums]
     return TonePrior(black_weights, white_weights, quartiles(blacks), quartiles(whites))
+
+
+def random_fadings(black: np.ndarray, white: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The black and white points ``(N,)`` of N photos each faded at random (or not) as the fit fades them."""
+    from plugins.restore.degrade import WORN_CONTRAST, WORN_LIFT, WORN_SHARE
+
+    faded = rng.random(black.shape) < WORN_SHARE
+    hard = rng.random(black.shape) < HARD_SHARE
+    contrast = np.where(hard, rng.uniform(*HARD_FADING, black.shape), rng.uniform(*WORN_CONTRAST, black.shape))
+    contrast = np.where(faded, contrast, 1.0)
+    center = np.where(faded, 50.0 + rng.uniform(*WORN_LIFT, black.shape), 50.0)
+    return center + (black - 50.0) * contrast, center + (white - 50.0) * contrast
 
 
 def _solve(rows: np.ndarray, column: dict[str, np.ndarray], weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
