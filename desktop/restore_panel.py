@@ -263,10 +263,9 @@ class RestorePanel(QWidget):
         self.tone_value.setText(f"{settings.tone_strength:.2f}")
         self.denoise_value.setText("auto" if shown is None else f"{shown:.2f}")
         self.scratches_value.setText(f"{settings.scratches_strength:.2f}")
-        measured = f"noise σ {sigma:.1f} L*" if sigma is not None else "noise not measured yet"
-        if sigma is not None and settings.learned:
-            measured += " after the clean-up"  # the denoiser would get the learned step's result
-        self.denoise_auto.setText(f"From the photo's noise ({measured})")
+        measured = f"σ {sigma:.1f} L*" if sigma is not None else "not measured yet"
+        whose = "the cleaned photo's" if settings.learned else "the photo's"  # the denoiser gets the learned step's result
+        self.denoise_auto.setText(f"From {whose} noise ({measured})")
         self.tint_note.setText(TINTED_NOTE if tinted else UNTINTED_NOTE)
         self.undo.setEnabled(can_undo)
         self.redo.setEnabled(can_redo)

@@ -225,7 +225,7 @@ def test_the_learned_clean_up_is_a_step_of_the_panel(qtbot, make_window, scan, t
     assert doc.restore.learned and preview.settings.learned and window.restore_panel.learned_strength.isEnabled()
     assert abs(float(np.mean(preview.lightness - doc.preview_lightness)) - 5.0) < 0.5
     assert window.restore_panel.learned_value.text() == "1.00"
-    assert "after the clean-up" in window.restore_panel.denoise_auto.text()  # the noise the denoiser would get
+    assert "cleaned photo's noise" in window.restore_panel.denoise_auto.text()  # the noise the denoiser would get
 
 
 def test_a_tinted_scan_is_said_to_be_reduced_to_its_lightness(qtbot, make_window, tmp_path):
