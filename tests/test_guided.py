@@ -177,6 +177,42 @@ def test_a_trained_propagating_model_corrects_hinted_photos_only():
         assert not torch.allclose(out[1], untrained(lightness, hint_ab, mask)[1])  # the refiner's correction
 
 
+def _blurred_edge(n: int, size: int = 64) -> torch.Tensor:
+    """``n`` photos of two halves, 0 and 25 L*, with a ramp of 5 px between them: a soft outline."""
+    rows = torch.arange(size, dtype=torch.float32)
+    column = ((rows - size / 2 + 2.5) / 5).clamp(0, 1) * 25.0
+    return column[:, None].expand(size, size).expand(n, 1, size, size).clone()
+
+
+def test_a_loose_model_takes_half_of_levins_plain_propagation_as_built_and_its_gate_learns():
+    regression = _random_regression()
+    strict = GuidedModel(GuidedConfig(propagate=True))
+    loose = GuidedModel(GuidedConfig(propagate=True, loose=True))
+    task = GuidedTask(argparse.Namespace(prior=None, loss=None))
+    for model in (strict, loose):
+        task.load_init_weights(model, regression.state_dict())
+        model.eval()
+    lightness = _blurred_edge(2)
+    mask = torch.zeros(2, 1, 64, 64)
+    mask[1, :, 8:12, 30:34] = 1  # in the dark half, well away from the soft outline
+    hint_ab = torch.cat([mask * 60, mask * 40], dim=1)
+    with torch.no_grad():
+        plain, by_strict, by_loose = regression(lightness), strict(lightness, hint_ab, mask), loose(lightness, hint_ab, mask)
+    assert torch.equal(by_loose[0], plain[0])  # no hints: the trunk's answer
+    beyond = slice(44, 64)  # past the outline, in the light half
+    strict_tint = (by_strict[1, 0, beyond] - plain[1, 0, beyond]).mean()
+    loose_tint = (by_loose[1, 0, beyond] - plain[1, 0, beyond]).mean()
+    assert strict_tint < 2 and loose_tint > 8  # half of the plain propagation climbs the ramp
+    # the gate is trained: a loss that wants the strict answer beyond the outline closes it there
+    loose.train()
+    loose.trunk.requires_grad_(False)
+    out = loose(lightness, hint_ab, mask)
+    ((out[1:, :, beyond] - by_strict[1:, :, beyond]) ** 2).mean().backward()
+    assert loose.hints.refiner.loose_gate.bias.grad.item() > 0  # raising the logit would add more of the loose answer
+    with pytest.raises(ValueError, match="propagate"):
+        GuidedModel(GuidedConfig(loose=True))
+
+
 def test_propagate_targets_pins_the_targets_and_spreads_within_even_lightness():
     from plugins.host.hints import propagate_targets
 
@@ -272,6 +308,11 @@ def test_hint_input_without_the_whole_encoder_trained_is_a_one_line_error(photos
     for extra in ((), ("--finetune-from", "0", "--freeze-trunk"), ("--finetune-from", "0", "--propagate")):
         with pytest.raises(SystemExit, match="--hint-input"):
             training_main(_train_args("guided", photos, tmp_path / "run", "--hint-input", *extra))
+
+
+def test_loose_without_propagate_is_a_one_line_error(photos, tmp_path):
+    with pytest.raises(SystemExit, match="--loose is a second propagation"):
+        training_main(_train_args("guided", photos, tmp_path / "run", "--loose"))
 
 
 def test_init_from_weights_of_another_model_is_a_one_line_error():
@@ -546,6 +587,23 @@ def test_predict_ab_takes_numpy_hints_at_working_size():
     assert ab.shape == (45, 61, 2) and ab.dtype == np.float32
     np.testing.assert_allclose(ab[..., 0], 11.0, atol=1e-3)  # zero head and injections: bias × ab_scale
     np.testing.assert_allclose(ab[..., 1], -22.0, atol=1e-3)
+
+
+def test_a_reference_recolors_the_models_own_colors_and_the_hints_still_win_where_they_are():
+    model, _ = _propagating_model(trained=False)
+    lightness = np.full((64, 64), 30.0, np.float32)
+    lightness[:, 32:] = 80.0  # a strong edge: the hint on the left stays there
+    reference = np.zeros((32, 32, 3), np.float32)
+    reference[..., 0] = np.linspace(20, 90, 32)[None, :]
+    reference[..., 1:] = (-30.0, 40.0)  # green-yellow all over
+    no_hints = np.zeros((64, 64, 2), np.float32), np.zeros((64, 64), np.float32)
+    plain = predict_ab(model, lightness, *no_hints)
+    recolored = predict_ab(model, lightness, *no_hints, reference=reference)
+    assert np.abs(recolored - (-30.0, 40.0)).mean() < 3 < np.abs(plain - (-30.0, 40.0)).mean()
+    hint_ab, mask = rasterize_hints([ColorHint(10, 10, (50.0, 10.0), radius=2)], (64, 64), (64, 64))
+    hinted = predict_ab(model, lightness, hint_ab, mask, reference=reference)
+    np.testing.assert_allclose(hinted[10, 10], (50.0, 10.0), atol=3)
+    assert np.abs(hinted[:, 48:] - (-30.0, 40.0)).mean() < 5  # far from the hint: the reference's colors
 
 
 def test_package_import_stays_free_of_torch():

@@ -460,10 +460,13 @@ class GuidedTask(RegressionTask):
             raise SystemExit("error: --hint-input and --propagate do not go together: the propagation keeps the hints "
                              "out of the trunk")
         self.placement = getattr(args, "hint_placement", None) or "centre"
+        self.loose = bool(getattr(args, "loose", False))
+        if self.loose and not self.propagate:
+            raise SystemExit("error: --loose is a second propagation beside the first: give --propagate too")
 
     def config_cls(self, finetune_from: int, working_size: int) -> GuidedConfig:
         return GuidedConfig(finetune_from=finetune_from, working_size=working_size,
-                            propagate=self.propagate, hint_input=self.hint_input)
+                            propagate=self.propagate, hint_input=self.hint_input, loose=self.loose)
 
     def param_groups(self, model: GuidedModel, args) -> list[dict]:
         hints = list(model.hints.parameters())

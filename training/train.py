@@ -126,6 +126,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     guided.add_argument("--propagate", action="store_true",
                         help="start from the host's edge-aware propagation of the hints; the refiner learns to correct it "
                              "(with --freeze-trunk: the propagation is outside the gradient)")
+    guided.add_argument("--loose", action="store_true",
+                        help="with --propagate: also propagate with Levin's plain affinities (through blurred edges) "
+                             "and learn per cell how much of that to take")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")

@@ -43,13 +43,15 @@ class GuidedColorizer(Colorizer):
 
     def colorize(self, lightness: np.ndarray, options: ColorizeOptions) -> Iterator[Progress | Sample]:
         from plugins.backends.guided.hints import rasterize_hints
-        from plugins.backends.guided.model import predict_ab, reference_histogram
+        from plugins.backends.guided.model import predict_ab
 
         yield Progress(0.0, "predicting colors")
         model = self.model.half() if options.half else self.model.float()
         small = fit_working_size(lightness, options.working_size)
         hint_ab, hint_mask = rasterize_hints(options.hints, lightness.shape, small.shape)
-        yield Sample(0, predict_ab(model, small, hint_ab, hint_mask, reference_histogram(options.reference)))
+        # The reference goes through the host's transfer, before the hints: the model's own way in for it
+        # (ideepcolor's global hint, a histogram) learnt nothing usable on this CPU (issue 14's notes).
+        yield Sample(0, predict_ab(model, small, hint_ab, hint_mask, reference=options.reference))
         yield Progress(1.0, "done")
 
 
