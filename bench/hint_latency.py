@@ -8,7 +8,9 @@ photo from resources/samples, switches the hint tool on and then makes edits thr
 code path as a user: a left click on the photo view (adds a hint), a click on a suggested or
 recent color swatch (recolors it), a press-drag-release (moves it), a right click (removes it), in
 turn. Each edit is timed from the simulated click to the first paint of the viewer after the
-sample on view shows the edited hints. A 10 ms timer meanwhile records how late the event loop
+sample on view shows the edited hints (for a backend that takes hints itself, such as `guided`:
+until the run the edit started is done and shown; it runs again once the edits pause, see
+desktop/hint_rerun.py). A 10 ms timer meanwhile records how late the event loop
 answers (the window must not block). ``--long-side`` enlarges the photo first (the preview the
 result is merged onto grows to at most 1600 px): the cost of a large photo. Prints the medians;
 the target is a median under 1 s on this CPU.
@@ -34,7 +36,9 @@ from PIL import Image  # noqa: E402
 from desktop.app import make_application  # noqa: E402
 from desktop.state import SettingsStore  # noqa: E402
 from gui_stall import StallMeter, wait  # noqa: E402
+from desktop.state.session import DONE  # noqa: E402
 from plugins.host import PluginHost  # noqa: E402
+from plugins.types import Capability  # noqa: E402
 
 TARGET_S = 1.0
 
@@ -110,6 +114,7 @@ def main() -> int:
         viewer.set_after = timed_set_after
         tool = hints.tool
         width, height = doc.size
+        takes_hints = Capability.HINTS in window.host.get(args.backend).info.capabilities
 
         def point(k: int) -> tuple[float, float]:  # spread over the photo, away from its border
             return width * (0.15 + 0.7 * ((k * 0.618) % 1)), height * (0.15 + 0.7 * ((k * 0.382) % 1))
@@ -147,7 +152,8 @@ def main() -> int:
         meter.start()
         for k in range(args.edits):
             name, edit = edits[k % len(edits)]
-            wait(app, lambda: not hints.renderer.rendering and not hints.renderer.pending(doc))
+            wait(app, lambda: not hints.renderer.rendering and not hints.renderer.pending(doc)
+                 and not window.queue.busy and not hints.rerun.stale(doc))
             version = doc.hints.version
             start = time.perf_counter()
             edit(k)
@@ -155,8 +161,12 @@ def main() -> int:
                 continue  # the edit changed nothing (a color it already had)
 
             def shown() -> bool:  # the sample on view shows the edit, was handed to the viewer and painted
-                sample = run.samples[run.viewed if run.viewed is not None else min(run.samples)]
                 handed = shown_image["at"]
+                if takes_hints:  # a new run, given the edited hints, has made its sample
+                    current = doc.current_run
+                    return (current.state == DONE and bool(current.samples) and not window.queue.busy
+                            and current.backend_hints == doc.hints.color_hints() and start < handed < clock.last)
+                sample = run.samples[run.viewed if run.viewed is not None else min(run.samples)]
                 return sample.guided_by == hints.renderer.guide_for(doc, run) and start < handed < clock.last
 
             wait(app, shown)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QColorDialog
 
 from desktop import menus, worker
 from desktop.guidance import GuidanceRenderer
+from desktop.hint_rerun import HintRerun
 from desktop.hint_tool import HintTool
 from desktop.reference_photos import ReferencePhotos
 from desktop.reference_view import color_at
@@ -50,6 +51,8 @@ class HintController(QObject):
         self.reference_view = window.reference_view
         self.tool = HintTool(self)
         self.renderer = GuidanceRenderer(self.session, self.capabilities)
+        self.rerun = HintRerun(self.session, lambda doc, run: self.window.queue.colorize(doc, run.settings),
+                               self.capabilities)
         self.references = ReferencePhotos(window, self.capabilities)
         self.active = False
         self.selected: int | None = None
@@ -69,6 +72,7 @@ class HintController(QObject):
         s.photo_loaded.connect(lambda doc: doc is s.current and self.refresh())
         s.sample_added.connect(lambda doc, run, sample: doc is s.current and self.refresh())
         s.sample_guided.connect(self._sample_guided)
+        s.run_changed.connect(lambda doc, run: doc is s.current and self.panel.message.setText(self._message(doc)))
         s.combining_changed.connect(lambda on: on and self.set_active(False))
         self.renderer.settled.connect(lambda doc: doc is s.current and self.refresh())
         self.renderer.failed.connect(lambda doc, error: self.window.notices.error(
@@ -357,8 +361,10 @@ class HintController(QObject):
             return ""
         run = doc.current_run
         capabilities = self.capabilities(run.settings.backend_id) if run is not None else frozenset()
-        if len(doc.hints) and Capability.HINTS in capabilities:
-            return f"{run.settings.backend_id} takes hints itself: colorize again (Ctrl+R)"
+        if Capability.HINTS in capabilities and (len(doc.hints) or run.backend_hints):
+            if doc.busy or self.rerun.stale(doc):
+                return f"Running {run.settings.backend_id} with the hints…"
+            return f"{run.settings.backend_id} takes hints itself: it runs again after each edit"
         if doc.reference is not None and doc.reference.lab is None:
             return f"Reading {doc.reference.path.name}…"
         if self.renderer.pending(doc):

@@ -203,8 +203,10 @@ class JobQueue(QObject):
         if isinstance(item, _Colorize):
             backend_id = item.run.settings.backend_id
             capabilities = self.host.get(backend_id).info.capabilities if backend_id in self.host.ids() else frozenset()
+            hints, reference = backend_guide(item.doc, capabilities)
+            item.run.backend_hints = hints
             job = worker.GeneratorWorker(worker.colorize_job, self.host, item.doc.path, item.run.settings,
-                                         *backend_guide(item.doc, capabilities), restoration=item.run.restoration)
+                                         hints, reference, restoration=item.run.restoration)
             self.session.update_run(item.doc, item.run, state=RUNNING, message="Starting")
             job.yielded.connect(lambda message, i=item: self._colorize_message(i, message))
             job.errored.connect(lambda error, i=item: self._colorize_failed(i, error))

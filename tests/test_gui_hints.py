@@ -12,7 +12,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QPushButton
 
-from desktop import file_actions
+from desktop import file_actions, hint_rerun
 from desktop.state import SettingsStore
 from desktop.state.session import DONE
 from fakes import backend_class, make_plugin
@@ -246,6 +246,14 @@ def test_a_backend_that_takes_hints_itself_gets_them_and_the_host_leaves_its_sam
     settled(qtbot, window, doc)
     assert run.samples[0].guided_by is None and np.all(run.samples[0].ab == 5.0)
     assert "takes hints itself" in window.hint_panel.message.text()
+    # an edit runs it again by itself, once the edits pause, with the new hints
+    click(qtbot, window, 100, 80)
+    click(qtbot, window, 120, 90)
+    qtbot.waitUntil(lambda: len(doc.runs) == 2 and doc.runs[-1].state == DONE and not window.queue.busy, timeout=10_000)
+    assert len(seen) == 2 and len(seen[1]) == 3  # the two quick edits made one run, with all three hints
+    assert doc.current_run is doc.runs[-1] and doc.current_run.settings == run.settings
+    qtbot.wait(2 * hint_rerun.PAUSE_MS)
+    assert len(doc.runs) == 2  # up to date: nothing more runs
 
 
 # -- kept and saved ------------------------------------------------------------------------------------------------

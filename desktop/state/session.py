@@ -71,6 +71,8 @@ class Run:
     lightness: np.ndarray | None = None
     """The restored lightness at the photo's preview size, once the run has restored it: what its samples are
     merged onto. None: the photo's own (``PhotoDoc.lightness_for``)."""
+    backend_hints: tuple | None = None
+    """The hints its backend was given, when it takes hints itself (``Capability.HINTS``), once it has started."""
 
     @property
     def active(self) -> bool:
