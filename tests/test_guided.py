@@ -213,6 +213,75 @@ def test_a_loose_model_takes_half_of_levins_plain_propagation_as_built_and_its_g
         GuidedModel(GuidedConfig(loose=True))
 
 
+def test_the_learnt_links_gradient_is_the_adjoints_and_matches_finite_differences():
+    from plugins.backends.guided.affinity import _Solve
+
+    rng = np.random.default_rng(0)
+    rows = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 2, 4])
+    cols = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 5, 7, 9])
+    data = rng.uniform(0.01, 0.1, 12)
+    fixed = np.zeros(12, bool)
+    fixed[[0, 7]] = True
+    delta = np.zeros((12, 2))
+    delta[0], delta[7] = (3.0, -1.0), (-2.0, 4.0)
+    weights = torch.tensor(rng.uniform(0.2, 1.0, rows.size), dtype=torch.float64, requires_grad=True)
+    upstream = torch.randn(12, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+
+    def loss(w: torch.Tensor) -> torch.Tensor:
+        return (_Solve.apply(w, rows, cols, data, fixed, delta) * upstream).sum()
+
+    loss(weights).backward()
+    numeric = []
+    for k in range(rows.size):
+        step = torch.zeros_like(weights)
+        step[k] = 1e-6
+        numeric.append((loss(weights.detach() + step) - loss(weights.detach() - step)).item() / 2e-6)
+    np.testing.assert_allclose(weights.grad.numpy(), numeric, rtol=1e-4, atol=1e-6)
+    assert np.abs(numeric).max() > 0.1
+
+
+def test_learnt_links_close_where_the_embedding_changes_and_open_where_it_agrees():
+    from plugins.backends.guided.affinity import spread_with
+
+    # two halves, 0 and 20 L*, joined by a 2-cell ramp: the host's links stop a hint there, Levin's let it climb
+    lightness = np.repeat(np.clip((np.arange(24, dtype=np.float32) - 11) / 2, 0, 1)[:, None] * 20, 24, axis=1)
+    mask = np.zeros((24, 24), bool)
+    mask[4, 4] = True
+    target = np.zeros((24, 24, 2), np.float32)
+    target[4, 4] = (40.0, 20.0)
+    ab = np.zeros((24, 24, 2), np.float32)
+    alike, apart = torch.zeros(4, 24, 24), torch.zeros(4, 24, 24)
+    apart[0, 12:] = 5.0  # the embedding says the lower half is another object
+    opening = torch.tensor(6.0)
+    spread_alike = spread_with(alike, opening, lightness, ab, mask, target)
+    spread_apart = spread_with(apart, opening, lightness, ab, mask, target)
+    assert spread_alike[0, 16:].mean() > 8  # one object: the hint climbs the ramp
+    assert spread_apart[0, :10].mean() > 30 and spread_apart[0, 16:].abs().max() < 2  # two: it stops, as the host's
+    assert torch.equal(spread_with(alike, opening, lightness, ab, np.zeros_like(mask), target), torch.zeros(2, 24, 24))
+
+
+def test_a_model_with_learnt_links_leaves_unhinted_photos_alone_and_its_head_learns_from_hints():
+    regression = _random_regression()
+    model = GuidedModel(GuidedConfig(propagate=True, learned_affinity=True))
+    GuidedTask(argparse.Namespace(prior=None, loss=None)).load_init_weights(model, regression.state_dict())
+    model.freeze_trunk()
+    model.train()
+    lightness = _blurred_edge(2)
+    mask = torch.zeros(2, 1, 64, 64)
+    mask[1, :, 8:12, 30:34] = 1
+    hint_ab = torch.cat([mask * 60, mask * 40], dim=1)
+    out = model(lightness, hint_ab, mask)
+    with torch.no_grad():
+        assert torch.equal(out[0], regression(lightness)[0])
+    truth = torch.zeros_like(out)
+    truth[1, 0, :32], truth[1, 1, :32] = 60.0, 40.0  # the hint's half is the hint's color, the other half gray
+    ((out - truth) ** 2).mean().backward()
+    head = model.hints.affinity
+    assert head.body[-1].weight.grad.abs().sum() > 0 and head.opening.grad is not None
+    with pytest.raises(ValueError, match="choose one"):
+        GuidedModel(GuidedConfig(propagate=True, loose=True, learned_affinity=True))
+
+
 def test_propagate_targets_pins_the_targets_and_spreads_within_even_lightness():
     from plugins.host.hints import propagate_targets
 
@@ -311,7 +380,7 @@ def test_hint_input_without_the_whole_encoder_trained_is_a_one_line_error(photos
 
 
 def test_loose_without_propagate_is_a_one_line_error(photos, tmp_path):
-    with pytest.raises(SystemExit, match="--loose is a second propagation"):
+    with pytest.raises(SystemExit, match="give --propagate too"):
         training_main(_train_args("guided", photos, tmp_path / "run", "--loose"))
 
 

@@ -461,12 +461,16 @@ class GuidedTask(RegressionTask):
                              "out of the trunk")
         self.placement = getattr(args, "hint_placement", None) or "centre"
         self.loose = bool(getattr(args, "loose", False))
-        if self.loose and not self.propagate:
-            raise SystemExit("error: --loose is a second propagation beside the first: give --propagate too")
+        self.learned_affinity = bool(getattr(args, "learned_affinity", False))
+        if (self.loose or self.learned_affinity) and not self.propagate:
+            raise SystemExit("error: --loose and --learned-affinity change the propagation: give --propagate too")
+        if self.loose and self.learned_affinity:
+            raise SystemExit("error: --loose and --learned-affinity are two ways to widen the propagation: choose one")
 
     def config_cls(self, finetune_from: int, working_size: int) -> GuidedConfig:
         return GuidedConfig(finetune_from=finetune_from, working_size=working_size,
-                            propagate=self.propagate, hint_input=self.hint_input, loose=self.loose)
+                            propagate=self.propagate, hint_input=self.hint_input, loose=self.loose,
+                            learned_affinity=self.learned_affinity)
 
     def param_groups(self, model: GuidedModel, args) -> list[dict]:
         hints = list(model.hints.parameters())

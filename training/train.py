@@ -129,6 +129,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     guided.add_argument("--loose", action="store_true",
                         help="with --propagate: also propagate with Levin's plain affinities (through blurred edges) "
                              "and learn per cell how much of that to take")
+    guided.add_argument("--learned-affinity", action="store_true",
+                        help="with --propagate: learn each link between cells, from the host's to Levin's, from the "
+                             "decoder's features (plugins/backends/guided/affinity.py)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")

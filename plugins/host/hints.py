@@ -219,6 +219,32 @@ def geodesic_distance(weights: sparse.csr_matrix, sources: np.ndarray, step_cost
     return csgraph.dijkstra(costs, directed=False, indices=sources, min_only=True, limit=limit)
 
 
+def data_term(weights: sparse.csr_matrix, fixed: np.ndarray, reach: float, short: int) -> np.ndarray:
+    """λ_r per unknown of a grid whose short side is ``short``: weak near a hint (in the geodesic sense
+    over ``weights``), tenfold per :data:`DECADE` of distance from the nearest ``fixed`` one, up to
+    :data:`LAMBDA_FAR`."""
+    near = 1 / (reach * short) ** 2
+    limit = DECADE * math.log10(LAMBDA_FAR / near)
+    distance = geodesic_distance(weights, np.flatnonzero(fixed), STEP_COST * 256 / short, limit)
+    return np.minimum(near * 10 ** (np.minimum(distance, limit) / DECADE), LAMBDA_FAR)
+
+
+def factorize(weights: sparse.csr_matrix, data: np.ndarray, fixed: np.ndarray):
+    """The system Σ w_rs (δ_r − δ_s)² + Σ λ_r δ_r² with the ``fixed`` unknowns pinned, factorized:
+    a function of ``δ (n, 2)`` (only its fixed rows are read) → the solution ``(n, 2)``, and the
+    factorization itself (the system is symmetric: it solves the adjoint too)."""
+    laplacian = sparse.diags(np.asarray(weights.sum(axis=1)).ravel()) - weights
+    matrix = (laplacian + sparse.diags(data)).tocsr()
+    # Hard constraints, keeping the matrix symmetric: the fixed unknowns' rows and columns become
+    # the identity, and what their columns contributed moves to the right-hand side.
+    free = (~fixed).astype(np.float64)
+    keep = sparse.diags(free)
+    system = (keep @ matrix @ keep + sparse.diags(fixed.astype(np.float64))).tocsc()
+    factor = sparse_linalg.splu(system, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0,
+                                options={"SymmetricMode": True})  # no pivoting: it is positive definite
+    return lambda delta_fixed: factor.solve(free[:, None] * -(matrix @ delta_fixed) + delta_fixed), factor
+
+
 class HintPropagator:
     """Spreads one set of hints over any number of chroma samples of one photo at one working size.
 
@@ -249,22 +275,7 @@ class HintPropagator:
     @staticmethod
     def _factorize(lightness: np.ndarray, fixed: np.ndarray, reach: float, gradient_weight: float | None = None):
         weights = affinity(lightness, gradient_weight)
-        short = min(lightness.shape)
-        # The data term: weak near a hint (in the geodesic sense), tenfold per DECADE of distance, up to LAMBDA_FAR.
-        near = 1 / (reach * short) ** 2
-        limit = DECADE * math.log10(LAMBDA_FAR / near)
-        distance = geodesic_distance(weights, np.flatnonzero(fixed), STEP_COST * 256 / short, limit)
-        data = np.minimum(near * 10 ** (np.minimum(distance, limit) / DECADE), LAMBDA_FAR)
-        laplacian = sparse.diags(np.asarray(weights.sum(axis=1)).ravel()) - weights
-        matrix = (laplacian + sparse.diags(data)).tocsr()
-        # Hard constraints, keeping the matrix symmetric: the fixed unknowns' rows and columns become
-        # the identity, and what their columns contributed moves to the right-hand side.
-        free = (~fixed).astype(np.float64)
-        keep = sparse.diags(free)
-        system = (keep @ matrix @ keep + sparse.diags(fixed.astype(np.float64))).tocsc()
-        factor = sparse_linalg.splu(system, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0,
-                                    options={"SymmetricMode": True})  # no pivoting: it is positive definite
-        return lambda delta_fixed: factor.solve(free[:, None] * -(matrix @ delta_fixed) + delta_fixed)
+        return factorize(weights, data_term(weights, fixed, reach, min(lightness.shape)), fixed)[0]
 
     def apply(self, ab: np.ndarray) -> np.ndarray:
         """``ab (h, w, 2)`` with the hints spread over it: a new float32 array."""

@@ -75,6 +75,7 @@ class GuidedConfig(RegressionConfig):
     propagate: bool = False  # start from the host's edge-aware propagation of the hints (see GuidedModel)
     hint_input: bool = False  # the hints also enter the encoder, at its stem, as in ideepcolor (see GuidedModel)
     loose: bool = False  # with propagate: also Levin's plain propagation, and a learnt gate between the two (see GuidedModel)
+    learned_affinity: bool = False  # with propagate: links between cells learnt (plugins/backends/guided/affinity.py)
 
 
 def hint_summary(ab_sum: torch.Tensor, share: torch.Tensor) -> torch.Tensor:
@@ -179,7 +180,8 @@ class HintBranch(nn.Module):
     """
 
     def __init__(self, widths: tuple[int, ...], decoder_widths: tuple[int, ...], refiner_width: int = 48,
-                 refiner_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1), loose: bool = False):
+                 refiner_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1), loose: bool = False,
+                 learned_affinity: bool = False):
         super().__init__()
         # No biases on the way to the decoder: a photo without hints (an all-zero summary) then gets
         # exactly nothing from the branch, trained or not, and stays the trunk's answer.
@@ -199,6 +201,10 @@ class HintBranch(nn.Module):
             nn.init.zeros_(conv.weight)
         nn.init.zeros_(self.gate.bias)
         self.refiner = HintRefiner(decoder_widths[-1], refiner_width, tuple(refiner_dilations), loose)
+        if learned_affinity:
+            from plugins.backends.guided.affinity import AffinityHead
+
+            self.affinity = AffinityHead(decoder_widths[-1])
 
     def forward(self, hint_ab: torch.Tensor, hint_mask: torch.Tensor,
                 histogram: torch.Tensor) -> tuple[list[torch.Tensor], Finish]:
@@ -238,10 +244,13 @@ class GuidedModel(RegressionModel):
         super().__init__(config)
         if config.out_stride != HINT_STRIDE:
             raise ValueError(f"the guided model decodes at its hints' stride {HINT_STRIDE}, not {config.out_stride}")
-        if config.loose and not config.propagate:
-            raise ValueError("loose is a second propagation: it needs propagate")
+        if (config.loose or config.learned_affinity) and not config.propagate:
+            raise ValueError("loose and learned_affinity change the propagation: they need propagate")
+        if config.loose and config.learned_affinity:
+            raise ValueError("loose and learned_affinity are two ways to widen the propagation: choose one")
         self.hints = HintBranch(tuple(config.hint_widths), tuple(config.widths[: self.trunk.decoder.levels]),
-                                config.refiner_width, tuple(config.refiner_dilations), config.loose)
+                                config.refiner_width, tuple(config.refiner_dilations), config.loose,
+                                config.learned_affinity)
         if config.hint_input:
             if config.propagate:
                 raise ValueError("hint_input feeds the hints to the encoder, which propagate keeps them from")
@@ -299,7 +308,12 @@ class GuidedModel(RegressionModel):
         # learns through the decoded ab itself, the refiner learns the rest. A photo without hints
         # gets no change and no correction: exactly the trunk's answer.
         fine = F.interpolate(decoded, scale_factor=PROPAGATION_STRIDE_RATIO, mode="bilinear", align_corners=False)
-        change = spread_hints(lightness, fine.detach(), hint_ab, hint_mask)
+        if self.config.learned_affinity:
+            embedding = F.interpolate(self.hints.affinity(finest[0], lightness), size=fine.shape[-2:], mode="bilinear",
+                                      align_corners=False)
+            change = spread_hints_learned(lightness, fine.detach(), hint_ab, hint_mask, embedding, self.hints.affinity.opening)
+        else:
+            change = spread_hints(lightness, fine.detach(), hint_ab, hint_mask)
         base = decoded + F.interpolate(change, size=decoded.shape[-2:], mode="area")
         difference = None
         if self.config.loose:
@@ -322,21 +336,38 @@ def spread_hints(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: torch.Tenso
     ``gradient_weight``: the affinities' (:func:`plugins.host.hints.affinity`), the host's by default."""
     from plugins.host.hints import propagate_targets  # scipy: only for a model that propagates
 
+    change = torch.zeros_like(ab, dtype=torch.float32)
+    for i, light, here, mask, target in hinted_cells(lightness, ab, hint_ab, hint_mask):
+        spread = propagate_targets(light, here, mask, target, gradient_weight=gradient_weight)
+        change[i] = torch.from_numpy(spread - here).permute(2, 0, 1)
+    return change.to(device=ab.device, dtype=ab.dtype)
+
+
+def spread_hints_learned(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: torch.Tensor, hint_mask: torch.Tensor,
+                         embedding: torch.Tensor, opening: torch.Tensor) -> torch.Tensor:
+    """:func:`spread_hints` with links learnt from ``embedding`` ``(N, k, h, w)`` on ``ab``'s grid
+    (:func:`plugins.backends.guided.affinity.spread_with`): differentiable in it and ``opening``."""
+    from plugins.backends.guided.affinity import spread_with
+
+    changes = [ab.new_zeros(ab.shape[1:], dtype=torch.float32) for _ in range(ab.shape[0])]
+    for i, light, here, mask, target in hinted_cells(lightness, ab, hint_ab, hint_mask):
+        changes[i] = spread_with(embedding[i].float(), opening, light, here, mask, target).to(ab.device)
+    return torch.stack(changes).to(ab.dtype)
+
+
+def hinted_cells(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: torch.Tensor, hint_mask: torch.Tensor):
+    """Per photo with hints: its index, and on ``ab``'s grid its L*, ab, hinted cells (bool) and their
+    mean hinted ab, as numpy ``(h, w)``, ``(h, w, 2)``, ``(h, w)``, ``(h, w, 2)``."""
     size = ab.shape[-2:]
     light = F.adaptive_avg_pool2d(lightness.float(), size)
     share = F.adaptive_avg_pool2d(hint_mask.float(), size)
     hinted = F.adaptive_avg_pool2d((hint_ab * hint_mask).float(), size)
-    change = torch.zeros_like(ab, dtype=torch.float32)
     for i in range(ab.shape[0]):
         mask = share[i, 0] > 0
-        if not bool(mask.any()):
-            continue
-        target = (hinted[i] / share[i].clamp_min(1e-6)).permute(1, 2, 0).cpu().numpy()
-        here = ab[i].float().permute(1, 2, 0).cpu().numpy()
-        spread = propagate_targets(light[i, 0].cpu().numpy(), here, mask.cpu().numpy(), target,
-                                   gradient_weight=gradient_weight)
-        change[i] = torch.from_numpy(spread - here).permute(2, 0, 1)
-    return change.to(device=ab.device, dtype=ab.dtype)
+        if bool(mask.any()):
+            target = (hinted[i] / share[i].clamp_min(1e-6)).permute(1, 2, 0).cpu().numpy()
+            yield (i, light[i, 0].cpu().numpy(), ab[i].detach().float().permute(1, 2, 0).cpu().numpy(),
+                   mask.cpu().numpy(), target)
 
 
 def reference_histogram(reference: np.ndarray | None) -> np.ndarray | None:

@@ -1,0 +1,98 @@
+"""A learnt affinity for spreading hints (after Liu et al.'s spatial propagation networks, 2017).
+
+The host's propagation (:mod:`plugins.host.hints`) links neighbouring cells by how alike their
+lightness is. Two fixed choices of that link are measured: the host's (strict: a blurred edge stops
+a hint) and Levin's plain one (loose: hints climb soft outlines and, on real photos, mostly stay
+right, but one hint on a hat can tint a face). Here each link is learnt between them:
+
+    w_rs = strict_rs + (loose_rs − strict_rs) · sigmoid(b − |e_r − e_s|²)
+
+with ``e`` a few channels that a small head computes from the regression decoder's finest
+features and L, and ``b`` one learnt number: where the features say two cells are alike, the link
+opens as far as Levin's; where they differ (another object), it closes to the host's. So it can
+only choose between the two, per link: a hint never spreads less than the host spreads it.
+The system is the host's (same data term, same hard constraints), solved with scipy; its gradient
+with respect to every w_rs comes from the adjoint, one more solve with the same factorization.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import sparse
+from torch import nn
+
+EMBEDDING_CHANNELS = 4
+
+
+class AffinityHead(nn.Module):
+    """The decoder's finest features ``(N, C, h, w)`` and L* ``(N, 1, H, W)`` → ``e`` ``(N, k, h, w)``.
+
+    Its last layer starts small, not at zero: at ``e = 0`` every link's gradient vanishes (the
+    difference of equal embeddings), and nothing would learn."""
+
+    def __init__(self, feature_channels: int, width: int = 32, channels: int = EMBEDDING_CHANNELS):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(feature_channels + 1, width, 1), nn.ReLU(inplace=True),
+            nn.Conv2d(width, width, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(width, width, 3, padding=2, dilation=2), nn.ReLU(inplace=True),
+            nn.Conv2d(width, channels, 1),
+        )
+        nn.init.normal_(self.body[-1].weight, 0.0, 0.3 / width**0.5)
+        nn.init.zeros_(self.body[-1].bias)
+        self.opening = nn.Parameter(torch.zeros(()))  # b: how far links open where the embeddings agree
+
+    def forward(self, finest: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
+        light = F.adaptive_avg_pool2d(lightness.float() / 50.0 - 1.0, finest.shape[-2:]).to(finest.dtype)
+        return self.body(torch.cat([finest, light], dim=1))
+
+
+class _Solve(torch.autograd.Function):
+    """Link weights ``(E,)`` → the propagated correction ``(n, 2)``; the rest is fixed per photo."""
+
+    @staticmethod
+    def forward(ctx, weights, rows, cols, data, fixed, delta):
+        from plugins.host.hints import factorize
+
+        n = fixed.size
+        matrix = sparse.coo_matrix((weights.detach().double().cpu().numpy(), (rows, cols)), shape=(n, n)).tocsr()
+        solve, factor = factorize((matrix + matrix.T).tocsr(), data, fixed)
+        x = solve(delta)
+        ctx.factor, ctx.x, ctx.rows, ctx.cols, ctx.free = factor, x, rows, cols, (~fixed).astype(np.float64)
+        return torch.from_numpy(x).to(weights.device, weights.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # x solves (M x)_free = 0 with x_fixed given; the adjoint λ solves M_ff λ = grad_free (the same
+        # symmetric system), and dL/dw_rs = −(λ_r − λ_s)·(x_r − x_s), summed over a* and b*.
+        adjoint = ctx.factor.solve(ctx.free[:, None] * grad.double().cpu().numpy())
+        x, rows, cols = ctx.x, ctx.rows, ctx.cols
+        grad_weights = -((adjoint[rows] - adjoint[cols]) * (x[rows] - x[cols])).sum(axis=1)
+        return torch.from_numpy(grad_weights).to(grad.device, grad.dtype), None, None, None, None, None
+
+
+def spread_with(embedding: torch.Tensor, opening: torch.Tensor, lightness: np.ndarray, ab: np.ndarray,
+                mask: np.ndarray, target: np.ndarray) -> torch.Tensor:
+    """One photo's hints spread over ``ab`` ``(h, w, 2)`` on its own grid with the learnt links:
+    the change ``(2, h, w)``, differentiable in ``embedding`` ``(k, h, w)`` and ``opening``.
+    ``lightness`` ``(h, w)``, ``mask`` bool ``(h, w)`` (hinted cells), ``target`` ``(h, w, 2)``."""
+    from plugins.host.hints import REACH, affinity, data_term
+
+    h, w = mask.shape
+    fixed = mask.ravel()
+    if not fixed.any() or fixed.all():
+        return torch.from_numpy(np.where(mask[..., None], target - ab, 0)).permute(2, 0, 1).float()
+    loose = affinity(lightness, 0.0)
+    links = sparse.triu(loose, k=1).tocoo()
+    rows, cols = links.row, links.col
+    strict = np.asarray(affinity(lightness)[rows, cols]).ravel()
+    data = data_term(loose, fixed, REACH, min(h, w))
+    flat = embedding.flatten(1).T  # (n, k)
+    gate = torch.sigmoid(opening - (flat[rows] - flat[cols]).square().sum(dim=1))
+    strict_t = torch.from_numpy(strict.astype(np.float32)).to(embedding.device)
+    weights = strict_t + (torch.from_numpy(links.data.astype(np.float32)).to(embedding.device) - strict_t) * gate
+    delta = np.where(mask[..., None], target - ab, 0).reshape(-1, 2).astype(np.float64)
+    change = _Solve.apply(weights.float(), rows, cols, data, fixed, delta)
+    return change.T.reshape(2, h, w)
