@@ -88,11 +88,15 @@ def spread_with(embedding: torch.Tensor, opening: torch.Tensor, lightness: np.nd
     links = sparse.triu(loose, k=1).tocoo()
     rows, cols = links.row, links.col
     strict = np.asarray(affinity(lightness)[rows, cols]).ravel()
-    data = data_term(loose, fixed, REACH, min(h, w))
     flat = embedding.flatten(1).T  # (n, k)
     gate = torch.sigmoid(opening - (flat[rows] - flat[cols]).square().sum(dim=1))
     strict_t = torch.from_numpy(strict.astype(np.float32)).to(embedding.device)
     weights = strict_t + (torch.from_numpy(links.data.astype(np.float32)).to(embedding.device) - strict_t) * gate
+    # The data term grows with the distance over the learnt links themselves (held constant for the
+    # gradient): a link the head closes also ends the hint's reach, as a strong edge does for the host.
+    # Over Levin's links instead, one hint on a parrot's chest turned the whole photo yellow.
+    learnt = sparse.coo_matrix((weights.detach().double().cpu().numpy(), (rows, cols)), shape=(h * w, h * w)).tocsr()
+    data = data_term((learnt + learnt.T).tocsr(), fixed, REACH, min(h, w))
     delta = np.where(mask[..., None], target - ab, 0).reshape(-1, 2).astype(np.float64)
     change = _Solve.apply(weights.float(), rows, cols, data, fixed, delta)
     return change.T.reshape(2, h, w)

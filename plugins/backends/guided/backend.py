@@ -19,9 +19,9 @@ class GuidedColorizer(Colorizer):
         name="Guided",
         version="1.0.0",
         license="Apache-2.0",
-        description="Follows your color hints: click a spot and give its color, and the model carries it "
-        "over that object; a reference photo lends its palette. Without either, one careful colorization. "
-        "(Trained as Zhang et al.'s ideepcolor.)",
+        description="Follows your color hints: click a spot and give its color, and it carries that color "
+        "as far as it judges the surface goes, further than the other backends; a reference photo lends its "
+        "palette. Without either, Faithful's colors. (Trained as Zhang et al.'s ideepcolor.)",
         max_samples=1,
         capabilities=frozenset({Capability.HINTS, Capability.REFERENCE}),
         devices=("cpu", "cuda", "mps"),
