@@ -4,7 +4,7 @@ Scores reward hints that spread far (a hint's color is often right well beyond i
 user who gives a parrot's chest its yellow does not want the other parrot yellow. For each bench
 photo, one hint is placed at a seeded spot with a color far from the backend's there (its hue
 turned half-way round, chroma 60), and the share of pixels whose a*b* moved by more than 10 is
-measured, at working size, outside the hint's own disc. Prints the median and the 90th percentile
+measured, at working size, beyond three times the hint's radius. Prints the median and the 90th percentile
 over the photos: compare them between propagation settings or backends, lower is tamer (a hint
 on a sky or a wall may rightly reach a third of the photo).
 

@@ -35,6 +35,7 @@ from desktop.state.hints import (
     with_recent,
 )
 from desktop.state.notices import TASK, advice_for
+from desktop.state.restoration import RestoreSettings
 from desktop.state.session import PhotoDoc
 from plugins.types import Capability
 
@@ -51,8 +52,8 @@ class HintController(QObject):
         self.reference_view = window.reference_view
         self.tool = HintTool(self)
         self.renderer = GuidanceRenderer(self.session, self.capabilities)
-        self.rerun = HintRerun(self.session, lambda doc, run: self.window.queue.colorize(doc, run.settings),
-                               self.capabilities)
+        self.rerun = HintRerun(self.session, lambda doc, run: self.window.queue.colorize(
+            doc, run.settings, run.restoration if run.restoration is not None else RestoreSettings()), self.capabilities)
         self.references = ReferencePhotos(window, self.capabilities)
         self.active = False
         self.selected: int | None = None
@@ -364,7 +365,7 @@ class HintController(QObject):
         if Capability.HINTS in capabilities and (len(doc.hints) or run.backend_hints):
             if doc.busy or self.rerun.stale(doc):
                 return f"Running {run.settings.backend_id} with the hints…"
-            return f"{run.settings.backend_id} takes hints itself: it runs again after each edit"
+            return f"{run.settings.backend_id} takes hints itself: it runs again after each hint edit"
         if doc.reference is not None and doc.reference.lab is None:
             return f"Reading {doc.reference.path.name}…"
         if self.renderer.pending(doc):

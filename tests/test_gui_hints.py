@@ -254,6 +254,9 @@ def test_a_backend_that_takes_hints_itself_gets_them_and_the_host_leaves_its_sam
     assert doc.current_run is doc.runs[-1] and doc.current_run.settings == run.settings
     qtbot.wait(2 * hint_rerun.PAUSE_MS)
     assert len(doc.runs) == 2  # up to date: nothing more runs
+    window.session.show_run(doc, run)  # looking back at the first run, made with one hint, starts none
+    qtbot.wait(2 * hint_rerun.PAUSE_MS)
+    assert len(doc.runs) == 2 and doc.current_run is run
 
 
 # -- kept and saved ------------------------------------------------------------------------------------------------

@@ -310,7 +310,8 @@ def propagate_targets(lightness: np.ndarray, ab: np.ndarray, mask: np.ndarray, t
     shrinking or upsampling: for small grids, such as a model's cells).
 
     ``mask`` bool ``(h, w)`` marks the hinted pixels and ``target`` ``(h, w, 2)`` their chroma;
-    ``ab`` ``(h, w, 2)``; ``gradient_weight`` as in :func:`affinity`. Returns a new float32 ``(h, w, 2)``, equal to ``target`` on the mask.
+    ``ab`` ``(h, w, 2)``; ``gradient_weight`` as in :func:`affinity`. Returns a new float32
+    ``(h, w, 2)``, equal to ``target`` on the mask.
     """
     lightness = np.ascontiguousarray(lightness, dtype=np.float32)
     ab = np.asarray(ab, dtype=np.float32)

@@ -11,8 +11,10 @@ with ``e`` a few channels that a small head computes from the regression decoder
 features and L, and ``b`` one learnt number: where the features say two cells are alike, the link
 opens as far as Levin's; where they differ (another object), it closes to the host's. So it can
 only choose between the two, per link: a hint never spreads less than the host spreads it.
-The system is the host's (same data term, same hard constraints), solved with scipy; its gradient
-with respect to every w_rs comes from the adjoint, one more solve with the same factorization.
+The system is the host's (its hard constraints; its data term, but grown over the learnt links),
+solved with scipy; its gradient with respect to every w_rs comes from the adjoint, one more solve
+with the same factorization. The data term is held constant for the gradient (it comes from a
+shortest-path search).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ class GuidedColorizer(Colorizer):
         version="1.0.0",
         license="Apache-2.0",
         description="Follows your color hints: click a spot and give its color, and it carries that color "
-        "as far as it judges the surface goes, further than the other backends; a reference photo lends its "
+        "as far as it judges the surface goes; a reference photo lends its "
         "palette. Without either, Faithful's colors. (Trained as Zhang et al.'s ideepcolor.)",
         max_samples=1,
         capabilities=frozenset({Capability.HINTS, Capability.REFERENCE}),
