@@ -253,11 +253,13 @@ def test_learnt_links_close_where_the_embedding_changes_and_open_where_it_agrees
     alike, apart = torch.zeros(4, 24, 24), torch.zeros(4, 24, 24)
     apart[0, 12:] = 5.0  # the embedding says the lower half is another object
     opening = torch.tensor(6.0)
-    spread_alike = spread_with(alike, opening, lightness, ab, mask, target)
-    spread_apart = spread_with(apart, opening, lightness, ab, mask, target)
+    spread_alike, open_alike = spread_with(alike, opening, lightness, ab, mask, target)
+    spread_apart, open_apart = spread_with(apart, opening, lightness, ab, mask, target)
+    assert 0.99 < open_alike <= 1 and open_apart < open_alike  # the share of links opened to Levin's
     assert spread_alike[0, 16:].mean() > 8  # one object: the hint climbs the ramp
     assert spread_apart[0, :10].mean() > 30 and spread_apart[0, 16:].abs().max() < 2  # two: it stops, as the host's
-    assert torch.equal(spread_with(alike, opening, lightness, ab, np.zeros_like(mask), target), torch.zeros(2, 24, 24))
+    unhinted, openness = spread_with(alike, opening, lightness, ab, np.zeros_like(mask), target)
+    assert torch.equal(unhinted, torch.zeros(2, 24, 24)) and openness == 0
 
 
 def test_a_model_with_learnt_links_leaves_unhinted_photos_alone_and_its_head_learns_from_hints():
@@ -558,6 +560,15 @@ def test_train_from_regression_weights_then_export_and_colorize_through_the_host
     regression_state = load_file(str(regression_weights))
     assert all(torch.equal(trained["model"][k].half(), v) for k, v in regression_state.items() if k.startswith("trunk."))
     assert any(trained["model"][k].any() for k in trained["model"] if k.startswith("hints.inject."))
+
+    # --learned-affinity --gate-penalty: the penalty is logged, and refused without learnt links.
+    penalised = tmp_path / "penalised"
+    assert training_main(_train_args("guided", photos, penalised, "--init-from", str(regression_weights), "--freeze-trunk",
+                                     "--propagate", "--learned-affinity", "--gate-penalty", "0.01", "--steps", "2")) == 0
+    logged = (penalised / "log.csv").read_text()
+    assert "link_openness=" in logged and checkpoint.load(penalised / "last.pt")["args"]["gate_penalty"] == 0.01
+    with pytest.raises(SystemExit, match="--gate-penalty"):
+        training_main(_train_args("guided", photos, tmp_path / "refused", "--propagate", "--gate-penalty", "0.01"))
 
     # --propagate: the model starts from the host's propagation; its config says so, and a resume keeps it.
     propagating = tmp_path / "propagating"

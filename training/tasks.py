@@ -466,6 +466,9 @@ class GuidedTask(RegressionTask):
             raise SystemExit("error: --loose and --learned-affinity change the propagation: give --propagate too")
         if self.loose and self.learned_affinity:
             raise SystemExit("error: --loose and --learned-affinity are two ways to widen the propagation: choose one")
+        self.gate_penalty = float(getattr(args, "gate_penalty", 0.0) or 0.0)
+        if self.gate_penalty and not self.learned_affinity:
+            raise SystemExit("error: --gate-penalty weighs how open the learnt links are: give --learned-affinity too")
 
     def config_cls(self, finetune_from: int, working_size: int) -> GuidedConfig:
         return GuidedConfig(finetune_from=finetune_from, working_size=working_size,
@@ -499,6 +502,25 @@ class GuidedTask(RegressionTask):
         from training.guided import simulate_global_hints, simulate_hints
 
         return (lightness, *simulate_hints(ab, placement=self.placement), simulate_global_hints(ab))
+
+    def step(self, net, lightness, ab, opt, scaler, amp: bool, step: int) -> torch.Tensor:
+        """The loss, plus ``--gate-penalty`` × how open the learnt links are (0: all the host's, 1: all
+        Levin's): spreading a hint far is then paid for, and done only where it buys color."""
+        if not self.gate_penalty:
+            return super().step(net, lightness, ab, opt, scaler, amp, step)
+        model = net.module if hasattr(net, "module") else net
+        with torch.autocast(lightness.device.type, dtype=torch.float16, enabled=amp):
+            pred = net(*self.train_inputs(lightness, ab))
+        loss = self.loss(pred.float(), ab) + self.gate_penalty * model.link_openness
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        return loss
+
+    def loss_parts(self, model) -> dict[str, float]:
+        openness = getattr(model, "link_openness", None)
+        return {} if openness is None else {"link_openness": float(openness.detach())}
 
     def extra_validations(self) -> dict:
         from training.guided import VALIDATION_HINTS, HintedValidation

@@ -132,6 +132,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     guided.add_argument("--learned-affinity", action="store_true",
                         help="with --propagate: learn each link between cells, from the host's to Levin's, from the "
                              "decoder's features (plugins/backends/guided/affinity.py)")
+    guided.add_argument("--gate-penalty", type=float, default=0.0, metavar="MU",
+                        help="with --learned-affinity: add MU × how open the learnt links are (0..1) to the loss, so that "
+                             "hints spread only where it pays (in a trial, 0.001 left them 0.15 open, 0.01 closed them all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")

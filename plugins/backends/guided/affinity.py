@@ -76,16 +76,18 @@ class _Solve(torch.autograd.Function):
 
 
 def spread_with(embedding: torch.Tensor, opening: torch.Tensor, lightness: np.ndarray, ab: np.ndarray,
-                mask: np.ndarray, target: np.ndarray) -> torch.Tensor:
+                mask: np.ndarray, target: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """One photo's hints spread over ``ab`` ``(h, w, 2)`` on its own grid with the learnt links:
-    the change ``(2, h, w)``, differentiable in ``embedding`` ``(k, h, w)`` and ``opening``.
+    the change ``(2, h, w)``, differentiable in ``embedding`` ``(k, h, w)`` and ``opening``, and how
+    open the links are on average (0: all the host's, 1: all Levin's), for a penalty on spreading.
     ``lightness`` ``(h, w)``, ``mask`` bool ``(h, w)`` (hinted cells), ``target`` ``(h, w, 2)``."""
     from plugins.host.hints import REACH, affinity, data_term
 
     h, w = mask.shape
     fixed = mask.ravel()
     if not fixed.any() or fixed.all():
-        return torch.from_numpy(np.where(mask[..., None], target - ab, 0)).permute(2, 0, 1).float()
+        change = torch.from_numpy(np.where(mask[..., None], target - ab, 0)).permute(2, 0, 1).float()
+        return change, opening.new_zeros(())
     loose = affinity(lightness, 0.0)
     links = sparse.triu(loose, k=1).tocoo()
     rows, cols = links.row, links.col
@@ -101,4 +103,4 @@ def spread_with(embedding: torch.Tensor, opening: torch.Tensor, lightness: np.nd
     data = data_term((learnt + learnt.T).tocsr(), fixed, REACH, min(h, w))
     delta = np.where(mask[..., None], target - ab, 0).reshape(-1, 2).astype(np.float64)
     change = _Solve.apply(weights.float(), rows, cols, data, fixed, delta)
-    return change.T.reshape(2, h, w)
+    return change.T.reshape(2, h, w), gate.mean()

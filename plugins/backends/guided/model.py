@@ -259,6 +259,7 @@ class GuidedModel(RegressionModel):
             self.hints.encoder_input = nn.Conv2d(3, STEM_CHANNELS, 3, stride=2, padding=1, bias=False)
             nn.init.zeros_(self.hints.encoder_input.weight)
         self.trunk_frozen = False
+        self.link_openness: torch.Tensor | None = None  # with learned_affinity: the last forward's (for a penalty)
 
     def freeze_trunk(self) -> None:
         """Training only the hint branch: the trunk's weights and BatchNorm statistics stay as loaded."""
@@ -311,7 +312,8 @@ class GuidedModel(RegressionModel):
         if self.config.learned_affinity:
             embedding = F.interpolate(self.hints.affinity(finest[0], lightness), size=fine.shape[-2:], mode="bilinear",
                                       align_corners=False)
-            change = spread_hints_learned(lightness, fine.detach(), hint_ab, hint_mask, embedding, self.hints.affinity.opening)
+            change, self.link_openness = spread_hints_learned(lightness, fine.detach(), hint_ab, hint_mask, embedding,
+                                                              self.hints.affinity.opening)
         else:
             change = spread_hints(lightness, fine.detach(), hint_ab, hint_mask)
         base = decoded + F.interpolate(change, size=decoded.shape[-2:], mode="area")
@@ -344,15 +346,19 @@ def spread_hints(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: torch.Tenso
 
 
 def spread_hints_learned(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: torch.Tensor, hint_mask: torch.Tensor,
-                         embedding: torch.Tensor, opening: torch.Tensor) -> torch.Tensor:
+                         embedding: torch.Tensor, opening: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`spread_hints` with links learnt from ``embedding`` ``(N, k, h, w)`` on ``ab``'s grid
-    (:func:`plugins.backends.guided.affinity.spread_with`): differentiable in it and ``opening``."""
+    (:func:`plugins.backends.guided.affinity.spread_with`): differentiable in it and ``opening``; and
+    how open the links are, on average over the photos with hints (0 without any)."""
     from plugins.backends.guided.affinity import spread_with
 
     changes = [ab.new_zeros(ab.shape[1:], dtype=torch.float32) for _ in range(ab.shape[0])]
+    openness = []
     for i, light, here, mask, target in hinted_cells(lightness, ab, hint_ab, hint_mask):
-        changes[i] = spread_with(embedding[i].float(), opening, light, here, mask, target).to(ab.device)
-    return torch.stack(changes).to(ab.dtype)
+        changes[i], open_share = spread_with(embedding[i].float(), opening, light, here, mask, target)
+        changes[i] = changes[i].to(ab.device)
+        openness.append(open_share)
+    return torch.stack(changes).to(ab.dtype), torch.stack(openness).mean() if openness else opening.new_zeros(())
 
 
 def hinted_cells(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: torch.Tensor, hint_mask: torch.Tensor):
