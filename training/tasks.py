@@ -64,11 +64,16 @@ class Task:
         with torch.autocast(lightness.device.type, dtype=torch.float16, enabled=amp):
             pred = net(*self.train_inputs(lightness, ab))  # pixcolor also takes ab (teacher forcing)
         loss = self.loss(pred.float() if torch.is_tensor(pred) else pred, ab)
+        loss = loss + self.penalty(net.module if hasattr(net, "module") else net)
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(opt)
         scaler.update()
         return loss
+
+    def penalty(self, model) -> torch.Tensor | float:
+        """A term added to the loss from what the last forward pass left on ``model`` (none by default)."""
+        return 0.0
 
     def loss_parts(self, model) -> dict[str, float]:
         """The last step's loss terms, for the log (tasks with one term: none)."""
@@ -503,20 +508,12 @@ class GuidedTask(RegressionTask):
 
         return (lightness, *simulate_hints(ab, placement=self.placement), simulate_global_hints(ab))
 
-    def step(self, net, lightness, ab, opt, scaler, amp: bool, step: int) -> torch.Tensor:
-        """The loss, plus ``--gate-penalty`` × how open the learnt links are (0: all the host's, 1: all
-        Levin's): spreading a hint far is then paid for, and done only where it buys color."""
-        if not self.gate_penalty:
-            return super().step(net, lightness, ab, opt, scaler, amp, step)
-        model = net.module if hasattr(net, "module") else net
-        with torch.autocast(lightness.device.type, dtype=torch.float16, enabled=amp):
-            pred = net(*self.train_inputs(lightness, ab))
-        loss = self.loss(pred.float(), ab) + self.gate_penalty * model.link_openness
-        opt.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(opt)
-        scaler.update()
-        return loss
+    def penalty(self, model: GuidedModel) -> torch.Tensor | float:
+        """``--gate-penalty`` × how open the learnt links are (0: all the host's, 1: all Levin's): spreading
+        a hint far is then paid for, and done only where it buys color."""
+        if not self.gate_penalty or model.link_openness is None:
+            return 0.0
+        return self.gate_penalty * model.link_openness
 
     def loss_parts(self, model) -> dict[str, float]:
         openness = getattr(model, "link_openness", None)
