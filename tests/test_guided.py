@@ -184,35 +184,6 @@ def _blurred_edge(n: int, size: int = 64) -> torch.Tensor:
     return column[:, None].expand(size, size).expand(n, 1, size, size).clone()
 
 
-def test_a_loose_model_takes_half_of_levins_plain_propagation_as_built_and_its_gate_learns():
-    regression = _random_regression()
-    strict = GuidedModel(GuidedConfig(propagate=True))
-    loose = GuidedModel(GuidedConfig(propagate=True, loose=True))
-    task = GuidedTask(argparse.Namespace(prior=None, loss=None))
-    for model in (strict, loose):
-        task.load_init_weights(model, regression.state_dict())
-        model.eval()
-    lightness = _blurred_edge(2)
-    mask = torch.zeros(2, 1, 64, 64)
-    mask[1, :, 8:12, 30:34] = 1  # in the dark half, well away from the soft outline
-    hint_ab = torch.cat([mask * 60, mask * 40], dim=1)
-    with torch.no_grad():
-        plain, by_strict, by_loose = regression(lightness), strict(lightness, hint_ab, mask), loose(lightness, hint_ab, mask)
-    assert torch.equal(by_loose[0], plain[0])  # no hints: the trunk's answer
-    beyond = slice(44, 64)  # past the outline, in the light half
-    strict_tint = (by_strict[1, 0, beyond] - plain[1, 0, beyond]).mean()
-    loose_tint = (by_loose[1, 0, beyond] - plain[1, 0, beyond]).mean()
-    assert strict_tint < 2 and loose_tint > 8  # half of the plain propagation climbs the ramp
-    # the gate is trained: a loss that wants the strict answer beyond the outline closes it there
-    loose.train()
-    loose.trunk.requires_grad_(False)
-    out = loose(lightness, hint_ab, mask)
-    ((out[1:, :, beyond] - by_strict[1:, :, beyond]) ** 2).mean().backward()
-    assert loose.hints.refiner.loose_gate.bias.grad.item() > 0  # raising the logit would add more of the loose answer
-    with pytest.raises(ValueError, match="propagate"):
-        GuidedModel(GuidedConfig(loose=True))
-
-
 def test_the_learnt_links_gradient_is_the_adjoints_and_matches_finite_differences():
     from plugins.backends.guided.affinity import _Solve
 
@@ -280,8 +251,8 @@ def test_a_model_with_learnt_links_leaves_unhinted_photos_alone_and_its_head_lea
     ((out - truth) ** 2).mean().backward()
     head = model.hints.affinity
     assert head.body[-1].weight.grad.abs().sum() > 0 and head.opening.grad is not None
-    with pytest.raises(ValueError, match="choose one"):
-        GuidedModel(GuidedConfig(propagate=True, loose=True, learned_affinity=True))
+    with pytest.raises(ValueError, match="needs propagate"):
+        GuidedModel(GuidedConfig(learned_affinity=True))
 
 
 def test_propagate_targets_pins_the_targets_and_spreads_within_even_lightness():
@@ -381,9 +352,9 @@ def test_hint_input_without_the_whole_encoder_trained_is_a_one_line_error(photos
             training_main(_train_args("guided", photos, tmp_path / "run", "--hint-input", *extra))
 
 
-def test_loose_without_propagate_is_a_one_line_error(photos, tmp_path):
+def test_learned_affinity_without_propagate_is_a_one_line_error(photos, tmp_path):
     with pytest.raises(SystemExit, match="give --propagate too"):
-        training_main(_train_args("guided", photos, tmp_path / "run", "--loose"))
+        training_main(_train_args("guided", photos, tmp_path / "run", "--learned-affinity"))
 
 
 def test_init_from_weights_of_another_model_is_a_one_line_error():

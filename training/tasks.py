@@ -465,19 +465,16 @@ class GuidedTask(RegressionTask):
             raise SystemExit("error: --hint-input and --propagate do not go together: the propagation keeps the hints "
                              "out of the trunk")
         self.placement = getattr(args, "hint_placement", None) or "centre"
-        self.loose = bool(getattr(args, "loose", False))
         self.learned_affinity = bool(getattr(args, "learned_affinity", False))
-        if (self.loose or self.learned_affinity) and not self.propagate:
-            raise SystemExit("error: --loose and --learned-affinity change the propagation: give --propagate too")
-        if self.loose and self.learned_affinity:
-            raise SystemExit("error: --loose and --learned-affinity are two ways to widen the propagation: choose one")
+        if self.learned_affinity and not self.propagate:
+            raise SystemExit("error: --learned-affinity learns the propagation's links: give --propagate too")
         self.gate_penalty = float(getattr(args, "gate_penalty", 0.0) or 0.0)
         if self.gate_penalty and not self.learned_affinity:
             raise SystemExit("error: --gate-penalty weighs how open the learnt links are: give --learned-affinity too")
 
     def config_cls(self, finetune_from: int, working_size: int) -> GuidedConfig:
         return GuidedConfig(finetune_from=finetune_from, working_size=working_size,
-                            propagate=self.propagate, hint_input=self.hint_input, loose=self.loose,
+                            propagate=self.propagate, hint_input=self.hint_input,
                             learned_affinity=self.learned_affinity)
 
     def param_groups(self, model: GuidedModel, args) -> list[dict]:

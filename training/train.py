@@ -126,9 +126,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     guided.add_argument("--propagate", action="store_true",
                         help="start from the host's edge-aware propagation of the hints; the refiner learns to correct it "
                              "(with --freeze-trunk: the propagation is outside the gradient)")
-    guided.add_argument("--loose", action="store_true",
-                        help="with --propagate: also propagate with Levin's plain affinities (through blurred edges) "
-                             "and learn per cell how much of that to take")
     guided.add_argument("--learned-affinity", action="store_true",
                         help="with --propagate: learn each link between cells, from the host's to Levin's, from the "
                              "decoder's features (plugins/backends/guided/affinity.py)")

@@ -271,8 +271,8 @@ class HintPropagator:
             self._solve = self._factorize(grid_lightness, fixed, REACH if reach is None else reach)
 
     @staticmethod
-    def _factorize(lightness: np.ndarray, fixed: np.ndarray, reach: float, gradient_weight: float | None = None):
-        weights = affinity(lightness, gradient_weight)
+    def _factorize(lightness: np.ndarray, fixed: np.ndarray, reach: float):
+        weights = affinity(lightness)
         return factorize(weights, data_term(weights, fixed, reach, min(lightness.shape)), fixed)[0]
 
     def apply(self, ab: np.ndarray) -> np.ndarray:
@@ -305,13 +305,12 @@ def propagate(lightness: np.ndarray, ab: np.ndarray, hints: Sequence[ColorHint],
 
 
 def propagate_targets(lightness: np.ndarray, ab: np.ndarray, mask: np.ndarray, target: np.ndarray,
-                      reach: float | None = None, gradient_weight: float | None = None) -> np.ndarray:
+                      reach: float | None = None) -> np.ndarray:
     """:func:`propagate` for hints already rasterized at L's size, solved on L's own grid (no
     shrinking or upsampling: for small grids, such as a model's cells).
 
     ``mask`` bool ``(h, w)`` marks the hinted pixels and ``target`` ``(h, w, 2)`` their chroma;
-    ``ab`` ``(h, w, 2)``; ``gradient_weight`` as in :func:`affinity`. Returns a new float32
-    ``(h, w, 2)``, equal to ``target`` on the mask.
+    ``ab`` ``(h, w, 2)``. Returns a new float32 ``(h, w, 2)``, equal to ``target`` on the mask.
     """
     lightness = np.ascontiguousarray(lightness, dtype=np.float32)
     ab = np.asarray(ab, dtype=np.float32)
@@ -321,7 +320,7 @@ def propagate_targets(lightness: np.ndarray, ab: np.ndarray, mask: np.ndarray, t
     delta = np.where(mask[..., None], np.asarray(target, dtype=np.float32) - ab, 0)
     fixed = mask.ravel()
     if fixed.any() and not fixed.all():
-        solve = HintPropagator._factorize(lightness, fixed, REACH if reach is None else reach, gradient_weight)
+        solve = HintPropagator._factorize(lightness, fixed, REACH if reach is None else reach)
         delta = solve(delta.reshape(-1, 2).astype(np.float64)).reshape(delta.shape)
     return np.clip(ab + delta, -MAX_CHROMA, MAX_CHROMA).astype(np.float32)
 

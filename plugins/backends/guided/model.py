@@ -35,11 +35,8 @@ The hints then reach the decoder only through the refiner: the propagation is so
 torch, so a decoder fed hints would learn from a gradient that ignores it (a run that did so
 diverged after 900 steps, pushing colors the propagation overrode anyway).
 
-With ``loose`` as well, the hints are propagated twice: as the host does (strict: a blurred edge
-stops them) and with Levin's plain affinities (loose: they climb blurred edges and spread through
-texture, which on real photos is mostly the same object: +0.8 dB at 10 hints on 100 val-extra
-photos, but it tints across soft outlines too). The refiner sees where the two differ, and a
-learnt gate per cell decides how much of the loose answer to take: half as built.
+With ``learned_affinity`` as well, each link of that propagation is learnt between the host's and
+Levin's plain one, which lets hints climb soft outlines (:mod:`plugins.backends.guided.affinity`).
 """
 
 from __future__ import annotations
@@ -63,7 +60,6 @@ SPREAD_SIGMAS = (2.0, 8.0)  # in stride-4 cells (8 and 32 px): the hints' local 
 HISTOGRAM_BINS = 16  # per ab axis, over -AB_NORM..AB_NORM: 13.75 Lab units a bin
 GLOBAL_CHANNELS = 16  # the histogram's MLP → this many constant maps into the refiner
 PROPAGATION_STRIDE_RATIO = 2  # propagate at stride 4 / 2: on 100 val-extra photos 25.47 dB at 10 hints, 25.21 at stride 4
-LOOSE_GRADIENT_WEIGHT = 0.0  # the loose propagation: Levin's affinities, which climb blurred edges
 MIN_CONFIDENCE = 1e-4  # the gates see 1 - log(confidence + this) / log(this): 0 without hints, 1 on a dense patch
 
 
@@ -74,7 +70,6 @@ class GuidedConfig(RegressionConfig):
     refiner_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1)  # in stride-4 cells: 63 cells of reach, all of a 256 px photo
     propagate: bool = False  # start from the host's edge-aware propagation of the hints (see GuidedModel)
     hint_input: bool = False  # the hints also enter the encoder, at its stem, as in ideepcolor (see GuidedModel)
-    loose: bool = False  # with propagate: also Levin's plain propagation, and a learnt gate between the two (see GuidedModel)
     learned_affinity: bool = False  # with propagate: links between cells learnt (plugins/backends/guided/affinity.py)
 
 
@@ -121,22 +116,19 @@ def hint_fields(ab_sum: torch.Tensor, share: torch.Tensor) -> tuple[torch.Tensor
         return torch.stack(fields, dim=1), torch.cat(confidence, dim=1)
 
 
-Finish = Callable[..., tuple[torch.Tensor, torch.Tensor | None]]
+Finish = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 Recolor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """(ab ``(N, 2, h, w)`` in Lab units, L* ``(N, 1, H, W)``) → ab of the same shape."""
 
 
 class HintRefiner(nn.Module):
     """At stride 4: the decoder's finest features, L, the blended ab, the pooled hints' summary, their
-    fields and confidences → an ab correction in Lab units (zero as built).
+    fields and confidences → an ab correction in Lab units (zero as built)."""
 
-    With ``loose`` it also sees how far the loose propagation's answer lies from the strict one's
-    and returns the gate's logit per cell as well: sigmoid 0.5 as built, halfway between them."""
-
-    def __init__(self, feature_channels: int, width: int, dilations: tuple[int, ...], loose: bool = False):
+    def __init__(self, feature_channels: int, width: int, dilations: tuple[int, ...]):
         super().__init__()
         fields = len(SPREAD_SIGMAS) + 1
-        inputs = feature_channels + 1 + 2 + 4 + 3 * fields + GLOBAL_CHANNELS + 1 + (2 if loose else 0)
+        inputs = feature_channels + 1 + 2 + 4 + 3 * fields + GLOBAL_CHANNELS + 1
         self.globals = nn.Sequential(nn.Linear(HISTOGRAM_BINS**2, 64), nn.ReLU(inplace=True),
                                      nn.Linear(64, GLOBAL_CHANNELS), nn.ReLU(inplace=True))
         layers: list[nn.Module] = [nn.Conv2d(inputs, width, 1), nn.ReLU(inplace=True)]
@@ -144,18 +136,12 @@ class HintRefiner(nn.Module):
             layers += [nn.Conv2d(width, width, 3, padding=d, dilation=d), nn.ReLU(inplace=True)]
         self.body = nn.Sequential(*layers)
         self.out = nn.Conv2d(width, 2, 1)
-        self.loose_gate = nn.Conv2d(width, 1, 1) if loose else None
-        for conv in (self.out, self.loose_gate):
-            if conv is not None:
-                nn.init.zeros_(conv.weight)
-                nn.init.zeros_(conv.bias)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
 
     def forward(self, finest: torch.Tensor, lightness: torch.Tensor, ab: torch.Tensor, summary: torch.Tensor,
-                fields: torch.Tensor, closeness: torch.Tensor, histogram: torch.Tensor,
-                loose_difference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``histogram`` ``(N, HISTOGRAM_BINS²)``: a row of zeros where a photo has no reference;
-        ``loose_difference`` ``(N, 2, h, w)``, with ``loose``: the loose minus the strict propagation's ab.
-        Returns the correction and, with ``loose``, the gate's logit ``(N, 1, h, w)``."""
+                fields: torch.Tensor, closeness: torch.Tensor, histogram: torch.Tensor) -> torch.Tensor:
+        """``histogram`` ``(N, HISTOGRAM_BINS²)``: a row of zeros where a photo has no reference."""
         light = F.interpolate(lightness / 50.0 - 1.0, size=ab.shape[-2:], mode="area")
         dtype = finest.dtype
         size = ab.shape[-2:]
@@ -163,9 +149,8 @@ class HintRefiner(nn.Module):
         global_maps = self.globals(histogram.to(dtype))[:, :, None, None].expand(-1, -1, *size)
         x = torch.cat([finest, light.to(dtype), (ab / AB_NORM).to(dtype), summary.to(dtype),
                        (fields.flatten(1, 2) / AB_NORM).to(dtype), closeness.to(dtype), global_maps,
-                       has_reference] + ([] if self.loose_gate is None else [(loose_difference / AB_NORM).to(dtype)]), dim=1)
-        body = self.body(x)
-        return self.out(body) * AB_NORM, None if self.loose_gate is None else self.loose_gate(body)
+                       has_reference], dim=1)
+        return self.out(self.body(x)) * AB_NORM
 
 
 class HintBranch(nn.Module):
@@ -180,8 +165,7 @@ class HintBranch(nn.Module):
     """
 
     def __init__(self, widths: tuple[int, ...], decoder_widths: tuple[int, ...], refiner_width: int = 48,
-                 refiner_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1), loose: bool = False,
-                 learned_affinity: bool = False):
+                 refiner_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1), learned_affinity: bool = False):
         super().__init__()
         # No biases on the way to the decoder: a photo without hints (an all-zero summary) then gets
         # exactly nothing from the branch, trained or not, and stays the trunk's answer.
@@ -200,7 +184,7 @@ class HintBranch(nn.Module):
         for conv in (*self.inject, self.gate):
             nn.init.zeros_(conv.weight)
         nn.init.zeros_(self.gate.bias)
-        self.refiner = HintRefiner(decoder_widths[-1], refiner_width, tuple(refiner_dilations), loose)
+        self.refiner = HintRefiner(decoder_widths[-1], refiner_width, tuple(refiner_dilations))
         if learned_affinity:
             from plugins.backends.guided.affinity import AffinityHead
 
@@ -227,12 +211,11 @@ class HintBranch(nn.Module):
         # per photo: any hint or a reference, else the refiner is off
         guided = ((share.flatten(1).sum(dim=1) > 0) | (histogram.sum(dim=1) > 0)).to(ab_sum.dtype)[:, None, None, None]
 
-        def finish(ab: torch.Tensor, finest: torch.Tensor, lightness: torch.Tensor, blend: bool = True,
-                   loose_difference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        def finish(ab: torch.Tensor, finest: torch.Tensor, lightness: torch.Tensor, blend: bool = True) -> torch.Tensor:
             if blend:
                 ab = ab + (gates.to(ab.dtype) * (fields.to(ab.dtype) - ab[:, None])).sum(dim=1)
-            correction, loose_gate = self.refiner(finest, lightness, ab, summary, fields, closeness, histogram, loose_difference)
-            return ab + guided.to(ab.dtype) * correction.to(ab.dtype), loose_gate
+            correction = self.refiner(finest, lightness, ab, summary, fields, closeness, histogram)
+            return ab + guided.to(ab.dtype) * correction.to(ab.dtype)
 
         return features[::-1], finish
 
@@ -244,13 +227,10 @@ class GuidedModel(RegressionModel):
         super().__init__(config)
         if config.out_stride != HINT_STRIDE:
             raise ValueError(f"the guided model decodes at its hints' stride {HINT_STRIDE}, not {config.out_stride}")
-        if (config.loose or config.learned_affinity) and not config.propagate:
-            raise ValueError("loose and learned_affinity change the propagation: they need propagate")
-        if config.loose and config.learned_affinity:
-            raise ValueError("loose and learned_affinity are two ways to widen the propagation: choose one")
+        if config.learned_affinity and not config.propagate:
+            raise ValueError("learned_affinity learns the propagation's links: it needs propagate")
         self.hints = HintBranch(tuple(config.hint_widths), tuple(config.widths[: self.trunk.decoder.levels]),
-                                config.refiner_width, tuple(config.refiner_dilations), config.loose,
-                                config.learned_affinity)
+                                config.refiner_width, tuple(config.refiner_dilations), config.learned_affinity)
         if config.hint_input:
             if config.propagate:
                 raise ValueError("hint_input feeds the hints to the encoder, which propagate keeps them from")
@@ -303,7 +283,7 @@ class GuidedModel(RegressionModel):
         if recolor is not None:
             decoded = recolor(decoded, lightness)
         if not self.config.propagate:
-            ab, _ = finish(decoded, finest[0], lightness)
+            ab = finish(decoded, finest[0], lightness)
             return F.interpolate(ab, size=lightness.shape[-2:], mode="bilinear", align_corners=False)
         # The propagation's change is a constant to the gradient (scipy solves it): the trunk still
         # learns through the decoded ab itself, the refiner learns the rest. A photo without hints
@@ -317,30 +297,21 @@ class GuidedModel(RegressionModel):
         else:
             change = spread_hints(lightness, fine.detach(), hint_ab, hint_mask)
         base = decoded + F.interpolate(change, size=decoded.shape[-2:], mode="area")
-        difference = None
-        if self.config.loose:
-            difference = spread_hints(lightness, fine.detach(), hint_ab, hint_mask, LOOSE_GRADIENT_WEIGHT) - change
-        corrected, loose_gate = finish(base, finest[0], lightness, blend=False,
-                                       loose_difference=None if difference is None else F.interpolate(difference, size=decoded.shape[-2:], mode="area"))
-        if difference is not None:
-            gate = torch.sigmoid(F.interpolate(loose_gate, size=change.shape[-2:], mode="bilinear", align_corners=False))
-            change = change + gate.to(change.dtype) * difference
+        corrected = finish(base, finest[0], lightness, blend=False)
         size = lightness.shape[-2:]
         return sum(F.interpolate(x, size=size, mode="bilinear", align_corners=False)
                    for x in (decoded, change, corrected - base))
 
 
-def spread_hints(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: torch.Tensor, hint_mask: torch.Tensor,
-                 gradient_weight: float | None = None) -> torch.Tensor:
+def spread_hints(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: torch.Tensor, hint_mask: torch.Tensor) -> torch.Tensor:
     """How the host's edge-aware propagation of the hints changes ``ab`` ``(N, 2, h, w)``: each photo
     solved on ``ab``'s grid, with L* and the hints (``(N, ·, H, W)``) averaged onto its cells (a cell
-    holding any hinted pixel is pinned to their mean ab). Zero for a photo without hints; no gradient.
-    ``gradient_weight``: the affinities' (:func:`plugins.host.hints.affinity`), the host's by default."""
+    holding any hinted pixel is pinned to their mean ab). Zero for a photo without hints; no gradient."""
     from plugins.host.hints import propagate_targets  # scipy: only for a model that propagates
 
     change = torch.zeros_like(ab, dtype=torch.float32)
     for i, light, here, mask, target in hinted_cells(lightness, ab, hint_ab, hint_mask):
-        spread = propagate_targets(light, here, mask, target, gradient_weight=gradient_weight)
+        spread = propagate_targets(light, here, mask, target)
         change[i] = torch.from_numpy(spread - here).permute(2, 0, 1)
     return change.to(device=ab.device, dtype=ab.dtype)
 
