@@ -232,6 +232,27 @@ def test_learnt_links_close_where_the_embedding_changes_and_open_where_it_agrees
     unhinted, openness = spread_with(alike, opening, lightness, ab, np.zeros_like(mask), target)
     assert torch.equal(unhinted, torch.zeros(2, 24, 24)) and openness == 0
 
+    # A limit: beyond the ramp only the first 5 ab of the hint's change arrive (the learnt links'
+    # share, shrunk with distance); on its own side the hint is whole, and its direction kept.
+    limited, _ = spread_with(alike, opening, lightness, ab, mask, target, limit=5.0)
+    assert limited[:, 16:].norm(dim=0).max() < 5.0 < spread_alike[:, 16:].norm(dim=0).max()
+    torch.testing.assert_close(limited[:, 4, 4], torch.tensor([40.0, 20.0]))
+    torch.testing.assert_close(limited[0, 16:], 2 * limited[1, 16:])
+    assert limited[1, 16:].min() > 0.5
+    huge, _ = spread_with(alike, opening, lightness, ab, mask, target, limit=1e6)
+    torch.testing.assert_close(huge, spread_alike)
+
+
+def test_a_spread_limit_splits_a_change_by_its_size_and_keeps_its_direction():
+    from plugins.backends.guided.affinity import split_change
+
+    delta = np.array([[30.0, 40.0], [3.0, -4.0], [0.0, 0.0]])
+    learnt, host = split_change(delta, 10.0)
+    np.testing.assert_allclose(learnt, [[6.0, 8.0], [3.0, -4.0], [0.0, 0.0]])
+    np.testing.assert_allclose(learnt + host, delta)
+    unlimited, nothing = split_change(delta, None)
+    assert unlimited is delta and not nothing.any()
+
 
 def test_a_model_with_learnt_links_leaves_unhinted_photos_alone_and_its_head_learns_from_hints():
     regression = _random_regression()
@@ -472,6 +493,60 @@ def test_hints_painted_in_one_pass_match_painting_them_one_by_one():
     assert empty.photo.numel() == 0 and not guided.paint_hints(ab[:3, :, :8, :8], empty)[1].any()
 
 
+def _two_objects(chroma_left: float = 40.0) -> torch.Tensor:
+    """Two photos of 20×30 px: a left object of one color, a right one of another, a little texture."""
+    ab = torch.zeros(2, 2, 20, 30)
+    ab[:, 0, :, :15], ab[:, 1, :, :15] = chroma_left, 5.0
+    ab[:, 0, :, 15:], ab[:, 1, :, 15:] = -30.0, 30.0
+    return ab + torch.randn(ab.shape, generator=torch.Generator().manual_seed(0))
+
+
+def test_a_recoloring_hint_repaints_its_object_keeps_its_texture_and_leaves_the_rest():
+    ab = _two_objects()
+    one_hint = torch.ones(2, dtype=torch.long)
+    patches = guided.HintPatches(photo=torch.arange(2), top=torch.tensor([8, 8]), left=torch.tensor([3, 20]),
+                                 size=torch.tensor([3, 3]), counts=one_hint)
+    recolored = guided.recolor_objects(ab, patches, p=1.0, generator=torch.Generator().manual_seed(1))
+    for photo, (inside, outside) in enumerate([(slice(0, 15), slice(15, 30)), (slice(15, 30), slice(0, 15))]):
+        assert torch.equal(recolored[photo, :, :, outside], ab[photo, :, :, outside])
+        shift = recolored[photo, :, :, inside] - ab[photo, :, :, inside]
+        assert shift.abs().mean() > 5  # a new color, by one offset over the whole object
+        torch.testing.assert_close(shift, shift[:, :1, :1].expand_as(shift))
+        low, high = guided.RECOLOR_CHROMA
+        new_chroma = recolored[photo, :, 2:-2, inside].mean(dim=(1, 2)).norm()
+        assert low - 2 < new_chroma < high + 2
+    hint_ab, mask = guided.paint_hints(recolored, patches)
+    torch.testing.assert_close(hint_ab[0, :, 9, 4], recolored[0, :, 8:11, 3:6].mean(dim=(1, 2)))
+    assert torch.equal(guided.recolor_objects(ab, patches, p=0.0), ab)
+
+
+def test_with_recolor_the_training_step_compares_with_the_recolored_truth_its_hints_carry():
+    ab = _two_objects().repeat(16, 1, 1, 1)
+    lightness = torch.full((32, 1, 20, 30), 50.0)
+    task = GuidedTask(argparse.Namespace(prior=None, loss=None, recolor=1.0, hint_placement="uniform"))
+    torch.manual_seed(3)
+    patches = guided.draw_hint_patches(32, 20, 30, placement="uniform")
+    torch.manual_seed(3)
+    (_, hint_ab, mask, _), target = task.train_batch(lightness, ab)
+    changed = (target != ab).flatten(1).any(1)
+    assert changed.sum() >= 16  # every photo with a hint (7 in 8) recolors its first hint's object
+    assert torch.equal(changed, patches.counts > 0)
+    expected_ab, expected_mask = guided.paint_hints(target, patches)  # the recolored truth's, not the photo's own
+    assert torch.equal(mask, expected_mask)
+    torch.testing.assert_close(hint_ab, expected_ab)
+    assert not torch.allclose(hint_ab, guided.paint_hints(ab, patches)[0])
+    plain = GuidedTask(argparse.Namespace(prior=None, loss=None, hint_placement="uniform"))
+    assert plain.train_batch(lightness, ab)[1] is ab
+
+
+def test_a_hint_on_a_grayish_place_recolors_nothing():
+    ab = _two_objects(chroma_left=3.0)
+    ab[:, 1, :, :15] = 0.0
+    patches = guided.HintPatches(photo=torch.tensor([0]), top=torch.tensor([8]), left=torch.tensor([3]),
+                                 size=torch.tensor([3]), counts=torch.tensor([1, 0]))
+    assert torch.equal(guided.recolor_objects(ab, patches, p=1.0), ab)
+
+
 def test_one_photo_in_four_gets_its_own_histogram_as_the_global_hint():
     ab = torch.randn(400, 2, 6, 5, generator=torch.Generator().manual_seed(0)) * 40
     histogram = guided.simulate_global_hints(ab, torch.Generator().manual_seed(1))
@@ -540,6 +615,18 @@ def test_train_from_regression_weights_then_export_and_colorize_through_the_host
     assert "link_openness=" in logged and checkpoint.load(penalised / "last.pt")["args"]["gate_penalty"] == 0.01
     with pytest.raises(SystemExit, match="--gate-penalty"):
         training_main(_train_args("guided", photos, tmp_path / "refused", "--propagate", "--gate-penalty", "0.01"))
+
+    # --recolor and --learned-spread-limit: recorded in the run and the model's config; nonsense refused.
+    recoloring = tmp_path / "recoloring"
+    assert training_main(_train_args("guided", photos, recoloring, "--init-from", str(regression_weights), "--freeze-trunk",
+                                     "--propagate", "--learned-affinity", "--recolor", "1", "--learned-spread-limit", "20",
+                                     "--steps", "2")) == 0
+    recolored = checkpoint.load(recoloring / "last.pt")
+    assert recolored["args"]["recolor"] == 1.0 and recolored["model_args"]["config"]["learned_spread_limit"] == 20.0
+    with pytest.raises(SystemExit, match="--recolor"):
+        training_main(_train_args("guided", photos, tmp_path / "refused", "--recolor", "2"))
+    with pytest.raises(SystemExit, match="--learned-spread-limit"):
+        training_main(_train_args("guided", photos, tmp_path / "refused", "--propagate", "--learned-spread-limit", "20"))
 
     # --propagate: the model starts from the host's propagation; its config says so, and a resume keeps it.
     propagating = tmp_path / "propagating"

@@ -110,6 +110,58 @@ def simulate_hints(ab: torch.Tensor, generator: torch.Generator | None = None,
     return paint_hints(ab, draw_hint_patches(n, height, width, generator, placement=placement))
 
 
+RECOLOR_TOLERANCE = 12.0
+"""How far (ab units) a pixel's truth chroma, blurred over 5×5 px, may lie from the hinted one's
+and still belong to the object a recoloring hint repaints."""
+RECOLOR_MIN_CHROMA = 10.0
+"""A hint on grayer truth than this recolors nothing: the gray of a scene is one connected region
+across its objects, and repainting all of it would teach the model to spread a hint everywhere."""
+RECOLOR_CHROMA = (15.0, 70.0)
+"""Chroma range of the new color a recoloring hint gives its object."""
+
+
+def recolor_objects(ab: torch.Tensor, patches: HintPatches, p: float,
+                    generator: torch.Generator | None = None) -> torch.Tensor:
+    """A user's hint says that a thing had another color than the model thought: a coat was red,
+    and only the coat turns red. Truth hints rarely teach that (the model's errors are alike across a
+    photo, so spreading a truth hint far mostly pays). So with probability ``p`` a photo's first hint
+    repaints its object in the truth ``(N, 2, H, W)``: the connected region around the hint whose
+    (blurred) truth chroma is within :data:`RECOLOR_TOLERANCE` of the hinted chroma moves by one
+    offset to a random color (its texture kept); hints painted afterwards from the returned truth
+    carry that color. The model must then spread it over the object, and no further. A hint on a
+    grayish place (:data:`RECOLOR_MIN_CHROMA`) recolors nothing."""
+    from scipy import ndimage
+
+    if p <= 0 or patches.photo.numel() == 0:
+        return ab
+    firsts = torch.cumsum(patches.counts, 0) - patches.counts  # index of each photo's first hint
+    chosen = (patches.counts > 0) & (torch.rand(ab.shape[0], generator=generator) < p)
+    if not chosen.any():
+        return ab
+    out = ab.clone()
+    blurred = F.avg_pool2d(ab.float(), 5, stride=1, padding=2, count_include_pad=False).cpu().numpy()
+    for photo in torch.nonzero(chosen).ravel().tolist():
+        k = int(firsts[photo])
+        size = int(patches.size[k])
+        row, col = int(patches.top[k]) + size // 2, int(patches.left[k]) + size // 2
+        if np.hypot(*blurred[photo][:, row, col]) < RECOLOR_MIN_CHROMA:
+            continue
+        near = np.linalg.norm(blurred[photo] - blurred[photo][:, row, col, None, None], axis=0) < RECOLOR_TOLERANCE
+        labels, _ = ndimage.label(near)
+        region = labels == labels[row, col]
+        # The blur leaves the object's rim out; take it back where the rim's own chroma is alike.
+        raw = ab[photo].float().cpu().numpy()
+        rim = np.linalg.norm(raw - blurred[photo][:, row, col, None, None], axis=0) < RECOLOR_TOLERANCE
+        region = torch.from_numpy(region | (ndimage.binary_dilation(region, iterations=2) & rim)).to(ab.device)
+        angle = float(torch.rand((), generator=generator)) * 2 * math.pi
+        low, high = RECOLOR_CHROMA
+        chroma = low + float(torch.rand((), generator=generator)) * (high - low)
+        offset = torch.tensor([chroma * math.cos(angle), chroma * math.sin(angle)], dtype=ab.dtype, device=ab.device)
+        offset = offset - torch.from_numpy(blurred[photo][:, row, col]).to(ab.device, ab.dtype)
+        out[photo] = torch.where(region, ab[photo] + offset[:, None, None], ab[photo])
+    return out
+
+
 def simulate_global_hints(ab: torch.Tensor, generator: torch.Generator | None = None,
                           p: float = GLOBAL_HINT_P) -> torch.Tensor:
     """Each photo's own ab histogram (:func:`plugins.backends.guided.model.ab_histogram`) with

@@ -61,8 +61,9 @@ class Task:
 
     def step(self, net, lightness: torch.Tensor, ab: torch.Tensor, opt, scaler, amp: bool, step: int) -> torch.Tensor:
         """One optimizer step on a batch; returns the loss to log."""
+        inputs, ab = self.train_batch(lightness, ab)
         with torch.autocast(lightness.device.type, dtype=torch.float16, enabled=amp):
-            pred = net(*self.train_inputs(lightness, ab))  # pixcolor also takes ab (teacher forcing)
+            pred = net(*inputs)  # pixcolor also takes ab (teacher forcing)
         loss = self.loss(pred.float() if torch.is_tensor(pred) else pred, ab)
         loss = loss + self.penalty(net.module if hasattr(net, "module") else net)
         opt.zero_grad(set_to_none=True)
@@ -109,6 +110,11 @@ class Task:
 
     def train_inputs(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple:
         return self.inputs(lightness, ab)
+
+    def train_batch(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple[tuple, torch.Tensor]:
+        """A training step's model inputs and the truth its loss compares with (the photos' own ab
+        unless the task alters the truth, as ``guided --recolor`` does)."""
+        return self.train_inputs(lightness, ab), ab
 
     def extra_validations(self) -> dict:
         """Further validation passes, name → their ``inputs``, made afresh for each validation
@@ -471,11 +477,17 @@ class GuidedTask(RegressionTask):
         self.gate_penalty = float(getattr(args, "gate_penalty", 0.0) or 0.0)
         if self.gate_penalty and not self.learned_affinity:
             raise SystemExit("error: --gate-penalty weighs how open the learnt links are: give --learned-affinity too")
+        self.spread_limit = getattr(args, "learned_spread_limit", None)
+        if self.spread_limit is not None and (not self.learned_affinity or self.spread_limit <= 0):
+            raise SystemExit("error: --learned-spread-limit is a positive number of ab units, with --learned-affinity")
+        self.recolor = float(getattr(args, "recolor", 0.0) or 0.0)
+        if not 0.0 <= self.recolor <= 1.0:
+            raise SystemExit(f"error: --recolor is a share of the training photos, from 0 to 1, not {self.recolor}")
 
     def config_cls(self, finetune_from: int, working_size: int) -> GuidedConfig:
         return GuidedConfig(finetune_from=finetune_from, working_size=working_size,
                             propagate=self.propagate, hint_input=self.hint_input,
-                            learned_affinity=self.learned_affinity)
+                            learned_affinity=self.learned_affinity, learned_spread_limit=self.spread_limit)
 
     def param_groups(self, model: GuidedModel, args) -> list[dict]:
         hints = list(model.hints.parameters())
@@ -501,9 +513,15 @@ class GuidedTask(RegressionTask):
             log.info("--init-from: the trunk from %d tensors; the hint branch starts at zero", len(state))
 
     def train_inputs(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple:
-        from training.guided import simulate_global_hints, simulate_hints
+        return self.train_batch(lightness, ab)[0]
 
-        return (lightness, *simulate_hints(ab, placement=self.placement), simulate_global_hints(ab))
+    def train_batch(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple[tuple, torch.Tensor]:
+        from training.guided import draw_hint_patches, paint_hints, recolor_objects, simulate_global_hints
+
+        n, _, height, width = ab.shape
+        patches = draw_hint_patches(n, height, width, placement=self.placement)
+        ab = recolor_objects(ab, patches, self.recolor)
+        return (lightness, *paint_hints(ab, patches), simulate_global_hints(ab)), ab
 
     def penalty(self, model: GuidedModel) -> torch.Tensor | float:
         """``--gate-penalty`` × how open the learnt links are (0: all the host's, 1: all Levin's): spreading

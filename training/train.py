@@ -132,6 +132,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     guided.add_argument("--gate-penalty", type=float, default=0.0, metavar="MU",
                         help="with --learned-affinity: add MU × how open the learnt links are (0..1) to the loss, so that "
                              "hints spread only where it pays (in a trial, 0.001 left them 0.15 open, 0.01 closed them all)")
+    guided.add_argument("--learned-spread-limit", type=float, default=None, metavar="AB",
+                        help="with --learned-affinity: only the first AB of each hint's change of chroma spreads over the "
+                             "learnt links, the rest over the host's (a hint that says a thing is another color "
+                             "then tints what lies beyond it by AB at most)")
+    guided.add_argument("--recolor", type=float, default=0.0, metavar="P",
+                        help="the share of training photos whose first hint gives its object (the region of like truth "
+                             "chroma around it) a random new color, in the hint and the truth: it teaches a hint to "
+                             "recolor its object and no more, as a user's contrary hint should")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")

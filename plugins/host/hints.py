@@ -318,11 +318,18 @@ def propagate_targets(lightness: np.ndarray, ab: np.ndarray, mask: np.ndarray, t
     if ab.shape != lightness.shape + (2,) or mask.shape != lightness.shape:
         raise ValueError(f"ab {ab.shape} and mask {mask.shape} do not match L {lightness.shape}")
     delta = np.where(mask[..., None], np.asarray(target, dtype=np.float32) - ab, 0)
-    fixed = mask.ravel()
-    if fixed.any() and not fixed.all():
-        solve = HintPropagator._factorize(lightness, fixed, REACH if reach is None else reach)
-        delta = solve(delta.reshape(-1, 2).astype(np.float64)).reshape(delta.shape)
-    return np.clip(ab + delta, -MAX_CHROMA, MAX_CHROMA).astype(np.float32)
+    return np.clip(ab + spread_change(lightness, mask, delta, reach), -MAX_CHROMA, MAX_CHROMA).astype(np.float32)
+
+
+def spread_change(lightness: np.ndarray, mask: np.ndarray, delta: np.ndarray, reach: float | None = None) -> np.ndarray:
+    """The host's propagation of a change of chroma: ``delta`` ``(h, w, 2)`` given on the ``mask``ed
+    cells (and 0 elsewhere) spread over L*'s own grid ``(h, w)``; float64 ``(h, w, 2)``."""
+    fixed = np.asarray(mask, dtype=bool).ravel()
+    if not fixed.any() or fixed.all():
+        return np.where(np.asarray(mask, dtype=bool)[..., None], delta, 0).astype(np.float64)
+    solve = HintPropagator._factorize(np.ascontiguousarray(lightness, dtype=np.float32), fixed,
+                                      REACH if reach is None else reach)
+    return solve(np.asarray(delta, dtype=np.float64).reshape(-1, 2)).reshape(delta.shape)
 
 
 def shrink_lightness(lightness: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -75,19 +75,35 @@ class _Solve(torch.autograd.Function):
         return torch.from_numpy(grad_weights).to(grad.device, grad.dtype), None, None, None, None, None
 
 
+def split_change(delta: np.ndarray, limit: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """A hint's change of chroma ``(…, 2)`` → the part of at most ``limit`` ab that the learnt links
+    spread and the rest, which the host's links spread (``limit`` ``None``: all of it learnt)."""
+    if limit is None:
+        return delta, np.zeros_like(delta)
+    norm = np.linalg.norm(delta, axis=-1, keepdims=True)
+    small = delta * np.minimum(1.0, limit / np.maximum(norm, 1e-9))
+    return small, delta - small
+
+
 def spread_with(embedding: torch.Tensor, opening: torch.Tensor, lightness: np.ndarray, ab: np.ndarray,
-                mask: np.ndarray, target: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+                mask: np.ndarray, target: np.ndarray, limit: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """One photo's hints spread over ``ab`` ``(h, w, 2)`` on its own grid with the learnt links:
     the change ``(2, h, w)``, differentiable in ``embedding`` ``(k, h, w)`` and ``opening``, and how
     open the links are on average (0: all the host's, 1: all Levin's), for a penalty on spreading.
-    ``lightness`` ``(h, w)``, ``mask`` bool ``(h, w)`` (hinted cells), ``target`` ``(h, w, 2)``."""
-    from plugins.host.hints import REACH, affinity, data_term
+    ``lightness`` ``(h, w)``, ``mask`` bool ``(h, w)`` (hinted cells), ``target`` ``(h, w, 2)``.
+
+    ``limit`` (ab): only the first ``limit`` of each hint's change goes over the learnt links, the
+    rest over the host's. Correcting the model's colors by a little is what pays far from a hint (its
+    errors are alike across a photo); a user's hint that says a thing is another color altogether
+    then recolors that thing, as the host would, and tints what lies beyond it by ``limit`` at most."""
+    from plugins.host.hints import REACH, affinity, data_term, spread_change
 
     h, w = mask.shape
     fixed = mask.ravel()
     if not fixed.any() or fixed.all():
         change = torch.from_numpy(np.where(mask[..., None], target - ab, 0)).permute(2, 0, 1).float()
         return change, opening.new_zeros(())
+    learnt_part, host_part = split_change(np.where(mask[..., None], target - ab, 0), limit)
     loose = affinity(lightness, 0.0)
     links = sparse.triu(loose, k=1).tocoo()
     rows, cols = links.row, links.col
@@ -101,6 +117,7 @@ def spread_with(embedding: torch.Tensor, opening: torch.Tensor, lightness: np.nd
     # Over Levin's links instead, one hint on a parrot's chest turned the whole photo yellow.
     learnt = sparse.coo_matrix((weights.detach().double().cpu().numpy(), (rows, cols)), shape=(h * w, h * w)).tocsr()
     data = data_term((learnt + learnt.T).tocsr(), fixed, REACH, min(h, w))
-    delta = np.where(mask[..., None], target - ab, 0).reshape(-1, 2).astype(np.float64)
-    change = _Solve.apply(weights.float(), rows, cols, data, fixed, delta)
+    change = _Solve.apply(weights.float(), rows, cols, data, fixed, learnt_part.reshape(-1, 2).astype(np.float64))
+    if np.any(host_part):
+        change = change + torch.from_numpy(spread_change(lightness, mask, host_part).reshape(-1, 2)).to(change)
     return change.T.reshape(2, h, w), gate.mean()

@@ -71,6 +71,7 @@ class GuidedConfig(RegressionConfig):
     propagate: bool = False  # start from the host's edge-aware propagation of the hints (see GuidedModel)
     hint_input: bool = False  # the hints also enter the encoder, at its stem, as in ideepcolor (see GuidedModel)
     learned_affinity: bool = False  # with propagate: links between cells learnt (plugins/backends/guided/affinity.py)
+    learned_spread_limit: float | None = None  # with learned_affinity: ab of a hint's change the learnt links spread (rest: the host's)
 
 
 def hint_summary(ab_sum: torch.Tensor, share: torch.Tensor) -> torch.Tensor:
@@ -293,7 +294,7 @@ class GuidedModel(RegressionModel):
             embedding = F.interpolate(self.hints.affinity(finest[0], lightness), size=fine.shape[-2:], mode="bilinear",
                                       align_corners=False)
             change, self.link_openness = spread_hints_learned(lightness, fine.detach(), hint_ab, hint_mask, embedding,
-                                                              self.hints.affinity.opening)
+                                                              self.hints.affinity.opening, self.config.learned_spread_limit)
         else:
             change = spread_hints(lightness, fine.detach(), hint_ab, hint_mask)
         base = decoded + F.interpolate(change, size=decoded.shape[-2:], mode="area")
@@ -317,16 +318,17 @@ def spread_hints(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: torch.Tenso
 
 
 def spread_hints_learned(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: torch.Tensor, hint_mask: torch.Tensor,
-                         embedding: torch.Tensor, opening: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                         embedding: torch.Tensor, opening: torch.Tensor,
+                         limit: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`spread_hints` with links learnt from ``embedding`` ``(N, k, h, w)`` on ``ab``'s grid
-    (:func:`plugins.backends.guided.affinity.spread_with`): differentiable in it and ``opening``; and
-    how open the links are, on average over the photos with hints (0 without any)."""
+    (:func:`plugins.backends.guided.affinity.spread_with`, with its ``limit``): differentiable in it
+    and ``opening``; and how open the links are, on average over the photos with hints (0 without any)."""
     from plugins.backends.guided.affinity import spread_with
 
     changes = [ab.new_zeros(ab.shape[1:], dtype=torch.float32) for _ in range(ab.shape[0])]
     openness = []
     for i, light, here, mask, target in hinted_cells(lightness, ab, hint_ab, hint_mask):
-        changes[i], open_share = spread_with(embedding[i].float(), opening, light, here, mask, target)
+        changes[i], open_share = spread_with(embedding[i].float(), opening, light, here, mask, target, limit)
         changes[i] = changes[i].to(ab.device)
         openness.append(open_share)
     return torch.stack(changes).to(ab.dtype), torch.stack(openness).mean() if openness else opening.new_zeros(())
