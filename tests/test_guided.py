@@ -254,6 +254,17 @@ def test_a_spread_limit_splits_a_change_by_its_size_and_keeps_its_direction():
     assert unlimited is delta and not nothing.any()
 
 
+def test_the_learnt_links_share_grows_with_the_number_of_hints():
+    from plugins.backends.guided.model import spread_limit
+
+    mask = np.zeros((20, 20), bool)
+    mask[2:4, 2:4] = True  # one hint of four cells
+    assert spread_limit(mask, 40.0, 8.0) == pytest.approx(40 / 9)
+    mask[10, 10] = mask[15, 3] = mask[3, 15] = True
+    assert spread_limit(mask, 40.0, 8.0) == pytest.approx(40 * 4 / 12)
+    assert spread_limit(mask, 40.0, None) == 40.0 and spread_limit(mask, None, 8.0) is None
+
+
 def test_a_model_with_learnt_links_leaves_unhinted_photos_alone_and_its_head_learns_from_hints():
     regression = _random_regression()
     model = GuidedModel(GuidedConfig(propagate=True, learned_affinity=True))
@@ -620,13 +631,17 @@ def test_train_from_regression_weights_then_export_and_colorize_through_the_host
     recoloring = tmp_path / "recoloring"
     assert training_main(_train_args("guided", photos, recoloring, "--init-from", str(regression_weights), "--freeze-trunk",
                                      "--propagate", "--learned-affinity", "--recolor", "1", "--learned-spread-limit", "20",
-                                     "--steps", "2")) == 0
+                                     "--learned-spread-hints", "8", "--steps", "2")) == 0
     recolored = checkpoint.load(recoloring / "last.pt")
     assert recolored["args"]["recolor"] == 1.0 and recolored["model_args"]["config"]["learned_spread_limit"] == 20.0
+    assert recolored["model_args"]["config"]["learned_spread_hints"] == 8.0
     with pytest.raises(SystemExit, match="--recolor"):
         training_main(_train_args("guided", photos, tmp_path / "refused", "--recolor", "2"))
     with pytest.raises(SystemExit, match="--learned-spread-limit"):
         training_main(_train_args("guided", photos, tmp_path / "refused", "--propagate", "--learned-spread-limit", "20"))
+    with pytest.raises(SystemExit, match="--learned-spread-hints"):
+        training_main(_train_args("guided", photos, tmp_path / "refused", "--propagate", "--learned-affinity",
+                                  "--learned-spread-hints", "8"))
 
     # --propagate: the model starts from the host's propagation; its config says so, and a resume keeps it.
     propagating = tmp_path / "propagating"

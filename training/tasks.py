@@ -480,6 +480,9 @@ class GuidedTask(RegressionTask):
         self.spread_limit = getattr(args, "learned_spread_limit", None)
         if self.spread_limit is not None and (not self.learned_affinity or self.spread_limit <= 0):
             raise SystemExit("error: --learned-spread-limit is a positive number of ab units, with --learned-affinity")
+        self.spread_hints = getattr(args, "learned_spread_hints", None)
+        if self.spread_hints is not None and (self.spread_limit is None or self.spread_hints <= 0):
+            raise SystemExit("error: --learned-spread-hints is a positive number of hints, with --learned-spread-limit")
         self.recolor = float(getattr(args, "recolor", 0.0) or 0.0)
         if not 0.0 <= self.recolor <= 1.0:
             raise SystemExit(f"error: --recolor is a share of the training photos, from 0 to 1, not {self.recolor}")
@@ -487,7 +490,8 @@ class GuidedTask(RegressionTask):
     def config_cls(self, finetune_from: int, working_size: int) -> GuidedConfig:
         return GuidedConfig(finetune_from=finetune_from, working_size=working_size,
                             propagate=self.propagate, hint_input=self.hint_input,
-                            learned_affinity=self.learned_affinity, learned_spread_limit=self.spread_limit)
+                            learned_affinity=self.learned_affinity, learned_spread_limit=self.spread_limit,
+                            learned_spread_hints=self.spread_hints)
 
     def param_groups(self, model: GuidedModel, args) -> list[dict]:
         hints = list(model.hints.parameters())

@@ -136,6 +136,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         help="with --learned-affinity: only the first AB of each hint's change of chroma spreads over the "
                              "learnt links, the rest over the host's (a hint that says a thing is another color "
                              "then tints what lies beyond it by AB at most)")
+    guided.add_argument("--learned-spread-hints", type=float, default=None, metavar="N0",
+                        help="with --learned-spread-limit: the limit is AB · n / (n + N0) for a photo's n hints, so "
+                             "that one hint spreads mostly over its object and many that agree correct the whole photo")
     guided.add_argument("--recolor", type=float, default=0.0, metavar="P",
                         help="the share of training photos whose first hint gives its object (the region of like truth "
                              "chroma around it) a random new color, in the hint and the truth: it teaches a hint to "

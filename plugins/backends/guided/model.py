@@ -72,6 +72,7 @@ class GuidedConfig(RegressionConfig):
     hint_input: bool = False  # the hints also enter the encoder, at its stem, as in ideepcolor (see GuidedModel)
     learned_affinity: bool = False  # with propagate: links between cells learnt (plugins/backends/guided/affinity.py)
     learned_spread_limit: float | None = None  # with learned_affinity: ab of a hint's change the learnt links spread (rest: the host's)
+    learned_spread_hints: float | None = None  # with the limit: it is limit · n / (n + this) for a photo's n hints (see spread_limit)
 
 
 def hint_summary(ab_sum: torch.Tensor, share: torch.Tensor) -> torch.Tensor:
@@ -294,7 +295,8 @@ class GuidedModel(RegressionModel):
             embedding = F.interpolate(self.hints.affinity(finest[0], lightness), size=fine.shape[-2:], mode="bilinear",
                                       align_corners=False)
             change, self.link_openness = spread_hints_learned(lightness, fine.detach(), hint_ab, hint_mask, embedding,
-                                                              self.hints.affinity.opening, self.config.learned_spread_limit)
+                                                              self.hints.affinity.opening, self.config.learned_spread_limit,
+                                                              self.config.learned_spread_hints)
         else:
             change = spread_hints(lightness, fine.detach(), hint_ab, hint_mask)
         base = decoded + F.interpolate(change, size=decoded.shape[-2:], mode="area")
@@ -319,19 +321,34 @@ def spread_hints(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: torch.Tenso
 
 def spread_hints_learned(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: torch.Tensor, hint_mask: torch.Tensor,
                          embedding: torch.Tensor, opening: torch.Tensor,
-                         limit: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                         limit: float | None = None, half_count: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`spread_hints` with links learnt from ``embedding`` ``(N, k, h, w)`` on ``ab``'s grid
-    (:func:`plugins.backends.guided.affinity.spread_with`, with its ``limit``): differentiable in it
-    and ``opening``; and how open the links are, on average over the photos with hints (0 without any)."""
+    (:func:`plugins.backends.guided.affinity.spread_with`, with each photo's :func:`spread_limit`):
+    differentiable in it and ``opening``; and how open the links are, on average over the photos
+    with hints (0 without any)."""
     from plugins.backends.guided.affinity import spread_with
 
     changes = [ab.new_zeros(ab.shape[1:], dtype=torch.float32) for _ in range(ab.shape[0])]
     openness = []
     for i, light, here, mask, target in hinted_cells(lightness, ab, hint_ab, hint_mask):
-        changes[i], open_share = spread_with(embedding[i].float(), opening, light, here, mask, target, limit)
+        changes[i], open_share = spread_with(embedding[i].float(), opening, light, here, mask, target,
+                                             spread_limit(mask, limit, half_count))
         changes[i] = changes[i].to(ab.device)
         openness.append(open_share)
     return torch.stack(changes).to(ab.dtype), torch.stack(openness).mean() if openness else opening.new_zeros(())
+
+
+def spread_limit(mask: np.ndarray, limit: float | None, half_count: float | None) -> float | None:
+    """How much of a hint's change the learnt links may spread in a photo whose hinted cells are
+    ``mask``: ``limit``, times n / (n + ``half_count``) for its n hints (separate blobs of cells)
+    when that is given. One hint is little evidence that the model's colors are off all over the
+    photo, and a user's single hint mostly means one thing's color; ten that agree are much."""
+    if limit is None or half_count is None:
+        return limit
+    from scipy import ndimage
+
+    count = ndimage.label(mask)[1]
+    return limit * count / (count + half_count)
 
 
 def hinted_cells(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: torch.Tensor, hint_mask: torch.Tensor):
