@@ -254,6 +254,25 @@ def test_a_spread_limit_splits_a_change_by_its_size_and_keeps_its_direction():
     assert unlimited is delta and not nothing.any()
 
 
+def test_reach_0_spreads_hints_as_the_host_does_and_the_default_further():
+    regression = _random_regression()
+    learnt = GuidedModel(GuidedConfig(propagate=True, learned_affinity=True, learned_spread_limit=40.0))
+    strict = GuidedModel(GuidedConfig(propagate=True))
+    for model in (learnt, strict):
+        GuidedTask(argparse.Namespace(prior=None, loss=None)).load_init_weights(model, regression.state_dict())
+    with torch.no_grad():  # an affinity head that opens every link: the embedding is flat, the opening high
+        learnt.hints.affinity.body[-1].weight.zero_()
+        learnt.hints.affinity.opening.fill_(8.0)
+    lightness = _blurred_edge(1)[0, 0].numpy()
+    mask = np.zeros((64, 64), np.float32)
+    mask[8:12, 30:34] = 1
+    hint_ab = np.stack([mask * 60, mask * 40], axis=-1)
+    host = predict_ab(strict, lightness, hint_ab, mask)
+    np.testing.assert_allclose(predict_ab(learnt, lightness, hint_ab, mask, reach=0.0), host, atol=1e-4)
+    further = predict_ab(learnt, lightness, hint_ab, mask)
+    assert np.abs(further - host)[48:].mean() > 1.0  # beyond the blurred edge, the learnt links carry it
+
+
 def test_the_learnt_links_share_grows_with_the_number_of_hints():
     from plugins.backends.guided.model import spread_limit
 

@@ -104,6 +104,8 @@ def spread_with(embedding: torch.Tensor, opening: torch.Tensor, lightness: np.nd
         change = torch.from_numpy(np.where(mask[..., None], target - ab, 0)).permute(2, 0, 1).float()
         return change, opening.new_zeros(())
     learnt_part, host_part = split_change(np.where(mask[..., None], target - ab, 0), limit)
+    if limit == 0:
+        return torch.from_numpy(spread_change(lightness, mask, host_part)).permute(2, 0, 1).to(embedding), opening.new_zeros(())
     loose = affinity(lightness, 0.0)
     links = sparse.triu(loose, k=1).tocoo()
     rows, cols = links.row, links.col

@@ -8,6 +8,7 @@ import numpy as np
 
 from plugins import Capability, ColorizeOptions, Colorizer, ColorizerInfo, Progress, Sample, hookimpl
 from plugins.backends.common.shipped import load_shipped_model, shipped_model
+from plugins.types import BackendOption
 from plugins.color import fit_working_size
 
 SHIPPED = shipped_model("guided")
@@ -28,6 +29,13 @@ class GuidedColorizer(Colorizer):
         weights=(SHIPPED.weights,),
         default_working_size=256,
         supports_half=True,
+        params=(
+            BackendOption(
+                "reach", "Hint reach", 1.0, 0.0, 2.0,
+                help="How far your hints correct colors beyond the thing they are on: 0 keeps each hint to its "
+                "own surface, 1 as trained (the more hints agree, the further), 2 twice that.",
+            ),
+        ),
     )
 
     def __init__(self) -> None:
@@ -51,7 +59,8 @@ class GuidedColorizer(Colorizer):
         hint_ab, hint_mask = rasterize_hints(options.hints, lightness.shape, small.shape)
         # The reference goes through the host's transfer, before the hints: the model's own way in for it
         # (ideepcolor's global hint, a histogram) learnt nothing usable on this CPU (issue 14's notes).
-        yield Sample(0, predict_ab(model, small, hint_ab, hint_mask, reference=options.reference))
+        reach = float(options.params.get("reach", 1.0))
+        yield Sample(0, predict_ab(model, small, hint_ab, hint_mask, reference=options.reference, reach=reach))
         yield Progress(1.0, "done")
 
 

@@ -257,10 +257,11 @@ class GuidedModel(RegressionModel):
 
     def forward(self, lightness: torch.Tensor, hint_ab: torch.Tensor | None = None,
                 hint_mask: torch.Tensor | None = None, histogram: torch.Tensor | None = None,
-                recolor: Recolor | None = None) -> torch.Tensor:
+                recolor: Recolor | None = None, reach: float = 1.0) -> torch.Tensor:
         """``hint_ab`` / ``hint_mask`` ``None``: no hints; ``histogram`` ``None``: no reference (the global
         hint). ``recolor``: applied to the decoded ab at stride 4 before the hints are (the host's
-        reference transfer, say, so that the hints still win where they are)."""
+        reference transfer, say, so that the hints still win where they are). ``reach`` scales
+        ``learned_spread_limit`` (0: the hints spread over the host's links alone)."""
         n, _, h, w = lightness.shape
         if hint_mask is None:
             hint_mask = lightness.new_zeros(n, 1, h, w)
@@ -295,7 +296,7 @@ class GuidedModel(RegressionModel):
             embedding = F.interpolate(self.hints.affinity(finest[0], lightness), size=fine.shape[-2:], mode="bilinear",
                                       align_corners=False)
             change, self.link_openness = spread_hints_learned(lightness, fine.detach(), hint_ab, hint_mask, embedding,
-                                                              self.hints.affinity.opening, self.config.learned_spread_limit,
+                                                              self.hints.affinity.opening, scaled(self.config.learned_spread_limit, reach),
                                                               self.config.learned_spread_hints)
         else:
             change = spread_hints(lightness, fine.detach(), hint_ab, hint_mask)
@@ -338,6 +339,10 @@ def spread_hints_learned(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: tor
     return torch.stack(changes).to(ab.dtype), torch.stack(openness).mean() if openness else opening.new_zeros(())
 
 
+def scaled(limit: float | None, reach: float) -> float | None:
+    return None if limit is None else limit * reach
+
+
 def spread_limit(mask: np.ndarray, limit: float | None, half_count: float | None) -> float | None:
     """How much of a hint's change the learnt links may spread in a photo whose hinted cells are
     ``mask``: ``limit``, times n / (n + ``half_count``) for its n hints (separate blobs of cells)
@@ -375,11 +380,12 @@ def reference_histogram(reference: np.ndarray | None) -> np.ndarray | None:
 
 
 def predict_ab(model: GuidedModel, lightness_small: np.ndarray, hint_ab: np.ndarray, hint_mask: np.ndarray,
-               histogram: np.ndarray | None = None, reference: np.ndarray | None = None) -> np.ndarray:
+               histogram: np.ndarray | None = None, reference: np.ndarray | None = None, reach: float = 1.0) -> np.ndarray:
     """L* ``float32 (h, w)`` in 0..100 at working size, hint ab ``(h, w, 2)`` and mask ``(h, w)`` at the
     same size, a reference's :func:`reference_histogram` or ``None`` → ab ``float32 (h, w, 2)`` in Lab units.
     ``reference``, Lab ``(h', w', 3)``: the model's own colors take its chroma statistics before the
-    hints are spread (:func:`plugins.host.reference.transfer_reference`, as the host does for any backend)."""
+    hints are spread (:func:`plugins.host.reference.transfer_reference`, as the host does for any backend).
+    ``reach``: see :meth:`GuidedModel.forward`."""
     param = next(model.parameters())
 
     def tensor(array: np.ndarray) -> torch.Tensor:  # a copy: the photo is read-only
@@ -392,7 +398,7 @@ def predict_ab(model: GuidedModel, lightness_small: np.ndarray, hint_ab: np.ndar
     recolor = None if reference is None else reference_recolor(reference)
     model.eval()
     with torch.no_grad():
-        ab = model(x, ab_map, mask, global_hint, recolor)
+        ab = model(x, ab_map, mask, global_hint, recolor, reach)
     return ab[0].permute(1, 2, 0).float().cpu().numpy().astype(np.float32)
 
 
