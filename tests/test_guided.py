@@ -784,3 +784,24 @@ def test_package_import_stays_free_of_torch():
 
     code = "import sys, plugins.backends.guided.backend; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], check=True, timeout=60)
+
+
+def test_the_shipped_guided_model_colors_as_regression_and_its_hint_reach_scales_the_spread():
+    host = PluginHost.discover()
+    assert host.weights_status(host.get("guided")).state == "verified"
+    guided_model, regression = host.loaded("guided", "cpu"), host.loaded("regression", "cpu")
+    assert [option.name for option in guided_model.info.params] == ["reach"]
+    lightness = np.ascontiguousarray(_blurred_edge(1, 96)[0, 0].numpy() + 30)  # 30 and 55 L*, a soft outline
+
+    def run(backend, reach: float | None = None, *hints: ColorHint) -> np.ndarray:
+        options, _ = build_options(backend.info, device="cpu", working_size=96,
+                                   params={} if reach is None else {"reach": reach})
+        options = dataclasses.replace(options, hints=hints)
+        [sample] = [e for e in colorize_samples(backend, lightness, options) if isinstance(e, Sample)]
+        return sample.ab
+
+    np.testing.assert_allclose(run(guided_model), run(regression), atol=0.05)
+    hints = [ColorHint(x, 10, (60.0, 50.0), radius=4) for x in (10, 30, 50, 70, 90)]  # agreeing, on the upper half
+    plain = run(guided_model)
+    beyond = [np.abs(run(guided_model, reach, *hints) - plain)[70:].mean() for reach in (0.0, 1.0, 2.0)]
+    assert beyond[0] <= beyond[1] <= beyond[2] and beyond[2] > beyond[0] + 0.5
