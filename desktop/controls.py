@@ -33,6 +33,24 @@ SLIDER_STEPS = 1000
 WORKING_SIZES = (128, 192, 224, 256, 320, 384, 512, 768, 1024, 1536, 2048)
 
 
+class WrappingLabel(QLabel):
+    """A word-wrapped label as tall as its text needs at the width it really has: in a form layout
+    it was sized for a wider one, and a backend's longer description lost its first and last lines."""
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        super().setText(text)
+        self._fit_height()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        needed = self.heightForWidth(self.width())
+        if needed > 0 and needed != self.minimumHeight():
+            self.setMinimumHeight(needed)
+
+
 class NumberRow(QWidget):
     """A slider with a spin box beside it, for one float option."""
 
@@ -141,7 +159,7 @@ class ControlsPanel(QWidget):
 
         self.backend = QComboBox()
         self.backend.setMinimumContentsLength(16)
-        self.backend_info = QLabel("Looking for backends…")
+        self.backend_info = WrappingLabel("Looking for backends…")
         self.backend_info.setObjectName("BackendInfo")
         self.backend_info.setWordWrap(True)
         # Never squeezed below its wrapped lines when the panel is short (the samples grid gives way instead).

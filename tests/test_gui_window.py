@@ -607,3 +607,17 @@ def test_each_backend_starts_at_its_own_default_temperature_and_keeps_the_users(
     assert controls.settings().temperature == pytest.approx(1.0)  # the test backend's default
     pick("warm")
     assert controls.settings().temperature == pytest.approx(0.6)
+
+
+def test_a_long_backend_description_shows_all_its_lines(make_window, qtbot):
+    from dataclasses import replace
+
+    wordy = backend_class("wordy", flat_samples())
+    wordy.info = replace(wordy.info, name="Wordy", description=" ".join(["A description that goes on and on."] * 10))
+    window = make_window(make_plugin("wordy_plugin", wordy))
+    controls = window.controls
+    controls.backend.setCurrentIndex(controls.backend.findData("wordy"))
+    label = controls.backend_info
+    lines = label.heightForWidth(label.width()) // label.fontMetrics().lineSpacing()
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))  # no line cut off
+    assert lines >= 6

@@ -20,10 +20,8 @@ class GuidedColorizer(Colorizer):
         name="Guided",
         version="1.0.0",
         license="Apache-2.0",
-        description="Follows your color hints: click a spot and give its color, and it recolors the thing "
-        "you clicked, further than other backends across soft outlines; the more hints agree, the more "
-        "it corrects the whole photo. A reference photo lends its palette. Without either, Faithful's "
-        "colors. (Trained as Zhang et al.'s ideepcolor.)",
+        description="Follows your color hints: recolors what you click, and more of the photo as "
+        "more hints agree. (After Zhang et al.'s ideepcolor.)",
         max_samples=1,
         capabilities=frozenset({Capability.HINTS, Capability.REFERENCE}),
         devices=("cpu", "cuda", "mps"),
