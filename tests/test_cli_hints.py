@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from desktop.cli import EXIT_FAILED, EXIT_USAGE, main
+from desktop.cli import EXIT_FAILED, main
 from fakes import synthetic_color_photo
 from plugins.color import lightness_to_gray, srgb_to_lab
 from training.__main__ import main as training_main
@@ -65,11 +65,11 @@ def test_a_hints_file_colors_the_hinted_region_the_hints_hue(tmp_path, capsys):
     ('[{"x": 1, "y": 2, "colour": "#ff0000"}]', "hint 1 has no color"),
     (None, "cannot read the hints file"),
 ])  # fmt: skip
-def test_a_hints_file_that_cannot_be_used_is_one_line_and_a_usage_error(tmp_path, capsys, content, says):
+def test_a_hints_file_that_cannot_be_used_is_one_line_and_exit_2(tmp_path, capsys, content, says):
     photo = two_region_photo(tmp_path / "p.png")
     hints = tmp_path / "h.json" if content is None else hints_file(tmp_path / "h.json", content)
     code, err = run_cli(capsys, "colorize", photo, "-o", tmp_path / "out", "--hints", hints, *GRAY_BACKEND)
-    assert code == EXIT_USAGE and len(err) == 1, err
+    assert code == EXIT_FAILED and len(err) == 1, err
     assert err[0].startswith(f"error: {hints}: ") and says in err[0], err
     assert not (tmp_path / "out").exists()  # said before any photo was read
 

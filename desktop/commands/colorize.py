@@ -116,8 +116,9 @@ def run_colorize(args: argparse.Namespace) -> int:
 
         try:
             hints = read_hints_file(args.hints)
-        except TinctError as error:  # the file is part of the command line: a usage error
-            return usage_error(f"{args.hints}: {error}")
+        except TinctError as error:  # an input that failed, as an unreadable reference photo is (issue 14: exit 2)
+            print(f"error: {args.hints}: {error}", file=sys.stderr)
+            return EXIT_FAILED
     try:
         resolve_device(args.device, entry.info.devices)
         checked, _ = build_options(entry.info, device="cpu", samples=args.samples, seed=args.seed,
