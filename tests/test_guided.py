@@ -273,6 +273,17 @@ def test_reach_0_spreads_hints_as_the_host_does_and_the_default_further():
     assert np.abs(further - host)[48:].mean() > 1.0  # beyond the blurred edge, the learnt links carry it
 
 
+def test_reach_scales_the_limit_and_0_closes_the_learnt_links_even_without_one():
+    from plugins.backends.guided.model import reach_limit
+
+    assert reach_limit(40.0, 0.5) == 20.0 and reach_limit(40.0, 0.0) == 0.0
+    assert reach_limit(None, 0.0) == 0.0 and reach_limit(None, 1.5) is None
+    with pytest.raises(ValueError, match="learned_spread_limit"):
+        GuidedModel(GuidedConfig(propagate=True, learned_spread_limit=20.0))
+    with pytest.raises(ValueError, match="learned_spread_hints"):
+        GuidedModel(GuidedConfig(propagate=True, learned_affinity=True, learned_spread_hints=8.0))
+
+
 def test_the_learnt_links_share_grows_with_the_number_of_hints():
     from plugins.backends.guided.model import spread_limit
 
@@ -654,6 +665,11 @@ def test_train_from_regression_weights_then_export_and_colorize_through_the_host
     recolored = checkpoint.load(recoloring / "last.pt")
     assert recolored["args"]["recolor"] == 1.0 and recolored["model_args"]["config"]["learned_spread_limit"] == 20.0
     assert recolored["model_args"]["config"]["learned_spread_hints"] == 8.0
+    assert "--learned-spread-limit 20.0 --learned-spread-hints 8.0 --recolor 1.0" in recolored["runs"][-1]["settings"]
+    assert training_main(_train_args("guided", photos, recoloring, "--init-from", str(regression_weights),
+                                     "--resume", "--steps", "3")) == 0  # a resume keeps them, unsaid
+    resumed = checkpoint.load(recoloring / "last.pt")
+    assert resumed["args"]["recolor"] == 1.0 and resumed["args"]["learned_spread_limit"] == 20.0
     with pytest.raises(SystemExit, match="--recolor"):
         training_main(_train_args("guided", photos, tmp_path / "refused", "--recolor", "2"))
     with pytest.raises(SystemExit, match="--learned-spread-limit"):

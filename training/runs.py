@@ -34,7 +34,10 @@ COMMAND_FLAGS = ("data", "val", "out", "size", "crop", "batch_size", "steps", "e
                  "weight_decay", "warmup", "loss", "encoder", "finetune_from", "no_pretrained", "seed", "prior", "init_from")
 GAN_FLAGS = ("critic_steps", "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight",
              "critic_sees_noisy")
-BACKEND_FLAGS = {"gan": GAN_FLAGS, "palette": ("palette", "rebalance"), "deepcolor": ("pixels",), "guided": ("freeze_trunk", "propagate", "hint_placement")}
+GUIDED_FLAGS = ("freeze_trunk", "propagate", "hint_input", "hint_placement", "learned_affinity", "learned_spread_limit",
+                "learned_spread_hints", "gate_penalty", "recolor")
+OFF_AT_ZERO = {"gate_penalty", "recolor"}  # 0 was their default before None was
+BACKEND_FLAGS = {"gan": GAN_FLAGS, "palette": ("palette", "rebalance"), "deepcolor": ("pixels",), "guided": GUIDED_FLAGS}
 
 
 def training_command(args: dict) -> str:
@@ -42,7 +45,7 @@ def training_command(args: dict) -> str:
     parts = ["python -m training train", str(args["backend"])]
     for key in COMMAND_FLAGS + BACKEND_FLAGS.get(args["backend"], ()):
         value = args.get(key)
-        if value is None or value is False:
+        if value is None or value is False or (key in OFF_AT_ZERO and not value):
             continue
         flag = f"--{key.replace('_', '-')}"
         if isinstance(value, list):

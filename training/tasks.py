@@ -6,7 +6,8 @@ the prior's file) is saved with the checkpoint and reused on ``--resume``.
 
 * ``inputs(lightness, ab)``: the model's arguments for a batch (``(lightness,)``;
   ``pixcolor`` also takes the target ab, for teacher forcing); ``train_inputs`` those of a
-  training batch, when they differ (``guided``: hints simulated from the truth).
+  training batch, when they differ; ``train_batch`` a training step's inputs and the truth its
+  loss compares with (``guided``: hints simulated from the truth, which ``--recolor`` alters).
 * ``loss(pred, ab)``: the model's output and the full-resolution target ab
   ``(N, 2, H, W)`` → a scalar.
 * ``decode(pred, size)``: the model's output → ab ``(N, 2, *size)`` in Lab units,
@@ -445,9 +446,11 @@ class DeepColorTask(Task):
 
 class GuidedTask(RegressionTask):
     """ideepcolor's training on the regression network with a hint branch (:mod:`plugins.backends.guided`):
-    each training photo gets hints simulated from its truth (:func:`training.guided.simulate_hints`;
-    none for one photo in eight) and one in four its own ab histogram as the global hint
-    (:func:`training.guided.simulate_global_hints`), the loss is ``--loss`` (default blurred) as for regression.
+    each training photo gets hints simulated from its truth (:func:`training.guided.draw_hint_patches`
+    and :func:`~training.guided.paint_hints`; none for one photo in eight; with ``--recolor P`` a share
+    P of them has the first hint's object recolored in the truth first, :func:`~training.guided.recolor_objects`)
+    and one in four its own ab histogram as the global hint (:func:`training.guided.simulate_global_hints`);
+    the loss is ``--loss`` (default blurred) as for regression.
 
     ``--init-from`` regression weights starts the trunk from them with the hint branch at zero (the
     model is then exactly that regression model); guided weights start all of it. Validation scores
@@ -515,9 +518,6 @@ class GuidedTask(RegressionTask):
                              f"{len(missing)} missing, {len(unexpected)} unexpected keys")
         if missing:
             log.info("--init-from: the trunk from %d tensors; the hint branch starts at zero", len(state))
-
-    def train_inputs(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple:
-        return self.train_batch(lightness, ab)[0]
 
     def train_batch(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple[tuple, torch.Tensor]:
         from training.guided import draw_hint_patches, paint_hints, recolor_objects, simulate_global_hints

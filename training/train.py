@@ -72,7 +72,8 @@ BACKENDS = TASKS  # backend → its task: model classes, loss and decoding (trai
 RUN_KEYS = ("backend", "size", "crop", "batch_size", "epochs", "steps", "lr", "encoder_lr_mult",
             "weight_decay", "warmup", "loss", "encoder", "finetune_from", "seed", "prior", "critic_steps",
             "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight", "critic_sees_noisy",
-            "palette", "rebalance", "pixels", "freeze_trunk")
+            "palette", "rebalance", "pixels", "freeze_trunk", "propagate", "hint_input", "hint_placement",
+            "learned_affinity", "learned_spread_limit", "learned_spread_hints", "gate_penalty", "recolor")
 LOG_FIELDS = ["step", "epoch", "time_s", "lr", "train_loss", "images_per_s", "val_psnr", "val_ab_l2", "val_auc", "val_cf",
               "loss_parts", "val_extra"]
 
@@ -129,7 +130,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     guided.add_argument("--learned-affinity", action="store_true",
                         help="with --propagate: learn each link between cells, from the host's to Levin's, from the "
                              "decoder's features (plugins/backends/guided/affinity.py)")
-    guided.add_argument("--gate-penalty", type=float, default=0.0, metavar="MU",
+    guided.add_argument("--gate-penalty", type=float, default=None, metavar="MU",
                         help="with --learned-affinity: add MU × how open the learnt links are (0..1) to the loss, so that "
                              "hints spread only where it pays (in a trial, 0.001 left them 0.15 open, 0.01 closed them all)")
     guided.add_argument("--learned-spread-limit", type=float, default=None, metavar="AB",
@@ -139,7 +140,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     guided.add_argument("--learned-spread-hints", type=float, default=None, metavar="N0",
                         help="with --learned-spread-limit: the limit is AB · n / (n + N0) for a photo's n hints, so "
                              "that one hint spreads mostly over its object and many that agree correct the whole photo")
-    guided.add_argument("--recolor", type=float, default=0.0, metavar="P",
+    guided.add_argument("--recolor", type=float, default=None, metavar="P",
                         help="the share of training photos whose first hint gives its object (the region of like truth "
                              "chroma around it) a random new color, in the hint and the truth: it teaches a hint to "
                              "recolor its object and no more, as a user's contrary hint should")

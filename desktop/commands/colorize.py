@@ -97,8 +97,9 @@ def usage_error(message: str) -> int:
 
 def run_colorize(args: argparse.Namespace) -> int:
     """Exit 0 when every photo was colorized, 1 for a usage error (an unknown backend or option, a
-    device this machine or backend lacks, a hints file that cannot be read or parsed: found before
-    any photo is read), 2 when anything failed (a photo, a hint outside it, the reference photo)."""
+    device this machine or backend lacks: found before any photo is read), 2 when anything failed
+    (a hints file that cannot be read or parsed, also said before any photo is read; a photo, a
+    hint outside it, the reference photo)."""
     out_dir = Path(args.output)
     host = PluginHost.discover()
     failed_ids = {failure.name for failure in host.failures}
@@ -110,15 +111,6 @@ def run_colorize(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     backend_id = entry.info.id
-    hints = ()
-    if args.hints:
-        from plugins.host.hints import read_hints_file  # scipy: only for hints
-
-        try:
-            hints = read_hints_file(args.hints)
-        except TinctError as error:  # an input that failed, as an unreadable reference photo is (issue 14: exit 2)
-            print(f"error: {args.hints}: {error}", file=sys.stderr)
-            return EXIT_FAILED
     try:
         resolve_device(args.device, entry.info.devices)
         checked, _ = build_options(entry.info, device="cpu", samples=args.samples, seed=args.seed,
@@ -130,6 +122,15 @@ def run_colorize(args: argparse.Namespace) -> int:
         restoration = Restoration.for_host(host, getattr(args, "restore", "none"))
     except TinctError as error:
         return usage_error(str(error))
+    hints = ()
+    if args.hints:  # after the usage checks, before any photo or the output folder
+        from plugins.host.hints import read_hints_file  # scipy: only for hints
+
+        try:
+            hints = read_hints_file(args.hints)
+        except TinctError as error:  # an input that failed, as an unreadable reference photo is (issue 14: exit 2)
+            print(f"error: {args.hints}: {error}", file=sys.stderr)
+            return EXIT_FAILED
     jobs, problems = collect_jobs(args.inputs, out_dir, args.recursive, host.ids())
     reporter = Reporter(0, args.debug)
     for where, message in problems:

@@ -76,8 +76,9 @@ class _Solve(torch.autograd.Function):
 
 
 def split_change(delta: np.ndarray, limit: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """A hint's change of chroma ``(…, 2)`` → the part of at most ``limit`` ab that the learnt links
-    spread and the rest, which the host's links spread (``limit`` ``None``: all of it learnt)."""
+    """The hinted cells' changes of chroma ``(…, 2)`` → per cell, the part of at most ``limit`` ab
+    that the learnt links spread, and the rest, which the host's links spread (``limit`` ``None``:
+    all of it learnt)."""
     if limit is None:
         return delta, np.zeros_like(delta)
     norm = np.linalg.norm(delta, axis=-1, keepdims=True)

@@ -8,8 +8,8 @@ import numpy as np
 
 from plugins import Capability, ColorizeOptions, Colorizer, ColorizerInfo, Progress, Sample, hookimpl
 from plugins.backends.common.shipped import load_shipped_model, shipped_model
-from plugins.types import BackendOption
 from plugins.color import fit_working_size
+from plugins.types import BackendOption
 
 SHIPPED = shipped_model("guided")
 
@@ -20,8 +20,8 @@ class GuidedColorizer(Colorizer):
         name="Guided",
         version="1.0.0",
         license="Apache-2.0",
-        description="Follows your color hints: recolors what you click, and more of the photo as "
-        "more hints agree. (After Zhang et al.'s ideepcolor.)",
+        description="Follows your color hints: recolors what you click, and the more hints you give, "
+        "the more of the photo they correct. (After Zhang et al.'s ideepcolor.)",
         max_samples=1,
         capabilities=frozenset({Capability.HINTS, Capability.REFERENCE}),
         devices=("cpu", "cuda", "mps"),
@@ -32,7 +32,7 @@ class GuidedColorizer(Colorizer):
             BackendOption(
                 "reach", "Hint reach", 1.0, 0.0, 2.0,
                 help="How far your hints correct colors beyond the thing they are on: 0 keeps each hint to its "
-                "own surface, 1 as trained (the more hints agree, the further), 2 twice that.",
+                "own surface, 1 as trained (the more hints, the further their common correction reaches), 2 twice that.",
             ),
         ),
     )

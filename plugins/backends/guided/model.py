@@ -71,7 +71,7 @@ class GuidedConfig(RegressionConfig):
     propagate: bool = False  # start from the host's edge-aware propagation of the hints (see GuidedModel)
     hint_input: bool = False  # the hints also enter the encoder, at its stem, as in ideepcolor (see GuidedModel)
     learned_affinity: bool = False  # with propagate: links between cells learnt (plugins/backends/guided/affinity.py)
-    learned_spread_limit: float | None = None  # with learned_affinity: ab of a hint's change the learnt links spread (rest: the host's)
+    learned_spread_limit: float | None = None  # with learned_affinity: ab of each hinted cell's change the learnt links spread (rest: the host's)
     learned_spread_hints: float | None = None  # with the limit: it is limit · n / (n + this) for a photo's n hints (see spread_limit)
 
 
@@ -231,6 +231,13 @@ class GuidedModel(RegressionModel):
             raise ValueError(f"the guided model decodes at its hints' stride {HINT_STRIDE}, not {config.out_stride}")
         if config.learned_affinity and not config.propagate:
             raise ValueError("learned_affinity learns the propagation's links: it needs propagate")
+        if config.learned_spread_limit is not None and (not config.learned_affinity or config.learned_spread_limit < 0):
+            raise ValueError("learned_spread_limit is how much the learnt links spread: it needs learned_affinity, "
+                             "and cannot be negative")
+        if config.learned_spread_hints is not None and (config.learned_spread_limit is None
+                                                        or config.learned_spread_hints <= 0):
+            raise ValueError("learned_spread_hints grows learned_spread_limit with the hints: it needs the limit, "
+                             "and must be positive")
         self.hints = HintBranch(tuple(config.hint_widths), tuple(config.widths[: self.trunk.decoder.levels]),
                                 config.refiner_width, tuple(config.refiner_dilations), config.learned_affinity)
         if config.hint_input:
@@ -260,8 +267,8 @@ class GuidedModel(RegressionModel):
                 recolor: Recolor | None = None, reach: float = 1.0) -> torch.Tensor:
         """``hint_ab`` / ``hint_mask`` ``None``: no hints; ``histogram`` ``None``: no reference (the global
         hint). ``recolor``: applied to the decoded ab at stride 4 before the hints are (the host's
-        reference transfer, say, so that the hints still win where they are). ``reach`` scales
-        ``learned_spread_limit`` (0: the hints spread over the host's links alone)."""
+        reference transfer, say, so that the hints still win where they are). ``reach``: see
+        :func:`reach_limit` (learnt links only)."""
         n, _, h, w = lightness.shape
         if hint_mask is None:
             hint_mask = lightness.new_zeros(n, 1, h, w)
@@ -296,7 +303,7 @@ class GuidedModel(RegressionModel):
             embedding = F.interpolate(self.hints.affinity(finest[0], lightness), size=fine.shape[-2:], mode="bilinear",
                                       align_corners=False)
             change, self.link_openness = spread_hints_learned(lightness, fine.detach(), hint_ab, hint_mask, embedding,
-                                                              self.hints.affinity.opening, scaled(self.config.learned_spread_limit, reach),
+                                                              self.hints.affinity.opening, reach_limit(self.config.learned_spread_limit, reach),
                                                               self.config.learned_spread_hints)
         else:
             change = spread_hints(lightness, fine.detach(), hint_ab, hint_mask)
@@ -339,7 +346,11 @@ def spread_hints_learned(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: tor
     return torch.stack(changes).to(ab.dtype), torch.stack(openness).mean() if openness else opening.new_zeros(())
 
 
-def scaled(limit: float | None, reach: float) -> float | None:
+def reach_limit(limit: float | None, reach: float) -> float | None:
+    """``learned_spread_limit`` as the user's Hint reach scales it: ``reach`` 0 keeps every hint's
+    change off the learnt links (the host's links alone), whether or not the model has a limit."""
+    if reach == 0:
+        return 0.0
     return None if limit is None else limit * reach
 
 
@@ -347,7 +358,9 @@ def spread_limit(mask: np.ndarray, limit: float | None, half_count: float | None
     """How much of a hint's change the learnt links may spread in a photo whose hinted cells are
     ``mask``: ``limit``, times n / (n + ``half_count``) for its n hints (separate blobs of cells)
     when that is given. One hint is little evidence that the model's colors are off all over the
-    photo, and a user's single hint mostly means one thing's color; ten that agree are much."""
+    photo, and a user's single hint mostly means one thing's color; far from the hints the learnt
+    share is a weighted mean of theirs, so many hints that agree correct the photo and
+    contradicting ones cancel out."""
     if limit is None or half_count is None:
         return limit
     from scipy import ndimage
