@@ -282,6 +282,8 @@ def test_reach_scales_the_limit_and_0_closes_the_learnt_links_even_without_one()
         GuidedModel(GuidedConfig(propagate=True, learned_spread_limit=20.0))
     with pytest.raises(ValueError, match="learned_spread_hints"):
         GuidedModel(GuidedConfig(propagate=True, learned_affinity=True, learned_spread_hints=8.0))
+    with pytest.raises(ValueError, match="learned_spread_spot"):
+        GuidedModel(GuidedConfig(propagate=True, learned_affinity=True, learned_spread_limit=20.0, learned_spread_spot=0.1))
 
 
 def test_the_learnt_links_share_grows_with_the_number_of_hints():
@@ -293,6 +295,11 @@ def test_the_learnt_links_share_grows_with_the_number_of_hints():
     mask[10, 10] = mask[15, 3] = mask[3, 15] = True
     assert spread_limit(mask, 40.0, 8.0) == pytest.approx(40 * 4 / 12)
     assert spread_limit(mask, 40.0, None) == 40.0 and spread_limit(mask, None, 8.0) is None
+    # With a spot of 1/5 of the short side (4 cells), the hints 4 cells apart count as one, those far apart not.
+    clicks = np.zeros((20, 20), bool)
+    clicks[2, 2] = clicks[2, 6] = clicks[5, 4] = clicks[17, 17] = True
+    assert spread_limit(clicks, 40.0, 8.0) == pytest.approx(40 * 4 / 12)
+    assert spread_limit(clicks, 40.0, 8.0, spot=0.2) == pytest.approx(40 * 2 / 10)
 
 
 def test_a_model_with_learnt_links_leaves_unhinted_photos_alone_and_its_head_learns_from_hints():
@@ -661,11 +668,13 @@ def test_train_from_regression_weights_then_export_and_colorize_through_the_host
     recoloring = tmp_path / "recoloring"
     assert training_main(_train_args("guided", photos, recoloring, "--init-from", str(regression_weights), "--freeze-trunk",
                                      "--propagate", "--learned-affinity", "--recolor", "1", "--learned-spread-limit", "20",
-                                     "--learned-spread-hints", "8", "--steps", "2")) == 0
+                                     "--learned-spread-hints", "8", "--learned-spread-spot", "0.1", "--steps", "2")) == 0
     recolored = checkpoint.load(recoloring / "last.pt")
     assert recolored["args"]["recolor"] == 1.0 and recolored["model_args"]["config"]["learned_spread_limit"] == 20.0
     assert recolored["model_args"]["config"]["learned_spread_hints"] == 8.0
-    assert "--learned-spread-limit 20.0 --learned-spread-hints 8.0 --recolor 1.0" in recolored["runs"][-1]["settings"]
+    assert recolored["model_args"]["config"]["learned_spread_spot"] == 0.1
+    assert "--learned-spread-limit 20.0 --learned-spread-hints 8.0 --learned-spread-spot 0.1 --recolor 1.0" in \
+        recolored["runs"][-1]["settings"]
     assert training_main(_train_args("guided", photos, recoloring, "--init-from", str(regression_weights),
                                      "--resume", "--steps", "3")) == 0  # a resume keeps them, unsaid
     resumed = checkpoint.load(recoloring / "last.pt")

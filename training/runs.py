@@ -35,7 +35,7 @@ COMMAND_FLAGS = ("data", "val", "out", "size", "crop", "batch_size", "steps", "e
 GAN_FLAGS = ("critic_steps", "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight",
              "critic_sees_noisy")
 GUIDED_FLAGS = ("freeze_trunk", "propagate", "hint_input", "hint_placement", "learned_affinity", "learned_spread_limit",
-                "learned_spread_hints", "gate_penalty", "recolor")
+                "learned_spread_hints", "learned_spread_spot", "gate_penalty", "recolor")
 OFF_AT_ZERO = {"gate_penalty", "recolor"}  # 0 was their default before None was
 BACKEND_FLAGS = {"gan": GAN_FLAGS, "palette": ("palette", "rebalance"), "deepcolor": ("pixels",), "guided": GUIDED_FLAGS}
 

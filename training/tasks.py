@@ -486,6 +486,9 @@ class GuidedTask(RegressionTask):
         self.spread_hints = getattr(args, "learned_spread_hints", None)
         if self.spread_hints is not None and (self.spread_limit is None or self.spread_hints <= 0):
             raise SystemExit("error: --learned-spread-hints is a positive number of hints, with --learned-spread-limit")
+        self.spread_spot = getattr(args, "learned_spread_spot", None)
+        if self.spread_spot is not None and (self.spread_hints is None or not 0 < self.spread_spot < 1):
+            raise SystemExit("error: --learned-spread-spot is a share of the short side (0-1), with --learned-spread-hints")
         self.recolor = float(getattr(args, "recolor", 0.0) or 0.0)
         if not 0.0 <= self.recolor <= 1.0:
             raise SystemExit(f"error: --recolor is a share of the training photos, from 0 to 1, not {self.recolor}")
@@ -494,7 +497,7 @@ class GuidedTask(RegressionTask):
         return GuidedConfig(finetune_from=finetune_from, working_size=working_size,
                             propagate=self.propagate, hint_input=self.hint_input,
                             learned_affinity=self.learned_affinity, learned_spread_limit=self.spread_limit,
-                            learned_spread_hints=self.spread_hints)
+                            learned_spread_hints=self.spread_hints, learned_spread_spot=self.spread_spot)
 
     def param_groups(self, model: GuidedModel, args) -> list[dict]:
         hints = list(model.hints.parameters())

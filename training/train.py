@@ -73,7 +73,8 @@ RUN_KEYS = ("backend", "size", "crop", "batch_size", "epochs", "steps", "lr", "e
             "weight_decay", "warmup", "loss", "encoder", "finetune_from", "seed", "prior", "critic_steps",
             "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight", "critic_sees_noisy",
             "palette", "rebalance", "pixels", "freeze_trunk", "propagate", "hint_input", "hint_placement",
-            "learned_affinity", "learned_spread_limit", "learned_spread_hints", "gate_penalty", "recolor")
+            "learned_affinity", "learned_spread_limit", "learned_spread_hints", "learned_spread_spot", "gate_penalty",
+            "recolor")
 LOG_FIELDS = ["step", "epoch", "time_s", "lr", "train_loss", "images_per_s", "val_psnr", "val_ab_l2", "val_auc", "val_cf",
               "loss_parts", "val_extra"]
 
@@ -140,6 +141,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     guided.add_argument("--learned-spread-hints", type=float, default=None, metavar="N0",
                         help="with --learned-spread-limit: the limit is AB · n / (n + N0) for a photo's n hints, so "
                              "that one hint spreads mostly over its object and many that agree correct the whole photo")
+    guided.add_argument("--learned-spread-spot", type=float, default=None, metavar="SHARE",
+                        help="with --learned-spread-hints: hints closer than SHARE of the photo's short side count as "
+                             "one (several clicks on one thing are one thing's color)")
     guided.add_argument("--recolor", type=float, default=None, metavar="P",
                         help="the share of training photos whose first hint gives its object (the region of like truth "
                              "chroma around it) a random new color, in the hint and the truth: it teaches a hint to "

@@ -73,6 +73,7 @@ class GuidedConfig(RegressionConfig):
     learned_affinity: bool = False  # with propagate: links between cells learnt (plugins/backends/guided/affinity.py)
     learned_spread_limit: float | None = None  # with learned_affinity: ab of each hinted cell's change the learnt links spread (rest: the host's)
     learned_spread_hints: float | None = None  # with the limit: it is limit · n / (n + this) for a photo's n hints (see spread_limit)
+    learned_spread_spot: float | None = None  # hints closer than this share of the short side count as one (see spread_limit)
 
 
 def hint_summary(ab_sum: torch.Tensor, share: torch.Tensor) -> torch.Tensor:
@@ -238,6 +239,10 @@ class GuidedModel(RegressionModel):
                                                         or config.learned_spread_hints <= 0):
             raise ValueError("learned_spread_hints grows learned_spread_limit with the hints: it needs the limit, "
                              "and must be positive")
+        if config.learned_spread_spot is not None and (config.learned_spread_hints is None
+                                                       or not 0 < config.learned_spread_spot < 1):
+            raise ValueError("learned_spread_spot says which hints count as one for learned_spread_hints: it needs "
+                             "them, and is a share of the short side between 0 and 1")
         self.hints = HintBranch(tuple(config.hint_widths), tuple(config.widths[: self.trunk.decoder.levels]),
                                 config.refiner_width, tuple(config.refiner_dilations), config.learned_affinity)
         if config.hint_input:
@@ -304,7 +309,8 @@ class GuidedModel(RegressionModel):
                                       align_corners=False)
             change, self.link_openness = spread_hints_learned(lightness, fine.detach(), hint_ab, hint_mask, embedding,
                                                               self.hints.affinity.opening, reach_limit(self.config.learned_spread_limit, reach),
-                                                              self.config.learned_spread_hints)
+                                                              self.config.learned_spread_hints,
+                                                              self.config.learned_spread_spot)
         else:
             change = spread_hints(lightness, fine.detach(), hint_ab, hint_mask)
         base = decoded + F.interpolate(change, size=decoded.shape[-2:], mode="area")
@@ -329,7 +335,8 @@ def spread_hints(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: torch.Tenso
 
 def spread_hints_learned(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: torch.Tensor, hint_mask: torch.Tensor,
                          embedding: torch.Tensor, opening: torch.Tensor,
-                         limit: float | None = None, half_count: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                         limit: float | None = None, half_count: float | None = None,
+                         spot: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`spread_hints` with links learnt from ``embedding`` ``(N, k, h, w)`` on ``ab``'s grid
     (:func:`plugins.backends.guided.affinity.spread_with`, with each photo's :func:`spread_limit`):
     differentiable in it and ``opening``; and how open the links are, on average over the photos
@@ -340,7 +347,7 @@ def spread_hints_learned(lightness: torch.Tensor, ab: torch.Tensor, hint_ab: tor
     openness = []
     for i, light, here, mask, target in hinted_cells(lightness, ab, hint_ab, hint_mask):
         changes[i], open_share = spread_with(embedding[i].float(), opening, light, here, mask, target,
-                                             spread_limit(mask, limit, half_count))
+                                             spread_limit(mask, limit, half_count, spot))
         changes[i] = changes[i].to(ab.device)
         openness.append(open_share)
     return torch.stack(changes).to(ab.dtype), torch.stack(openness).mean() if openness else opening.new_zeros(())
@@ -354,17 +361,21 @@ def reach_limit(limit: float | None, reach: float) -> float | None:
     return None if limit is None else limit * reach
 
 
-def spread_limit(mask: np.ndarray, limit: float | None, half_count: float | None) -> float | None:
+def spread_limit(mask: np.ndarray, limit: float | None, half_count: float | None,
+                 spot: float | None = None) -> float | None:
     """How much of a hint's change the learnt links may spread in a photo whose hinted cells are
     ``mask``: ``limit``, times n / (n + ``half_count``) for its n hints (separate blobs of cells)
     when that is given. One hint is little evidence that the model's colors are off all over the
     photo, and a user's single hint mostly means one thing's color; far from the hints the learnt
     share is a weighted mean of theirs, so many hints that agree correct the photo and
-    contradicting ones cancel out."""
+    contradicting ones cancel out. With ``spot``, hints closer than that share of the short side
+    count as one: five clicks on one coat are one thing's color, not five agreeing corrections."""
     if limit is None or half_count is None:
         return limit
     from scipy import ndimage
 
+    if spot is not None:
+        mask = ndimage.binary_dilation(mask, iterations=max(1, round(spot * min(mask.shape) / 2)))
     count = ndimage.label(mask)[1]
     return limit * count / (count + half_count)
 
