@@ -14,7 +14,7 @@ On the 42 photos of ../shared/data/bench (one run): the host's propagation over 
 recolors a median 9.2 % of the photo (90th percentile 60.8 %); with Levin's plain affinities
 (`GRADIENT_WEIGHT` 0) 99.8 % (100 %); `guided` with learnt links and no limit on what they
 spread 28.0 % (89.5 %); the shipped `guided` (`--backend guided`), whose learnt links spread at
-most 40 · n / (n + 8) ab of a hint's change for n hints, 13.0 % (61.7 %).
+most 40 · n / (n + 8) ab of a hint's change for n hinted spots, 13.0 % (61.7 %).
 """
 
 from __future__ import annotations
