@@ -36,7 +36,6 @@ GAN_FLAGS = ("critic_steps", "critic_lr_mult", "recon_weight", "noisy_recon_weig
              "critic_sees_noisy")
 GUIDED_FLAGS = ("freeze_trunk", "propagate", "hint_input", "hint_placement", "learned_affinity", "learned_spread_limit",
                 "learned_spread_hints", "learned_spread_spot", "gate_penalty", "recolor")
-OFF_AT_ZERO = {"gate_penalty", "recolor"}  # 0 was their default before None was
 BACKEND_FLAGS = {"gan": GAN_FLAGS, "palette": ("palette", "rebalance"), "deepcolor": ("pixels",), "guided": GUIDED_FLAGS}
 
 
@@ -45,7 +44,7 @@ def training_command(args: dict) -> str:
     parts = ["python -m training train", str(args["backend"])]
     for key in COMMAND_FLAGS + BACKEND_FLAGS.get(args["backend"], ()):
         value = args.get(key)
-        if value is None or value is False or (key in OFF_AT_ZERO and not value):
+        if value is None or value is False:
             continue
         flag = f"--{key.replace('_', '-')}"
         if isinstance(value, list):

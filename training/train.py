@@ -140,7 +140,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                              "then tints what lies beyond it by AB at most)")
     guided.add_argument("--learned-spread-hints", type=float, default=None, metavar="N0",
                         help="with --learned-spread-limit: the limit is AB · n / (n + N0) for a photo's n hints, so "
-                             "that one hint spreads mostly over its object and many that agree correct the whole photo")
+                             "that one hint spreads mostly over its object and many over the photo that agree correct all of it")
     guided.add_argument("--learned-spread-spot", type=float, default=None, metavar="SHARE",
                         help="with --learned-spread-hints: hints closer than SHARE of the photo's short side count as "
                              "one (several clicks on one thing are one thing's color)")

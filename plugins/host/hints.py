@@ -271,8 +271,8 @@ class HintPropagator:
             self._solve = self._factorize(grid_lightness, fixed, REACH if reach is None else reach)
 
     @staticmethod
-    def _factorize(lightness: np.ndarray, fixed: np.ndarray, reach: float):
-        weights = affinity(lightness)
+    def _factorize(lightness: np.ndarray, fixed: np.ndarray, reach: float, weights: sparse.csr_matrix | None = None):
+        weights = affinity(lightness) if weights is None else weights
         return factorize(weights, data_term(weights, fixed, reach, min(lightness.shape)), fixed)[0]
 
     def apply(self, ab: np.ndarray) -> np.ndarray:
@@ -321,14 +321,16 @@ def propagate_targets(lightness: np.ndarray, ab: np.ndarray, mask: np.ndarray, t
     return np.clip(ab + spread_change(lightness, mask, delta, reach), -MAX_CHROMA, MAX_CHROMA).astype(np.float32)
 
 
-def spread_change(lightness: np.ndarray, mask: np.ndarray, delta: np.ndarray, reach: float | None = None) -> np.ndarray:
+def spread_change(lightness: np.ndarray, mask: np.ndarray, delta: np.ndarray, reach: float | None = None,
+                  weights: sparse.csr_matrix | None = None) -> np.ndarray:
     """The host's propagation of a change of chroma: ``delta`` ``(h, w, 2)`` given on the ``mask``ed
-    cells (and 0 elsewhere) spread over L*'s own grid ``(h, w)``; float64 ``(h, w, 2)``."""
+    cells (and 0 elsewhere) spread over L*'s own grid ``(h, w)``; float64 ``(h, w, 2)``.
+    ``weights``: L*'s :func:`affinity`, when the caller has it already."""
     fixed = np.asarray(mask, dtype=bool).ravel()
     if not fixed.any() or fixed.all():
         return np.where(np.asarray(mask, dtype=bool)[..., None], delta, 0).astype(np.float64)
     solve = HintPropagator._factorize(np.ascontiguousarray(lightness, dtype=np.float32), fixed,
-                                      REACH if reach is None else reach)
+                                      REACH if reach is None else reach, weights)
     return solve(np.asarray(delta, dtype=np.float64).reshape(-1, 2)).reshape(delta.shape)
 
 

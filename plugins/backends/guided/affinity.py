@@ -101,16 +101,17 @@ def spread_with(embedding: torch.Tensor, opening: torch.Tensor, lightness: np.nd
 
     h, w = mask.shape
     fixed = mask.ravel()
+    delta = np.where(mask[..., None], target - ab, 0)
     if not fixed.any() or fixed.all():
-        change = torch.from_numpy(np.where(mask[..., None], target - ab, 0)).permute(2, 0, 1).float()
-        return change, opening.new_zeros(())
-    learnt_part, host_part = split_change(np.where(mask[..., None], target - ab, 0), limit)
+        return torch.from_numpy(delta).permute(2, 0, 1).float(), opening.new_zeros(())
+    learnt_part, host_part = split_change(delta, limit)
+    host_links = affinity(lightness)
     if limit == 0:
-        return torch.from_numpy(spread_change(lightness, mask, host_part)).permute(2, 0, 1).to(embedding), opening.new_zeros(())
-    loose = affinity(lightness, 0.0)
-    links = sparse.triu(loose, k=1).tocoo()
+        host_change = spread_change(lightness, mask, host_part, weights=host_links)
+        return torch.from_numpy(host_change).permute(2, 0, 1).to(embedding), opening.new_zeros(())
+    links = sparse.triu(affinity(lightness, 0.0), k=1).tocoo()  # Levin's plain links
     rows, cols = links.row, links.col
-    strict = np.asarray(affinity(lightness)[rows, cols]).ravel()
+    strict = np.asarray(host_links[rows, cols]).ravel()
     flat = embedding.flatten(1).T  # (n, k)
     gate = torch.sigmoid(opening - (flat[rows] - flat[cols]).square().sum(dim=1))
     strict_t = torch.from_numpy(strict.astype(np.float32)).to(embedding.device)
@@ -122,5 +123,6 @@ def spread_with(embedding: torch.Tensor, opening: torch.Tensor, lightness: np.nd
     data = data_term((learnt + learnt.T).tocsr(), fixed, REACH, min(h, w))
     change = _Solve.apply(weights.float(), rows, cols, data, fixed, learnt_part.reshape(-1, 2).astype(np.float64))
     if np.any(host_part):
-        change = change + torch.from_numpy(spread_change(lightness, mask, host_part).reshape(-1, 2)).to(change)
+        host_change = spread_change(lightness, mask, host_part, weights=host_links)
+        change = change + torch.from_numpy(host_change.reshape(-1, 2)).to(change)
     return change.T.reshape(2, h, w), gate.mean()

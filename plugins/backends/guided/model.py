@@ -307,10 +307,10 @@ class GuidedModel(RegressionModel):
         if self.config.learned_affinity:
             embedding = F.interpolate(self.hints.affinity(finest[0], lightness), size=fine.shape[-2:], mode="bilinear",
                                       align_corners=False)
-            change, self.link_openness = spread_hints_learned(lightness, fine.detach(), hint_ab, hint_mask, embedding,
-                                                              self.hints.affinity.opening, reach_limit(self.config.learned_spread_limit, reach),
-                                                              self.config.learned_spread_hints,
-                                                              self.config.learned_spread_spot)
+            config = self.config
+            change, self.link_openness = spread_hints_learned(
+                lightness, fine.detach(), hint_ab, hint_mask, embedding, self.hints.affinity.opening,
+                reach_limit(config.learned_spread_limit, reach), config.learned_spread_hints, config.learned_spread_spot)
         else:
             change = spread_hints(lightness, fine.detach(), hint_ab, hint_mask)
         base = decoded + F.interpolate(change, size=decoded.shape[-2:], mode="area")
