@@ -136,3 +136,34 @@ def test_soft_cross_entropy_of_a_target_on_a_bin_center():
     weights = torch.ones(Q)
     weights[_bin_index(10, 0)] = 2.0
     assert float(losses.rebalanced_cross_entropy(logits, ab, weights)) == pytest.approx(2 * expected, rel=1e-5)
+
+
+def test_the_log_blurred_loss_is_the_mean_over_photos_of_the_log_of_each_photos_blurred_loss():
+    # Two photos with flat errors of 11 and 33 Lab units: each blurred loss is its plain L2,
+    # (0.1)² and (0.3)²; the floor adds (2/110)² to each before the log.
+    target = torch.zeros(2, 2, 16, 16)
+    pred = target.clone()
+    pred[0] += 11
+    pred[1] += 33
+    floor = (2 / 110) ** 2
+    expected = (math.log(0.01 + floor) + math.log(0.09 + floor)) / 2
+    assert float(losses.log_blurred(pred, target)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_the_log_blurred_loss_weighs_a_nearly_right_photo_as_much_as_a_wrong_one():
+    # Halving the error of the nearly right photo (4 ab) lowers the loss as much as halving that of the
+    # wrong one (40 ab) does, as the mean PSNR counts them; the pooled blurred loss barely sees the first.
+    target = torch.zeros(2, 2, 24, 24)
+
+    def both(small, large):
+        pred = target.clone()
+        pred[0] += small
+        pred[1] += large
+        return pred
+    start = both(4.0, 40.0)
+    gain_small = float(losses.log_blurred(start, target) - losses.log_blurred(both(2.0, 40.0), target))
+    gain_large = float(losses.log_blurred(start, target) - losses.log_blurred(both(4.0, 20.0), target))
+    assert gain_small > 0.4 * gain_large
+    pooled_small = float(losses.blurred(start, target) - losses.blurred(both(2.0, 40.0), target))
+    pooled_large = float(losses.blurred(start, target) - losses.blurred(both(4.0, 20.0), target))
+    assert pooled_small < 0.02 * pooled_large

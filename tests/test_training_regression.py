@@ -5,6 +5,7 @@ Training runs use a few tiny synthetic photos written to tmp_path, so the file s
 
 from __future__ import annotations
 
+import math
 import signal
 from pathlib import Path
 
@@ -102,9 +103,10 @@ def test_predict_ab_is_pure_numpy_in_and_out():
 
 def test_losses():
     a = torch.randn(2, 2, 32, 32) * 20
-    for fn in losses.LOSSES.values():
-        assert fn(a, a).item() == 0.0
-        assert fn(a, a + 5).item() > 0
+    for name, fn in losses.LOSSES.items():
+        perfect, off = fn(a, a).item(), fn(a, a + 5).item()
+        assert perfect == pytest.approx(math.log((losses.LOG_FLOOR / 110) ** 2) if name == "log_blurred" else 0.0)
+        assert off > perfect
     const = torch.full((1, 2, 24, 24), 10.0)
     # Blurring leaves flat maps alone, so Dahl's loss equals plain L2 there.
     assert torch.allclose(losses.blurred(const, const + 3), losses.l2(const, const + 3))
@@ -114,6 +116,39 @@ def test_losses():
     small, big = losses.smooth_l1(const, const + 1), losses.smooth_l1(const, const + 22)
     assert small.item() == pytest.approx(0.5 * (1 / 110) ** 2 / (2 / 110))
     assert big.item() == pytest.approx((22 - 1) / 110)
+
+
+def test_the_log_srgb_loss_is_minus_the_mean_psnr_of_the_photos_in_its_units():
+    # Without the floor, −10·log10(e) = −10 / ln 10 · log(e) is each photo's PSNR (peak 1, float sRGB):
+    # the loss times −10 / ln 10 is their mean, computed here from the host's own Lab → sRGB.
+    from plugins.color import join_lab, lab_to_srgb
+
+    rng = np.random.default_rng(1)
+    lightness = rng.uniform(10, 90, (3, 1, 12, 16)).astype(np.float32)
+    truth = rng.normal(0, 25, (3, 2, 12, 16)).astype(np.float32)
+    pred = truth + rng.normal(0, [[[[4.0]], [[4.0]]], [[[12.0]], [[12.0]]], [[[30.0]], [[30.0]]]],
+                              truth.shape).astype(np.float32)
+    psnrs = []
+    for n in range(3):
+        srgb = [lab_to_srgb(join_lab(lightness[n, 0], ab[n].transpose(1, 2, 0))) for ab in (pred, truth)]
+        psnrs.append(10 * np.log10(1 / np.mean((srgb[0] - srgb[1]) ** 2)))
+    loss = losses.log_srgb(torch.from_numpy(pred), torch.from_numpy(truth), torch.from_numpy(lightness))
+    assert -10 / math.log(10) * float(loss) == pytest.approx(np.mean(psnrs), abs=0.05)
+
+
+def test_log_srgb_is_refused_by_a_backend_whose_loss_sees_ab_only(photos, tmp_path, capsys):
+    args = _train_args(photos, tmp_path / "run")
+    args[1] = "pixcolor"
+    with pytest.raises(SystemExit, match="log_srgb is for the regression backend"):
+        training_main([*args, "--loss", "log_srgb"])
+
+
+def test_regression_trains_under_the_log_srgb_loss(photos, tmp_path):
+    out = tmp_path / "run"
+    assert training_main(_train_args(photos, out, "--loss", "log_srgb")) == 0
+    rows = (out / "log.csv").read_text().splitlines()[1:]
+    losses_logged = [float(row.split(",")[4]) for row in rows]
+    assert losses_logged and all(-15 < value < 0 for value in losses_logged)  # logs of sRGB errors below 1
 
 
 # ---- training loop -------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 from plugins.backbones import EfficientNetLite0, load_pretrained_weights, normalize_rgb
 from plugins.backends.gan.model import GANConfig, GANGenerator
 from training.losses import AB_SCALE
+from training.srgb import lab_to_srgb
 
 CRITIC_STRIDE = 4  # the critic sees (L, ab) area-downsampled to the generator's own output stride
 
@@ -47,18 +48,6 @@ class PatchCritic(nn.Module):
     def forward(self, lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
         x = torch.cat([lightness / 50.0 - 1.0, ab / AB_SCALE], dim=1)
         return self.net(F.avg_pool2d(x, CRITIC_STRIDE, ceil_mode=True))
-
-
-def lab_to_srgb(lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
-    """L ``(N, 1, H, W)`` and ab ``(N, 2, H, W)`` → sRGB ``(N, 3, H, W)`` in 0..1 (D65, clipped), in torch."""
-    fy = (lightness + 16.0) / 116.0
-    f = torch.cat([fy + ab[:, :1] / 500.0, fy, fy - ab[:, 1:] / 200.0], dim=1)
-    xyz = torch.where(f > 6 / 29, f**3, 3 * (6 / 29) ** 2 * (f - 4 / 29))
-    xyz = xyz * torch.tensor([0.95047, 1.0, 1.08883], device=f.device, dtype=f.dtype).view(1, 3, 1, 1)
-    m = torch.tensor([[3.2404542, -1.5371385, -0.4985314], [-0.9692660, 1.8760108, 0.0415560],
-                      [0.0556434, -0.2040259, 1.0572252]], device=f.device, dtype=f.dtype)
-    linear = torch.einsum("ij,njhw->nihw", m, xyz).clamp(0, 1)
-    return torch.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear.clamp_min(1e-8) ** (1 / 2.4) - 0.055)
 
 
 class ClassTeacher(nn.Module):

@@ -6,10 +6,12 @@ import torch
 import torch.nn.functional as F
 
 from plugins.backends.common.blur import gaussian_blur
+from training.srgb import lab_to_srgb
 
 AB_SCALE = 110.0
 SMOOTH_L1_BETA = 2.0  # Lab units: quadratic below a just-noticeable difference, linear above
 BLUR_SIGMAS = (3.0, 5.0)  # Dahl's blurred loss: also compare 3 px and 5 px Gaussian blurs
+LOG_FLOOR = 2.0  # Lab units: per-photo errors below a just-noticeable difference are not chased further
 
 
 def l2(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -31,7 +33,42 @@ def blurred(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return sum(losses) / len(losses)
 
 
-LOSSES = {"l1": l1, "l2": l2, "smooth_l1": smooth_l1, "blurred": blurred}
+def per_photo_l2(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Each photo's mean squared ab error, ``(N,)``, on ab / AB_SCALE."""
+    return ((pred - target) / AB_SCALE).pow(2).mean(dim=(1, 2, 3))
+
+
+def log_blurred(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The mean over photos of log(each photo's blurred loss + a floor).
+
+    The evaluation averages PSNR, a log of each photo's error, over photos; a pooled
+    L2 instead lets the photos with large errors outweigh the nearly gray ones whose
+    small errors cost as many decibels. This weighs each photo as the mean PSNR does.
+    """
+    sigmas = (0.0, *BLUR_SIGMAS)
+    per_photo = sum(per_photo_l2(gaussian_blur(pred, s), gaussian_blur(target, s)) if s else per_photo_l2(pred, target)
+                    for s in sigmas) / len(sigmas)
+    return torch.log(per_photo + (LOG_FLOOR / AB_SCALE) ** 2).mean()
+
+
+def log_srgb(pred: torch.Tensor, target: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
+    """The mean over photos of log(each photo's mean squared sRGB error + a floor): the evaluation's
+    mean PSNR itself, up to the floor and 8-bit rounding. Errors in dark or out-of-gamut places cost
+    what they cost on screen, not what they cost in ab. ``lightness`` ``(N, 1, H, W)`` in 0..100."""
+    per_photo = (lab_to_srgb(lightness, pred) - lab_to_srgb(lightness, target)).pow(2).mean(dim=(1, 2, 3))
+    return torch.log(per_photo + SRGB_FLOOR**2).mean()
+
+
+SRGB_FLOOR = 1.0 / 255.0  # one 8-bit step
+LOSSES = {"l1": l1, "l2": l2, "smooth_l1": smooth_l1, "blurred": blurred, "log_blurred": log_blurred}
+LIGHTNESS_LOSSES = {"log_srgb": log_srgb}  # losses that also take the photo's L: the regression backend's only
+
+
+def ab_loss(name: str, backend: str):
+    """``--loss NAME`` for a backend whose loss sees ab only; a clear exit for the others."""
+    if name in LIGHTNESS_LOSSES:
+        raise SystemExit(f"error: --loss {name} is for the regression backend, not {backend}")
+    return LOSSES[name]
 
 
 def rebalanced_cross_entropy(logits: torch.Tensor, ab_target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

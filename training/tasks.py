@@ -30,7 +30,7 @@ from plugins.backends.pixcolor.model import PixColorConfig, PixColorModel
 from plugins.backends.regression.model import RegressionConfig, RegressionModel
 from training import runs
 from training.gan import GANTrainingModel, GANWeights
-from training.losses import LOSSES, rebalanced_cross_entropy, soft_cross_entropy
+from training.losses import LIGHTNESS_LOSSES, LOSSES, ab_loss, rebalanced_cross_entropy, soft_cross_entropy
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +134,17 @@ class RegressionTask(Task):
 
     def __init__(self, args, main_proc: bool = True):
         args.loss = args.loss or "blurred"
-        self.loss_fn = LOSSES[args.loss]
+        self.lightness_loss = LIGHTNESS_LOSSES.get(args.loss)
+        self.loss_fn = self.lightness_loss or LOSSES[args.loss]
+        self.batch_lightness = None
+
+    def train_batch(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple[tuple, torch.Tensor]:
+        self.batch_lightness = lightness  # the step's loss compares this batch's photos
+        return super().train_batch(lightness, ab)
 
     def loss(self, pred: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+        if self.lightness_loss:
+            return self.lightness_loss(pred, ab, self.batch_lightness)
         return self.loss_fn(pred, ab)
 
     def decode(self, pred: torch.Tensor, size) -> torch.Tensor:
@@ -216,7 +224,7 @@ class PixColorTask(Task):
         if args.prior:
             raise SystemExit("error: --prior is for the cic backend; pixcolor learns the color distribution unweighted")
         args.loss = args.loss or "smooth_l1"
-        self.refine_loss = LOSSES[args.loss]
+        self.refine_loss = ab_loss(args.loss, "pixcolor")
 
     @torch.no_grad()
     def init_model(self, model: PixColorModel) -> None:
@@ -263,7 +271,7 @@ class GANTask(Task):
                                   diversity=args.diversity_weight, classes=args.class_weight,
                                   critic_sees_noisy=args.critic_sees_noisy)
         self.no_pretrained = args.no_pretrained
-        self.recon = LOSSES[args.loss]
+        self.recon = ab_loss(args.loss, "gan")
 
     def model_cls(self, config: GANConfig) -> GANTrainingModel:
         return GANTrainingModel(config, self.weights, self.recon, pretrained_teacher=not self.no_pretrained)
@@ -412,8 +420,8 @@ class DeepColorTask(Task):
         if args.prior:
             raise SystemExit("error: --prior is for the cic and palette backends")
         args.loss = args.loss or "l2"
-        if args.loss == "blurred":
-            raise SystemExit("error: --loss blurred compares blurred maps; "
+        if args.loss in ("blurred", "log_blurred", *LIGHTNESS_LOSSES):
+            raise SystemExit(f"error: --loss {args.loss} compares whole photos; "
                              "deepcolor trains on scattered pixels (l1, l2, smooth_l1)")
         if args.encoder != "freeze":
             log.info("deepcolor: the encoder stays frozen (Cheng et al.'s features are fixed)")
@@ -528,6 +536,7 @@ class GuidedTask(RegressionTask):
         n, _, height, width = ab.shape
         patches = draw_hint_patches(n, height, width, placement=self.placement)
         ab = recolor_objects(ab, patches, self.recolor)
+        self.batch_lightness = lightness
         return (lightness, *paint_hints(ab, patches), simulate_global_hints(ab)), ab
 
     def penalty(self, model: GuidedModel) -> torch.Tensor | float:

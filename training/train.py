@@ -64,7 +64,7 @@ from tqdm import tqdm
 from plugins.backbones import load_pretrained_weights
 from training import checkpoint, metrics, runs
 from training.data import EpochSampler, PhotoFolder
-from training.losses import LOSSES
+from training.losses import LIGHTNESS_LOSSES, LOSSES
 from training.tasks import TASKS
 
 BACKENDS = TASKS  # backend → its task: model classes, loss and decoding (training/tasks.py)
@@ -96,8 +96,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoder-lr-mult", type=float, default=0.1, help="encoder lr = lr × this")
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--warmup", type=int, default=200, help="linear warm-up steps, then cosine decay")
-    p.add_argument("--loss", choices=sorted(LOSSES),
-                   help="regression (default blurred), pixcolor's refinement (default smooth_l1), deepcolor (default l2)")
+    p.add_argument("--loss", choices=sorted(LOSSES | LIGHTNESS_LOSSES),
+                   help="regression (default blurred; log_srgb: the mean over photos of the log sRGB error, as mean PSNR "
+                        "counts it), pixcolor's refinement (default smooth_l1), deepcolor (default l2)")
     p.add_argument("--prior", help="cic: the .npz of `python -m training prior`; palette: of `prior --palette K` "
                    "(default: computed from --data)")
     p.add_argument("--encoder", choices=["freeze", "finetune"], default="finetune")
