@@ -322,6 +322,31 @@ def test_an_ablation_run_is_listed_in_the_card_and_its_log_kept_beside_it(export
     assert card["sha256"] == json.loads(exported.with_suffix(".json").read_text())["sha256"]
 
 
+def test_a_card_keeps_the_ablations_of_the_weights_its_run_started_from(exported, tmp_path):
+    data = write_photos(tmp_path / "train", 6)
+    small = ["--data", str(data), "--val", str(data), "--size", "64", "--crop", "48", "--batch-size", "3", "--steps", "2",
+             "--val-every", "2", "--workers", "0", "--no-pretrained", "--no-progress"]
+    for name, loss in (("first-ablation", "smooth_l1"), ("second-ablation", "l1")):
+        assert training_main(["train", "regression", "--out", str(tmp_path / name), "--loss", loss, *small]) == 0
+    target = tmp_path / "models" / "regression"
+    assert training_main(["export", str(exported.parent.parent / "run"), "--to", str(target), "--checkpoint", "last",
+                          "--ablation", str(tmp_path / "first-ablation")]) == 0
+    first_sha = json.loads(target.with_suffix(".json").read_text())["sha256"]
+    later = tmp_path / "later"
+    assert training_main(["train", "regression", "--out", str(later), "--loss", "l2", "--init-from",
+                          str(target.with_suffix(".safetensors")), *small]) == 0
+    assert training_main(["export", str(later), "--to", str(target), "--checkpoint", "last",
+                          "--ablation", str(tmp_path / "second-ablation")]) == 0
+    card = json.loads(target.with_suffix(".json").read_text())
+    assert card["sha256"] != first_sha
+    earlier, own = card["ablations"]
+    assert earlier["run"] == "first-ablation" and earlier["against"] == f"regression.safetensors {first_sha[:12]}"
+    assert own["run"] == "second-ablation" and "against" not in own
+    sources = {line.split(",")[0] for line in target.with_suffix(".ablations.csv").read_text().splitlines()[1:]}
+    assert sources == {"first-ablation", "second-ablation"}
+    assert f"tried against earlier weights, regression.safetensors {first_sha[:12]}" in target.with_suffix(".md").read_text()
+
+
 def test_an_ablation_folder_that_is_not_a_run_fails_before_anything_is_written(exported, tmp_path):
     target = tmp_path / "models" / "regression"
     with pytest.raises(SystemExit, match="is not a training run"):

@@ -176,10 +176,26 @@ def last_validation(log: Path) -> dict[str, str]:
     return {k: v for k, v in rows[-1].items() if k is not None and v} if rows else {}
 
 
-def ablations(run_dirs: list[Path], path: Path) -> list[dict]:
-    """Each ablation run's commands and last validation; their logs, one ``source`` column per run
-    folder's name, written to ``path``. Raises SystemExit for a folder that is not a finished run."""
-    found, rows = [], []
+def earlier_ablations(records: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The ablations on the card of the weights the run started from, while those weights are still
+    there, and their log rows: tried against those weights, they still say what did not help."""
+    first = next((r["init_from"] for r in reversed(records) if r.get("init_from")), None)
+    if not (first and first.get("path") and _still_there(Path(first["path"]), first["sha256"])):
+        return [], []
+    weights = Path(first["path"])
+    card = runs.card_of(weights)
+    earlier = [{**a, "against": a.get("against") or f"{first['file']} {first['sha256'][:12]}"}
+               for a in card.get("ablations", [])]
+    names = {a["run"] for a in earlier}
+    rows = [row for row in _log_rows(weights.with_suffix(".ablations.csv"), "") if row["source"] in names]
+    return earlier, rows
+
+
+def ablations(run_dirs: list[Path], path: Path, earlier: tuple[list[dict], list[dict]] = ([], [])) -> list[dict]:
+    """Each ablation run's commands and last validation, after ``earlier`` ones (see `earlier_ablations`);
+    their logs, one ``source`` column per run folder's name, written to ``path``. Raises SystemExit for a
+    folder that is not a finished run."""
+    found, rows = list(earlier[0]), list(earlier[1])
     for run_dir in run_dirs:
         log, last = run_dir / "log.csv", run_dir / "last.pt"
         if not (log.is_file() and last.is_file()):
@@ -205,6 +221,7 @@ def ablations_section(found: list[dict], log_name: str) -> list[str]:
         v = a["validation"]
         score = ", ".join(f"{k} {v[k]}" for k in ("step", "val_psnr", "val_cf", "train_loss") if k in v)
         source = f" (from {a['from']})" if a.get("from") else ""
+        source += f"; tried against earlier weights, {a['against']}" if a.get("against") else ""
         lines.append(f"| {a['run']} | {'<br>'.join(f'`{c}`' for c in a['commands'])}{source} | {a['step']} | {score} |")
     return lines
 
@@ -290,9 +307,10 @@ def main(args: argparse.Namespace) -> int:
     if args.eval_data and args.to.name != backend:
         raise SystemExit(f"error: --eval-data scores the exported weights as the {backend} backend, "
                          f"so --to must end in {backend!r}, not {args.to.name!r}")
-    found = ablations(args.ablation, args.to.with_suffix(".ablations.csv"))  # before the weights: a bad folder writes nothing
-    weights_path = args.to.with_suffix(".safetensors")
     records = recorded_runs(ckpt, args.run_dir, args.hardware)
+    # before the weights: a bad folder writes nothing, and the weights started from may be replaced
+    found = ablations(args.ablation, args.to.with_suffix(".ablations.csv"), earlier_ablations(records))
+    weights_path = args.to.with_suffix(".safetensors")
     data = shipped_bytes(ckpt, weights_path)
     sha256 = hashlib.sha256(data).hexdigest()
     history = earlier_log(records, args.to, sha256)  # before the weights: they may be the ones this run started from
