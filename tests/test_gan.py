@@ -157,12 +157,23 @@ def test_the_plugin_makes_seeded_samples_whose_first_is_the_zero_noise_answer(tm
 
 def test_the_critics_phase_leaves_the_generator_exactly_as_it_was():
     from training.gan import GANTrainingModel
-    from training.losses import LOSSES
+    from training.losses import photo_loss
 
     torch.manual_seed(0)
-    model = GANTrainingModel(GANConfig(), recon_loss=LOSSES["l1"], pretrained_teacher=False).train()
+    model = GANTrainingModel(GANConfig(), recon_loss=photo_loss("l1"), pretrained_teacher=False).train()
     before = {k: v.clone() for k, v in model.generator.state_dict().items()}
     model(torch.rand(2, 1, 64, 64) * 100, torch.randn(2, 2, 64, 64) * 20, "critic")
     model(torch.rand(2, 1, 64, 64) * 100, torch.randn(2, 2, 64, 64) * 20, "generator")
     after = model.generator.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)  # no BatchNorm statistics moved either
+
+
+def test_stopping_after_the_first_sample_leaves_autograd_on():
+    # A generator that yields inside torch.no_grad() leaves autograd off in its caller until it is
+    # collected: later training in the same process then fails with "does not require grad".
+    from plugins.backends.gan.model import GANConfig, GANGenerator, predict_samples
+
+    samples = predict_samples(GANGenerator(GANConfig()), np.full((64, 64), 50.0, np.float32), range(4), 0, 1.0)
+    index, ab = next(samples)
+    assert index == 0 and ab.shape == (64, 64, 2)
+    assert torch.is_grad_enabled()

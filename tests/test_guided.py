@@ -811,12 +811,20 @@ def test_package_import_stays_free_of_torch():
     subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], check=True, timeout=60)
 
 
-def test_the_shipped_guided_model_colors_as_regression_and_its_hint_reach_scales_the_spread():
+def test_the_shipped_guided_model_colors_as_its_regression_trunk_and_its_hint_reach_scales_the_spread():
+    from plugins.backends.common.shipped import shipped_model
+    from plugins.backends.regression.model import RegressionConfig, RegressionModel, predict_ab
+    from plugins.weights import load_state_dict
+
     host = PluginHost.discover()
     assert host.weights_status(host.get("guided")).state == "verified"
-    guided_model, regression = host.loaded("guided", "cpu"), host.loaded("regression", "cpu")
+    guided_model = host.loaded("guided", "cpu")
     assert [option.name for option in guided_model.info.params] == ["reach"]
     lightness = np.ascontiguousarray(_blurred_edge(1, 96)[0, 0].numpy() + 30)  # 30 and 55 L*, a soft outline
+    # The regression weights guided was trained on (its frozen trunk), whatever regression ships now.
+    trunk = RegressionModel(RegressionConfig()).eval()
+    state = load_state_dict(shipped_model("guided").weights)
+    trunk.load_state_dict({k: v.float() for k, v in state.items() if k.startswith("trunk.")})
 
     def run(backend, reach: float | None = None, *hints: ColorHint) -> np.ndarray:
         options, _ = build_options(backend.info, device="cpu", working_size=96,
@@ -825,7 +833,7 @@ def test_the_shipped_guided_model_colors_as_regression_and_its_hint_reach_scales
         [sample] = [e for e in colorize_samples(backend, lightness, options) if isinstance(e, Sample)]
         return sample.ab
 
-    np.testing.assert_allclose(run(guided_model), run(regression), atol=0.05)
+    np.testing.assert_allclose(run(guided_model), predict_ab(trunk, lightness), atol=0.05)
     hints = [ColorHint(x, 10, (60.0, 50.0), radius=4) for x in (10, 30, 50, 70, 90)]  # agreeing, on the upper half
     plain = run(guided_model)
     beyond = [np.abs(run(guided_model, reach, *hints) - plain)[70:].mean() for reach in (0.0, 1.0, 2.0)]

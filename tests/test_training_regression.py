@@ -17,7 +17,7 @@ from PIL import Image
 from fakes import interrupting_loss, run_torchrun, synthetic_color_photo
 from plugins.backbones import EfficientNetLite0, load_pretrained_weights
 from plugins.backends.regression.model import RegressionConfig, RegressionModel, predict_ab
-from training import checkpoint, losses
+from training import checkpoint, losses, runs
 from training import train as train_module
 from training.__main__ import main as training_main
 
@@ -136,10 +136,53 @@ def test_the_log_srgb_loss_is_minus_the_mean_psnr_of_the_photos_in_its_units():
     assert -10 / math.log(10) * float(loss) == pytest.approx(np.mean(psnrs), abs=0.05)
 
 
+def test_the_torch_colorfulness_is_the_evaluations():
+    from plugins.color import join_lab, lab_to_srgb
+    from training.quality import colorfulness
+
+    rng = np.random.default_rng(2)
+    lightness = rng.uniform(20, 80, (2, 1, 24, 32)).astype(np.float32)
+    ab = rng.normal(0, 30, (2, 2, 24, 32)).astype(np.float32)
+    ab[1] *= 0.2  # a duller second photo
+    ours = losses.colorfulness(torch.from_numpy(lightness), torch.from_numpy(ab)).numpy()
+    theirs = [colorfulness(np.round(lab_to_srgb(join_lab(lightness[n, 0], ab[n].transpose(1, 2, 0))) * 255))
+              for n in range(2)]
+    np.testing.assert_allclose(ours, theirs, atol=0.05)
+    assert ours[0] > 2 * ours[1]
+
+
+def test_the_colorfulness_floor_charges_a_dull_batch_and_leaves_a_colorful_one_alone():
+    lightness = torch.full((2, 1, 16, 16), 50.0)
+    truth = torch.zeros(2, 2, 16, 16)
+    truth[:, 0, :, :8], truth[:, 1, :, 8:] = 40.0, -40.0
+    plain, floored = losses.photo_loss("log_srgb"), losses.photo_loss("log_srgb", colorfulness_floor=30.0)
+    gray = torch.zeros_like(truth)  # colorfulness 0: 30 short
+    assert float(floored(gray, truth, lightness) - plain(gray, truth, lightness)) == pytest.approx(3.0, rel=1e-3)
+    assert float(losses.colorfulness(lightness, truth).mean()) > 30
+    assert float(floored(truth * 0.9, truth, lightness)) == float(plain(truth * 0.9, truth, lightness))
+    with pytest.raises(SystemExit, match="goes with --loss log_srgb"):
+        losses.photo_loss("l2", colorfulness_floor=30.0)
+
+
+def test_the_colorfulness_floor_is_refused_by_the_other_backends(photos, tmp_path):
+    args = _train_args(photos, tmp_path / "run")
+    args[1] = "cic"
+    with pytest.raises(SystemExit, match="colorfulness-floor is for the regression and gan backends"):
+        training_main([*args, "--loss", "log_srgb", "--colorfulness-floor", "30"])
+
+
+def test_regression_trains_toward_a_colorfulness_floor_and_the_card_command_says_so(photos, tmp_path):
+    out = tmp_path / "run"
+    assert training_main(_train_args(photos, out, "--loss", "log_srgb", "--colorfulness-floor", "30")) == 0
+    saved = checkpoint.load(out / "last.pt")
+    assert saved["args"]["colorfulness_floor"] == 30.0
+    assert "--loss log_srgb --colorfulness-floor 30.0" in runs.training_command(saved["args"])
+
+
 def test_log_srgb_is_refused_by_a_backend_whose_loss_sees_ab_only(photos, tmp_path, capsys):
     args = _train_args(photos, tmp_path / "run")
     args[1] = "pixcolor"
-    with pytest.raises(SystemExit, match="log_srgb is for the regression backend"):
+    with pytest.raises(SystemExit, match="log_srgb is for the regression and gan backends"):
         training_main([*args, "--loss", "log_srgb"])
 
 

@@ -176,14 +176,17 @@ def last_validation(log: Path) -> dict[str, str]:
     return {k: v for k, v in rows[-1].items() if k is not None and v} if rows else {}
 
 
-def earlier_ablations(records: list[dict]) -> tuple[list[dict], list[dict]]:
-    """The ablations on the card of the weights the run started from, while those weights are still
-    there, and their log rows: tried against those weights, they still say what did not help."""
+def earlier_ablations(records: list[dict], backend: str) -> tuple[list[dict], list[dict]]:
+    """The ablations on the card of the weights the run started from (of the same backend), while
+    those weights are still there, and their log rows: tried against those weights, they still say
+    what did not help."""
     first = next((r["init_from"] for r in reversed(records) if r.get("init_from")), None)
     if not (first and first.get("path") and _still_there(Path(first["path"]), first["sha256"])):
         return [], []
     weights = Path(first["path"])
     card = runs.card_of(weights)
+    if card.get("backend") != backend:
+        return [], []
     earlier = [{**a, "against": a.get("against") or f"{first['file']} {first['sha256'][:12]}"}
                for a in card.get("ablations", [])]
     names = {a["run"] for a in earlier}
@@ -309,7 +312,7 @@ def main(args: argparse.Namespace) -> int:
                          f"so --to must end in {backend!r}, not {args.to.name!r}")
     records = recorded_runs(ckpt, args.run_dir, args.hardware)
     # before the weights: a bad folder writes nothing, and the weights started from may be replaced
-    found = ablations(args.ablation, args.to.with_suffix(".ablations.csv"), earlier_ablations(records))
+    found = ablations(args.ablation, args.to.with_suffix(".ablations.csv"), earlier_ablations(records, backend))
     weights_path = args.to.with_suffix(".safetensors")
     data = shipped_bytes(ckpt, weights_path)
     sha256 = hashlib.sha256(data).hexdigest()

@@ -145,8 +145,8 @@ class GANTrainingModel(nn.Module):
         encoded, noise, plain, noisy = self.fakes(lightness)
         plain, noisy = plain.float(), noisy.float()
         adversarial = -self.critic(torch.cat([lightness, lightness]), torch.cat([plain, noisy])).mean()
-        recon = self.recon_loss(plain, ab)
-        recon_noisy = self.recon_loss(noisy, ab)
+        recon = self.recon_loss(plain, ab, lightness)
+        recon_noisy = self.recon_loss(noisy, ab, lightness)
         spread = (noisy - plain).abs().mean() / AB_SCALE / noise.abs().mean().clamp_min(1e-6)
         loss = w.recon * recon + w.recon_noisy * recon_noisy + adversarial - w.diversity * spread.clamp(max=w.diversity_cap)
         self.parts = {"recon": recon.item(), "adv": adversarial.item(), "spread": spread.item()}

@@ -61,14 +61,52 @@ def log_srgb(pred: torch.Tensor, target: torch.Tensor, lightness: torch.Tensor) 
 
 SRGB_FLOOR = 1.0 / 255.0  # one 8-bit step
 LOSSES = {"l1": l1, "l2": l2, "smooth_l1": smooth_l1, "blurred": blurred, "log_blurred": log_blurred}
-LIGHTNESS_LOSSES = {"log_srgb": log_srgb}  # losses that also take the photo's L: the regression backend's only
+LIGHTNESS_LOSSES = {"log_srgb": log_srgb}  # losses that also take the photo's L
+
+
+def colorfulness(lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+    """Each photo's colorfulness ``(N,)`` as :func:`training.quality.colorfulness` scores it (Hasler and
+    Süsstrunk on |R−G| and |(R+G)/2−B|, sRGB 0..255), differentiable."""
+    rgb = lab_to_srgb(lightness, ab) * 255.0
+    rg = (rgb[:, 0] - rgb[:, 1]).abs()
+    yb = (0.5 * (rgb[:, 0] + rgb[:, 1]) - rgb[:, 2]).abs()
+    sigma = (rg.var(dim=(1, 2), unbiased=False) + yb.var(dim=(1, 2), unbiased=False) + 1e-6).sqrt()
+    mu = (rg.mean(dim=(1, 2)) ** 2 + yb.mean(dim=(1, 2)) ** 2 + 1e-6).sqrt()
+    return sigma + 0.3 * mu
 
 
 def ab_loss(name: str, backend: str):
     """``--loss NAME`` for a backend whose loss sees ab only; a clear exit for the others."""
     if name in LIGHTNESS_LOSSES:
-        raise SystemExit(f"error: --loss {name} is for the regression backend, not {backend}")
+        raise SystemExit(f"error: --loss {name} is for the regression and gan backends, not {backend}")
     return LOSSES[name]
+
+
+COLORFULNESS_WEIGHT = 0.1  # per unit of colorfulness the batch falls short by: 10 units cost what e (2.7×) more error does
+
+
+def photo_loss(name: str, colorfulness_floor: float | None = None):
+    """``--loss NAME`` as a function of ``(pred, target, lightness)``, whatever it needs.
+
+    ``colorfulness_floor`` (with ``log_srgb`` only) adds a hinge on the batch's mean colorfulness
+    below it: the best mean PSNR at that colorfulness. Uniform chroma scaling reaches a colorfulness
+    too, but at the same cost on every photo; this lets the model put its color where it costs
+    the fewest decibels (the photos and places it is surest of).
+    """
+    if colorfulness_floor is not None and name not in LIGHTNESS_LOSSES:
+        raise SystemExit(f"error: --colorfulness-floor goes with --loss log_srgb (the photos' log error), not {name}")
+    if name in LIGHTNESS_LOSSES:
+        base = LIGHTNESS_LOSSES[name]
+        if colorfulness_floor is None:
+            return base
+
+        def with_floor(pred: torch.Tensor, target: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
+            shortfall = torch.relu(colorfulness_floor - colorfulness(lightness, pred).mean())
+            return base(pred, target, lightness) + COLORFULNESS_WEIGHT * shortfall
+
+        return with_floor
+    ab_only = LOSSES[name]
+    return lambda pred, target, lightness: ab_only(pred, target)
 
 
 def rebalanced_cross_entropy(logits: torch.Tensor, ab_target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

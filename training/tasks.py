@@ -30,7 +30,7 @@ from plugins.backends.pixcolor.model import PixColorConfig, PixColorModel
 from plugins.backends.regression.model import RegressionConfig, RegressionModel
 from training import runs
 from training.gan import GANTrainingModel, GANWeights
-from training.losses import LIGHTNESS_LOSSES, LOSSES, ab_loss, rebalanced_cross_entropy, soft_cross_entropy
+from training.losses import LIGHTNESS_LOSSES, LOSSES, ab_loss, photo_loss, rebalanced_cross_entropy, soft_cross_entropy
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +134,7 @@ class RegressionTask(Task):
 
     def __init__(self, args, main_proc: bool = True):
         args.loss = args.loss or "blurred"
-        self.lightness_loss = LIGHTNESS_LOSSES.get(args.loss)
-        self.loss_fn = self.lightness_loss or LOSSES[args.loss]
+        self.loss_fn = photo_loss(args.loss, getattr(args, "colorfulness_floor", None))
         self.batch_lightness = None
 
     def train_batch(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple[tuple, torch.Tensor]:
@@ -143,9 +142,7 @@ class RegressionTask(Task):
         return super().train_batch(lightness, ab)
 
     def loss(self, pred: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
-        if self.lightness_loss:
-            return self.lightness_loss(pred, ab, self.batch_lightness)
-        return self.loss_fn(pred, ab)
+        return self.loss_fn(pred, ab, self.batch_lightness)
 
     def decode(self, pred: torch.Tensor, size) -> torch.Tensor:
         return pred
@@ -271,7 +268,7 @@ class GANTask(Task):
                                   diversity=args.diversity_weight, classes=args.class_weight,
                                   critic_sees_noisy=args.critic_sees_noisy)
         self.no_pretrained = args.no_pretrained
-        self.recon = ab_loss(args.loss, "gan")
+        self.recon = photo_loss(args.loss, getattr(args, "colorfulness_floor", None))
 
     def model_cls(self, config: GANConfig) -> GANTrainingModel:
         return GANTrainingModel(config, self.weights, self.recon, pretrained_teacher=not self.no_pretrained)

@@ -74,7 +74,7 @@ RUN_KEYS = ("backend", "size", "crop", "batch_size", "epochs", "steps", "lr", "e
             "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight", "critic_sees_noisy",
             "palette", "rebalance", "pixels", "freeze_trunk", "propagate", "hint_input", "hint_placement",
             "learned_affinity", "learned_spread_limit", "learned_spread_hints", "learned_spread_spot", "gate_penalty",
-            "recolor")
+            "recolor", "colorfulness_floor")
 LOG_FIELDS = ["step", "epoch", "time_s", "lr", "train_loss", "images_per_s", "val_psnr", "val_ab_l2", "val_auc", "val_cf",
               "loss_parts", "val_extra"]
 
@@ -99,6 +99,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--loss", choices=sorted(LOSSES | LIGHTNESS_LOSSES),
                    help="regression (default blurred; log_srgb: the mean over photos of the log sRGB error, as mean PSNR "
                         "counts it), pixcolor's refinement (default smooth_l1), deepcolor (default l2)")
+    p.add_argument("--colorfulness-floor", type=float, default=None, metavar="CF",
+                   help="regression and gan, with --loss log_srgb: also pay for the batch's mean colorfulness below CF, "
+                        "so that the model puts color where it costs the fewest decibels")
     p.add_argument("--prior", help="cic: the .npz of `python -m training prior`; palette: of `prior --palette K` "
                    "(default: computed from --data)")
     p.add_argument("--encoder", choices=["freeze", "finetune"], default="finetune")
@@ -333,6 +336,8 @@ def main(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    if args.colorfulness_floor is not None and args.backend not in ("regression", "gan"):
+        raise SystemExit(f"error: --colorfulness-floor is for the regression and gan backends, not {args.backend}")
     task = BACKENDS[args.backend](args, main_proc)
 
     train_set = task.wrap_dataset(PhotoFolder(args.data, args.size, args.crop, train=True), True, out)

@@ -78,9 +78,11 @@ def predict_samples(model: GANGenerator, lightness_small: np.ndarray, indices: r
     param = next(model.parameters())
     x = torch.tensor(lightness_small, dtype=torch.float32)[None, None].to(device=param.device, dtype=param.dtype)
     model.eval()
+    # No yield inside no_grad: a caller that stops early would be left with autograd off.
     with torch.no_grad():
         encoded = model.trunk.encode(x)
-        for index in indices:
-            noise = sample_noise(model.noise_shape(x), seed, index, scale).to(device=param.device, dtype=param.dtype)
+    for index in indices:
+        noise = sample_noise(model.noise_shape(x), seed, index, scale).to(device=param.device, dtype=param.dtype)
+        with torch.no_grad():
             ab = model.decode(encoded, x, None if index == 0 else noise)
-            yield index, ab[0].permute(1, 2, 0).float().cpu().numpy().astype(np.float32)
+        yield index, ab[0].permute(1, 2, 0).float().cpu().numpy().astype(np.float32)
