@@ -345,6 +345,11 @@ def test_a_card_keeps_the_ablations_of_the_weights_its_run_started_from(exported
     sources = {line.split(",")[0] for line in target.with_suffix(".ablations.csv").read_text().splitlines()[1:]}
     assert sources == {"first-ablation", "second-ablation"}
     assert f"tried against earlier weights, regression.safetensors {first_sha[:12]}" in target.with_suffix(".md").read_text()
+    # exported once more (the weights it started from are gone now): the earlier ablation stays
+    assert training_main(["export", str(later), "--to", str(target), "--checkpoint", "last"]) == 0
+    again = json.loads(target.with_suffix(".json").read_text())
+    assert [a["run"] for a in again["ablations"]] == ["first-ablation"] and again["sha256"] == card["sha256"]
+    assert "first-ablation," in target.with_suffix(".ablations.csv").read_text()
 
 
 def test_an_ablation_folder_that_is_not_a_run_fails_before_anything_is_written(exported, tmp_path):

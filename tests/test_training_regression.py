@@ -182,7 +182,7 @@ def test_regression_trains_toward_a_colorfulness_floor_and_the_card_command_says
 def test_log_srgb_is_refused_by_a_backend_whose_loss_sees_ab_only(photos, tmp_path, capsys):
     args = _train_args(photos, tmp_path / "run")
     args[1] = "pixcolor"
-    with pytest.raises(SystemExit, match="log_srgb is for the regression and gan backends"):
+    with pytest.raises(SystemExit, match="log_srgb is for the regression, guided and gan backends"):
         training_main([*args, "--loss", "log_srgb"])
 
 
@@ -427,3 +427,36 @@ def test_a_schedule_retargeted_by_the_budget_warms_up_and_decays_within_the_new_
         sched.step()
     assert max(lrs) == pytest.approx(1.0, abs=0.01) and lrs.index(max(lrs)) <= 10
     assert lrs[-1] < 0.03
+
+
+@pytest.mark.parametrize("backend", ["regression", "guided"])
+def test_the_colorfulness_floor_reaches_the_training_loss_with_the_batchs_lightness(backend):
+    import argparse
+
+    from training.tasks import TASKS
+
+    lightness = torch.full((2, 1, 32, 32), 50.0)
+    truth = torch.zeros(2, 2, 32, 32)
+    truth[:, 0, :, :16], truth[:, 1, :, 16:] = 40.0, -40.0
+    losses_by_floor = {}
+    for floor in (None, 30.0):
+        task = TASKS[backend](argparse.Namespace(prior=None, loss="log_srgb", colorfulness_floor=floor))
+        _, target = task.train_batch(lightness, truth)
+        losses_by_floor[floor] = float(task.loss(torch.zeros_like(target), target))  # a gray answer
+    assert losses_by_floor[30.0] - losses_by_floor[None] == pytest.approx(3.0, rel=1e-3)
+
+
+def test_the_gan_reconstruction_sees_the_lightness_and_the_floor():
+    from plugins.backends.gan.model import GANConfig
+    from training.gan import GANTrainingModel, GANWeights
+
+    lightness = torch.rand(2, 1, 64, 64) * 100
+    truth = torch.randn(2, 2, 64, 64) * 30
+    recon = {}
+    for floor in (None, 80.0):  # out of reach: the hinge is paid
+        torch.manual_seed(0)
+        model = GANTrainingModel(GANConfig(finetune_from=-1), GANWeights(classes=0.0),
+                                 losses.photo_loss("log_srgb", floor), pretrained_teacher=False).train()
+        model.generator_loss(lightness, truth)
+        recon[floor] = model.parts["recon"]
+    assert recon[80.0] > recon[None] + 1.0

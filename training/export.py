@@ -176,13 +176,18 @@ def last_validation(log: Path) -> dict[str, str]:
     return {k: v for k, v in rows[-1].items() if k is not None and v} if rows else {}
 
 
-def earlier_ablations(records: list[dict], backend: str) -> tuple[list[dict], list[dict]]:
+def earlier_ablations(records: list[dict], backend: str, to: Path, sha256: str) -> tuple[list[dict], list[dict]]:
     """The ablations on the card of the weights the run started from (of the same backend), while
     those weights are still there, and their log rows: tried against those weights, they still say
-    what did not help."""
+    what did not help. When the same weights are exported again, those their card already carries."""
     first = next((r["init_from"] for r in reversed(records) if r.get("init_from")), None)
     if not (first and first.get("path") and _still_there(Path(first["path"]), first["sha256"])):
-        return [], []
+        again = runs.card_of(to.with_suffix(".safetensors"))
+        if again.get("sha256") != sha256:
+            return [], []
+        kept = [a for a in again.get("ablations", []) if a.get("against")]
+        names = {a["run"] for a in kept}
+        return kept, [row for row in _log_rows(to.with_suffix(".ablations.csv"), "") if row["source"] in names]
     weights = Path(first["path"])
     card = runs.card_of(weights)
     if card.get("backend") != backend:
@@ -311,11 +316,12 @@ def main(args: argparse.Namespace) -> int:
         raise SystemExit(f"error: --eval-data scores the exported weights as the {backend} backend, "
                          f"so --to must end in {backend!r}, not {args.to.name!r}")
     records = recorded_runs(ckpt, args.run_dir, args.hardware)
-    # before the weights: a bad folder writes nothing, and the weights started from may be replaced
-    found = ablations(args.ablation, args.to.with_suffix(".ablations.csv"), earlier_ablations(records, backend))
     weights_path = args.to.with_suffix(".safetensors")
     data = shipped_bytes(ckpt, weights_path)
     sha256 = hashlib.sha256(data).hexdigest()
+    # before the weights: a bad folder writes nothing, and the weights started from may be replaced
+    found = ablations(args.ablation, args.to.with_suffix(".ablations.csv"),
+                      earlier_ablations(records, backend, args.to, sha256))
     history = earlier_log(records, args.to, sha256)  # before the weights: they may be the ones this run started from
     write_atomic(weights_path, data)
     photos = run_args.get("train_photos")

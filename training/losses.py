@@ -78,7 +78,7 @@ def colorfulness(lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
 def ab_loss(name: str, backend: str):
     """``--loss NAME`` for a backend whose loss sees ab only; a clear exit for the others."""
     if name in LIGHTNESS_LOSSES:
-        raise SystemExit(f"error: --loss {name} is for the regression and gan backends, not {backend}")
+        raise SystemExit(f"error: --loss {name} is for the regression, guided and gan backends, not {backend}")
     return LOSSES[name]
 
 
