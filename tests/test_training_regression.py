@@ -368,8 +368,9 @@ def test_a_resumed_run_drops_the_log_rows_its_checkpoint_never_saw(photos, tmp_p
     with open(out / "log.csv", "a") as f:
         f.write("3,0,9.9,0.001,0.5,1.0,,,,,\n")  # logged by a process that died before saving step 3
     assert training_main(_train_args(photos, out, "--steps", "4", "--resume")) == 0
-    steps = [line.split(",")[0] for line in (out / "log.csv").read_text().splitlines()[1:]]
-    assert steps == ["1", "2", "3", "4"] and "9.9" not in (out / "log.csv").read_text()
+    rows = [line.split(",") for line in (out / "log.csv").read_text().splitlines()[1:]]
+    assert [row[0] for row in rows] == ["1", "2", "3", "4"]
+    assert all(row[2] != "9.9" for row in rows)  # the dead process's row is gone (not a substring test: 19.9 img/s is fine)
 
 
 def test_resuming_a_checkpoint_from_before_runs_were_recorded_counts_it_from_step_0(photos, tmp_path):
