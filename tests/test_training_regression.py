@@ -443,7 +443,7 @@ def test_the_colorfulness_floor_reaches_the_training_loss_with_the_batchs_lightn
     for floor in (None, 30.0):
         task = TASKS[backend](argparse.Namespace(prior=None, loss="log_srgb", colorfulness_floor=floor))
         _, target = task.train_batch(lightness, truth)
-        losses_by_floor[floor] = float(task.loss(torch.zeros_like(target), target))  # a gray answer
+        losses_by_floor[floor] = float(task.loss(torch.zeros_like(target), target, lightness))  # a gray answer
     assert losses_by_floor[30.0] - losses_by_floor[None] == pytest.approx(3.0, rel=1e-3)
 
 

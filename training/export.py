@@ -181,22 +181,19 @@ def earlier_ablations(records: list[dict], backend: str, to: Path, sha256: str) 
     those weights are still there, and their log rows: tried against those weights, they still say
     what did not help. When the same weights are exported again, those their card already carries."""
     first = next((r["init_from"] for r in reversed(records) if r.get("init_from")), None)
-    if not (first and first.get("path") and _still_there(Path(first["path"]), first["sha256"])):
-        again = runs.card_of(to.with_suffix(".safetensors"))
-        if again.get("sha256") != sha256:
-            return [], []
-        kept = [a for a in again.get("ablations", []) if a.get("against")]
-        names = {a["run"] for a in kept}
-        return kept, [row for row in _log_rows(to.with_suffix(".ablations.csv"), "") if row["source"] in names]
-    weights = Path(first["path"])
+    if first and first.get("path") and _still_there(Path(first["path"]), first["sha256"]):
+        weights, against = Path(first["path"]), f"{first['file']} {first['sha256'][:12]}"
+    elif runs.card_of(to.with_suffix(".safetensors")).get("sha256") == sha256:
+        weights, against = to.with_suffix(".safetensors"), None  # only those already marked as earlier
+    else:
+        return [], []
     card = runs.card_of(weights)
     if card.get("backend") != backend:
         return [], []
-    earlier = [{**a, "against": a.get("against") or f"{first['file']} {first['sha256'][:12]}"}
-               for a in card.get("ablations", [])]
-    names = {a["run"] for a in earlier}
-    rows = [row for row in _log_rows(weights.with_suffix(".ablations.csv"), "") if row["source"] in names]
-    return earlier, rows
+    kept = [{**a, "against": a.get("against") or against} for a in card.get("ablations", [])
+            if a.get("against") or against]
+    names = {a["run"] for a in kept}
+    return kept, [row for row in _log_rows(weights.with_suffix(".ablations.csv"), "") if row["source"] in names]
 
 
 def ablations(run_dirs: list[Path], path: Path, earlier: tuple[list[dict], list[dict]] = ([], [])) -> list[dict]:

@@ -12,6 +12,7 @@ AB_SCALE = 110.0
 SMOOTH_L1_BETA = 2.0  # Lab units: quadratic below a just-noticeable difference, linear above
 BLUR_SIGMAS = (3.0, 5.0)  # Dahl's blurred loss: also compare 3 px and 5 px Gaussian blurs
 LOG_FLOOR = 2.0  # Lab units: per-photo errors below a just-noticeable difference are not chased further
+SRGB_FLOOR = 1.0 / 255.0  # the same for log_srgb: one 8-bit step
 
 
 def l2(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -26,16 +27,19 @@ def smooth_l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.smooth_l1_loss(pred / AB_SCALE, target / AB_SCALE, beta=SMOOTH_L1_BETA / AB_SCALE)
 
 
+def per_photo_blurred(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Each photo's Dahl loss ``(N,)``: the mean of its plain L2 and its L2 after 3 px and 5 px blurs."""
+    def per_photo_l2(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return ((a - b) / AB_SCALE).pow(2).mean(dim=(1, 2, 3))
+
+    terms = [per_photo_l2(pred, target)]
+    terms += [per_photo_l2(gaussian_blur(pred, s), gaussian_blur(target, s)) for s in BLUR_SIGMAS]
+    return sum(terms) / len(terms)
+
+
 def blurred(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Dahl's loss: mean of the plain L2 and the L2 after 3 px and 5 px blurs of both maps."""
-    losses = [l2(pred, target)]
-    losses += [l2(gaussian_blur(pred, s), gaussian_blur(target, s)) for s in BLUR_SIGMAS]
-    return sum(losses) / len(losses)
-
-
-def per_photo_l2(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Each photo's mean squared ab error, ``(N,)``, on ab / AB_SCALE."""
-    return ((pred - target) / AB_SCALE).pow(2).mean(dim=(1, 2, 3))
+    return per_photo_blurred(pred, target).mean()
 
 
 def log_blurred(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -45,10 +49,7 @@ def log_blurred(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     L2 instead lets the photos with large errors outweigh the nearly gray ones whose
     small errors cost as many decibels. This weighs each photo as the mean PSNR does.
     """
-    sigmas = (0.0, *BLUR_SIGMAS)
-    per_photo = sum(per_photo_l2(gaussian_blur(pred, s), gaussian_blur(target, s)) if s else per_photo_l2(pred, target)
-                    for s in sigmas) / len(sigmas)
-    return torch.log(per_photo + (LOG_FLOOR / AB_SCALE) ** 2).mean()
+    return torch.log(per_photo_blurred(pred, target) + (LOG_FLOOR / AB_SCALE) ** 2).mean()
 
 
 def log_srgb(pred: torch.Tensor, target: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
@@ -59,7 +60,6 @@ def log_srgb(pred: torch.Tensor, target: torch.Tensor, lightness: torch.Tensor) 
     return torch.log(per_photo + SRGB_FLOOR**2).mean()
 
 
-SRGB_FLOOR = 1.0 / 255.0  # one 8-bit step
 LOSSES = {"l1": l1, "l2": l2, "smooth_l1": smooth_l1, "blurred": blurred, "log_blurred": log_blurred}
 LIGHTNESS_LOSSES = {"log_srgb": log_srgb}  # losses that also take the photo's L
 

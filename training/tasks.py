@@ -8,8 +8,8 @@ the prior's file) is saved with the checkpoint and reused on ``--resume``.
   ``pixcolor`` also takes the target ab, for teacher forcing); ``train_inputs`` those of a
   training batch, when they differ; ``train_batch`` a training step's inputs and the truth its
   loss compares with (``guided``: hints simulated from the truth, which ``--recolor`` alters).
-* ``loss(pred, ab)``: the model's output and the full-resolution target ab
-  ``(N, 2, H, W)`` → a scalar.
+* ``loss(pred, ab, lightness)``: the model's output, the full-resolution target ab
+  ``(N, 2, H, W)`` and the batch's L ``(N, 1, H, W)`` (what ``log_srgb`` needs) → a scalar.
 * ``decode(pred, size)``: the model's output → ab ``(N, 2, *size)`` in Lab units,
   for validation scores and sample grids.
 """
@@ -65,7 +65,7 @@ class Task:
         inputs, ab = self.train_batch(lightness, ab)
         with torch.autocast(lightness.device.type, dtype=torch.float16, enabled=amp):
             pred = net(*inputs)  # pixcolor also takes ab (teacher forcing)
-        loss = self.loss(pred.float() if torch.is_tensor(pred) else pred, ab)
+        loss = self.loss(pred.float() if torch.is_tensor(pred) else pred, ab, lightness)
         loss = loss + self.penalty(net.module if hasattr(net, "module") else net)
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
@@ -135,14 +135,9 @@ class RegressionTask(Task):
     def __init__(self, args, main_proc: bool = True):
         args.loss = args.loss or "blurred"
         self.loss_fn = photo_loss(args.loss, getattr(args, "colorfulness_floor", None))
-        self.batch_lightness = None
 
-    def train_batch(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple[tuple, torch.Tensor]:
-        self.batch_lightness = lightness  # the step's loss compares this batch's photos
-        return super().train_batch(lightness, ab)
-
-    def loss(self, pred: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
-        return self.loss_fn(pred, ab, self.batch_lightness)
+    def loss(self, pred: torch.Tensor, ab: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
+        return self.loss_fn(pred, ab, lightness)
 
     def decode(self, pred: torch.Tensor, size) -> torch.Tensor:
         return pred
@@ -189,7 +184,7 @@ class CICTask(Task):
             return self.load_other_trunk(model, state)
         super().load_init_weights(model, {**state, "class_weights": model.class_weights.clone()})
 
-    def loss(self, pred: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+    def loss(self, pred: torch.Tensor, ab: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
         return rebalanced_cross_entropy(pred, ab, self.weights)
 
     def decode(self, pred: torch.Tensor, size) -> torch.Tensor:
@@ -232,7 +227,7 @@ class PixColorTask(Task):
     def inputs(self, lightness: torch.Tensor, ab: torch.Tensor) -> tuple:
         return (lightness, ab)
 
-    def loss(self, pred, ab: torch.Tensor) -> torch.Tensor:
+    def loss(self, pred, ab: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
         logits, refined = pred
         return soft_cross_entropy(logits.float(), ab) + self.REFINE_WEIGHT * self.refine_loss(refined.float(), ab)
 
@@ -392,7 +387,7 @@ class PaletteTask(Task):
         with torch.no_grad():
             model.class_weights.copy_(self.weights)  # this run's --rebalance
 
-    def loss(self, pred: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+    def loss(self, pred: torch.Tensor, ab: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
         from training.palette import palette_cross_entropy
 
         return palette_cross_entropy(pred, ab, self.palette.to(pred.device), self.weights.to(pred.device))
@@ -533,7 +528,6 @@ class GuidedTask(RegressionTask):
         n, _, height, width = ab.shape
         patches = draw_hint_patches(n, height, width, placement=self.placement)
         ab = recolor_objects(ab, patches, self.recolor)
-        self.batch_lightness = lightness
         return (lightness, *paint_hints(ab, patches), simulate_global_hints(ab)), ab
 
     def penalty(self, model: GuidedModel) -> torch.Tensor | float:
@@ -595,7 +589,7 @@ class RestorerTask(Task):
     def param_groups(self, model, args) -> list[dict]:
         return [{"params": [p for p in model.parameters() if p.requires_grad], "lr": args.lr}]
 
-    def loss(self, pred: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+    def loss(self, pred: torch.Tensor, clean: torch.Tensor, worn: torch.Tensor) -> torch.Tensor:
         return ((pred - clean) / 50.0).square().mean()
 
 
