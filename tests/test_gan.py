@@ -177,3 +177,41 @@ def test_stopping_after_the_first_sample_leaves_autograd_on():
     index, ab = next(samples)
     assert index == 0 and ab.shape == (64, 64, 2)
     assert torch.is_grad_enabled()
+
+
+def test_mirror_averaging_averages_the_photo_and_its_mirror_image_and_keeps_the_samples_apart():
+    from plugins.backends.gan.model import GANConfig, GANGenerator, predict_samples
+
+    torch.manual_seed(0)
+    model = GANGenerator(GANConfig())
+    torch.nn.init.normal_(model.trunk.decoder.head.weight, std=0.1)  # zero at first: an untrained model says gray
+    lightness = (np.random.default_rng(0).random((64, 96)) * 100).astype(np.float32)
+    one_size = {"view_scales": (1.0,)}
+    averaged = dict(predict_samples(model, lightness, range(2), 0, 1.0, **one_size))
+    unaveraged = dict(predict_samples(model, lightness, range(2), 0, 1.0, mirror_average=False, **one_size))
+    plain = unaveraged[0]
+    mirror_image = np.ascontiguousarray(lightness[:, ::-1])
+    mirrored = dict(predict_samples(model, mirror_image, range(1), 0, 1.0, mirror_average=False, **one_size))[0]
+    np.testing.assert_allclose(averaged[0], (plain + mirrored[:, ::-1]) / 2, atol=1e-4)
+    assert not np.allclose(averaged[0], plain, atol=1e-3)
+    # the mirror image gets the mirrored noise, so the two answers agree on what the noise changes
+    assert np.abs(averaged[1] - averaged[0]).mean() > 0.7 * np.abs(unaveraged[1] - unaveraged[0]).mean() > 0
+
+
+def test_each_sample_averages_its_views_at_every_scale_back_at_the_working_size():
+    import torch.nn.functional as F
+
+    from plugins.backends.gan.model import GANConfig, GANGenerator, predict_samples
+
+    torch.manual_seed(0)
+    model = GANGenerator(GANConfig())
+    torch.nn.init.normal_(model.trunk.decoder.head.weight, std=0.1)
+    lightness = (np.random.default_rng(1).random((64, 96)) * 100).astype(np.float32)
+    both = dict(predict_samples(model, lightness, range(1), 0, 1.0, mirror_average=False, view_scales=(1.0, 1.5)))[0]
+    alone = dict(predict_samples(model, lightness, range(1), 0, 1.0, mirror_average=False, view_scales=(1.0,)))[0]
+    larger = F.interpolate(torch.from_numpy(lightness)[None, None], size=(96, 144), mode="bilinear", align_corners=False)
+    at_larger = dict(predict_samples(model, larger[0, 0].numpy(), range(1), 0, 1.0, mirror_average=False, view_scales=(1.0,)))[0]
+    back = F.interpolate(torch.from_numpy(at_larger).permute(2, 0, 1)[None], size=(64, 96), mode="bilinear", align_corners=False)
+    assert both.shape == (64, 96, 2)
+    np.testing.assert_allclose(both, (alone + back[0].permute(1, 2, 0).numpy()) / 2, atol=1e-4)
+    assert not np.allclose(both, alone, atol=1e-3)

@@ -71,18 +71,52 @@ def sample_noise(shape: tuple[int, ...], seed: int, index: int, scale: float = 1
     return torch.randn(shape, generator=g) * scale
 
 
-def predict_samples(model: GANGenerator, lightness_small: np.ndarray, indices: range, seed: int, scale: float):
+VIEW_SCALES = (1.0, 1.25)
+"""Sizes, relative to the working size, at which each sample is predicted and averaged: chosen on
+val-extra, where averaging the working size and 1.25× it was about 0.07 dB closer to the truth than
+the working size alone at the same colorfulness (a larger size alone did not gain)."""
+
+
+def predict_samples(
+    model: GANGenerator,
+    lightness_small: np.ndarray,
+    indices: range,
+    seed: int,
+    scale: float,
+    mirror_average: bool = True,
+    view_scales: tuple[float, ...] = VIEW_SCALES,
+):
     """L* ``float32 (h, w)`` at working size → yields ``(index, ab float32 (h, w, 2))`` for each sample index.
 
-    The encoder runs once; each sample is one decoder pass."""
+    Each sample is the average of several views of the photo: the photo at each of ``view_scales``
+    and, with ``mirror_average``, its mirror image too (with its noise mirrored). The noise lives
+    on one grid over the whole photo, so every view of a sample sees the same noise field. The
+    encoder runs once per view; each sample is one decoder pass per view."""
     param = next(model.parameters())
-    x = torch.tensor(lightness_small, dtype=torch.float32)[None, None].to(device=param.device, dtype=param.dtype)
+    photo = torch.tensor(lightness_small, dtype=torch.float32)[None, None].to(device=param.device, dtype=param.dtype)
+    size = photo.shape[-2:]
     model.eval()
+    views = []
     # No yield inside no_grad: a caller that stops early would be left with autograd off.
     with torch.no_grad():
-        encoded = model.trunk.encode(x)
+        for view_scale in view_scales:
+            x = photo
+            if view_scale != 1.0:
+                x = F.interpolate(photo, size=(round(size[0] * view_scale), round(size[1] * view_scale)), mode="bilinear", align_corners=False)
+            if mirror_average:
+                x = torch.cat([x, x.flip(-1)])
+            views.append((x, model.trunk.encode(x)))
     for index in indices:
-        noise = sample_noise(model.noise_shape(x), seed, index, scale).to(device=param.device, dtype=param.dtype)
+        noise = sample_noise(model.noise_shape(photo), seed, index, scale).to(device=param.device, dtype=param.dtype)
+        if mirror_average:
+            noise = torch.cat([noise, noise.flip(-1)])
+        total = torch.zeros((1, 2, *size), dtype=torch.float32, device=param.device)
         with torch.no_grad():
-            ab = model.decode(encoded, x, None if index == 0 else noise)
-        yield index, ab[0].permute(1, 2, 0).float().cpu().numpy().astype(np.float32)
+            for x, encoded in views:
+                ab = model.decode(encoded, x, None if index == 0 else noise).float()
+                if mirror_average:
+                    ab = (ab[:1] + ab[1:].flip(-1)) / 2
+                if ab.shape[-2:] != size:
+                    ab = F.interpolate(ab, size=size, mode="bilinear", align_corners=False)
+                total += ab
+        yield index, (total[0] / len(views)).permute(1, 2, 0).cpu().numpy().astype(np.float32)
