@@ -123,6 +123,14 @@ def test_nogan_trains_the_critic_first_then_both_and_export_ships_the_generator(
     generator.load_state_dict({k: v.float() for k, v in shipped.items()})  # strict
     card = target.with_suffix(".md").read_text()
     assert "--critic-steps 2" in card and "regression.safetensors" in card
+    assert generator.config.chroma_gain == 1.0
+
+    calibrated = tmp_path / "calibrated" / "gan"
+    assert training_main(["export", str(run), "--to", str(calibrated), "--checkpoint", "step0000004",
+                          "--chroma-gain", "0.9"]) == 0
+    config = json.loads(calibrated.with_suffix(".json").read_text())["config"]
+    assert config == {**json.loads(target.with_suffix(".json").read_text())["config"], "chroma_gain": 0.9}
+    assert load_file(str(calibrated.with_suffix(".safetensors"))).keys() == shipped.keys()
 
 
 def test_the_plugin_makes_seeded_samples_whose_first_is_the_zero_noise_answer(tmp_path, monkeypatch):
@@ -196,6 +204,23 @@ def test_mirror_averaging_averages_the_photo_and_its_mirror_image_and_keeps_the_
     assert not np.allclose(averaged[0], plain, atol=1e-3)
     # the mirror image gets the mirrored noise, so the two answers agree on what the noise changes
     assert np.abs(averaged[1] - averaged[0]).mean() > 0.7 * np.abs(unaveraged[1] - unaveraged[0]).mean() > 0
+
+
+def test_the_chroma_gain_scales_every_sample_and_nothing_else():
+    from plugins.backends.gan.model import GANConfig, GANGenerator, predict_samples
+
+    torch.manual_seed(0)
+    model = GANGenerator(GANConfig())
+    torch.nn.init.normal_(model.trunk.decoder.head.weight, std=0.3)
+    for conv in model.noise:
+        torch.nn.init.normal_(conv.weight, std=1.0)
+    lightness = (np.random.default_rng(2).random((64, 96)) * 100).astype(np.float32)
+    plain = dict(predict_samples(model, lightness, range(3), 5, 1.0))
+    model.config.chroma_gain = 0.8
+    damped = dict(predict_samples(model, lightness, range(3), 5, 1.0))
+    assert np.abs(plain[1] - plain[0]).mean() > 0.1 and np.abs(plain[0]).mean() > 0.1
+    for index in range(3):
+        np.testing.assert_allclose(damped[index], 0.8 * plain[index], atol=1e-5)
 
 
 def test_each_sample_averages_its_views_at_every_scale_back_at_the_working_size():

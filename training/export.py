@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -41,6 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-data", type=Path, help="score the exported weights on this folder (the test set)")
     parser.add_argument("--eval-samples", type=int, default=1)
     parser.add_argument("--hardware", help="what it was trained on (default: as recorded by the run)")
+    parser.add_argument("--chroma-gain", type=float, metavar="GAIN",
+                        help="multiply every sample's colors by GAIN at inference (backends whose config has "
+                             "chroma_gain, e.g. gan): where the weights sit between fidelity and colorfulness, "
+                             "chosen on validation")
     parser.add_argument("--notes", default="", help="free text for the card, e.g. the other losses' scores")
     parser.add_argument("--ablation", type=Path, action="append", default=[], metavar="RUN_DIR",
                         help="a run the notes compare with: its commands and log are kept with the card (repeatable)")
@@ -298,6 +303,17 @@ def card_markdown(card: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def set_chroma_gain(ckpt: dict, gain: float) -> None:
+    from training.tasks import TASKS
+
+    backend = ckpt["model_args"]["backend"]
+    if "chroma_gain" not in {f.name for f in dataclasses.fields(TASKS[backend].config_cls)}:
+        raise SystemExit(f"error: --chroma-gain: the {backend} backend has no chroma_gain in its config")
+    if not 0 < gain <= 2:
+        raise SystemExit(f"error: --chroma-gain {gain}: expected a gain in (0, 2]")
+    ckpt["model_args"]["config"] = {**ckpt["model_args"]["config"], "chroma_gain": gain}
+
+
 def main(args: argparse.Namespace) -> int:
     path = args.run_dir / f"{args.checkpoint}.pt"
     if not path.exists() and args.checkpoint == "best" and (args.run_dir / "last.pt").exists():
@@ -309,6 +325,8 @@ def main(args: argparse.Namespace) -> int:
     ckpt = checkpoint.load(path)
     run_args = ckpt["args"]
     backend = ckpt["model_args"]["backend"]
+    if args.chroma_gain is not None:
+        set_chroma_gain(ckpt, args.chroma_gain)
     if args.eval_data and args.to.name != backend:
         raise SystemExit(f"error: --eval-data scores the exported weights as the {backend} backend, "
                          f"so --to must end in {backend!r}, not {args.to.name!r}")

@@ -30,6 +30,10 @@ NOISE_INIT_STD = 0.05
 class GANConfig(RegressionConfig):
     noise_channels: int = 8
     noise_levels: tuple[int, ...] = (0, 1)  # decoder levels the noise joins (0: stride 32, 1: stride 16)
+    # Every sample's ab is multiplied by this at inference: where the shipped weights sit on the
+    # trade-off between fidelity and colorfulness, set at export (``training export --chroma-gain``)
+    # from validation scores. Training never applies it.
+    chroma_gain: float = 1.0
 
 
 class GANGenerator(RegressionModel):
@@ -119,4 +123,5 @@ def predict_samples(
                 if ab.shape[-2:] != size:
                     ab = F.interpolate(ab, size=size, mode="bilinear", align_corners=False)
                 total += ab
-        yield index, (total[0] / len(views)).permute(1, 2, 0).cpu().numpy().astype(np.float32)
+        total *= model.config.chroma_gain / len(views)
+        yield index, total[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)
