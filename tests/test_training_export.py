@@ -292,7 +292,7 @@ def test_exporting_over_the_weights_a_run_started_from_keeps_their_log_and_so_do
     assert sources_and_steps() == expected  # the same weights again: the log beside them carried forward
 
 
-def test_a_chroma_gain_is_refused_for_a_backend_without_one(exported, tmp_path, capsys):
+def test_a_chroma_gain_is_refused_for_a_backend_without_one(exported, tmp_path):
     run = exported.parent.parent / "run"
     with pytest.raises(SystemExit, match="regression backend has no chroma_gain"):
         training_main(["export", str(run), "--to", str(tmp_path / "regression"), "--checkpoint", "last",
