@@ -179,6 +179,54 @@ def test_regression_trains_toward_a_colorfulness_floor_and_the_card_command_says
     assert "--loss log_srgb --colorfulness-floor 30.0" in runs.training_command(saved["args"])
 
 
+def _lab_patch(lightness: float, chroma: float, hue_degrees: float) -> tuple[torch.Tensor, torch.Tensor]:
+    angle = math.radians(hue_degrees)
+    ab = torch.tensor([chroma * math.cos(angle), chroma * math.sin(angle)]).view(1, 2, 1, 1).expand(1, 2, 4, 4)
+    return torch.full((1, 1, 4, 4), lightness), ab.clone()
+
+
+@pytest.mark.parametrize(("lightness", "chroma", "hue", "skin"), [
+    (65, 25, 55, True),    # light skin
+    (35, 22, 50, True),    # dark skin
+    (65, 25, 20, False),   # a red flush
+    (65, 60, 55, False),   # an orange
+    (65, 25, 250, False),  # a blue sky
+    (65, 3, 55, False),    # nearly gray
+    (95, 15, 55, False),   # a highlight
+])
+def test_the_skin_tone_mask_holds_warm_moderate_colors_only(lightness, chroma, hue, skin):
+    mask = losses.skin_tone_mask(*_lab_patch(lightness, chroma, hue))
+    assert mask.shape == (1, 1, 4, 4)
+    assert bool(mask.all()) is skin and bool(mask.any()) is skin
+
+
+def test_the_skin_tone_weight_charges_errors_on_skin_more_and_elsewhere_less():
+    lightness = torch.full((1, 1, 8, 8), 60.0)
+    truth = torch.zeros(1, 2, 8, 8)
+    truth[:, :, :, :4] = _lab_patch(60, 25, 55)[1][:, :, :1, :1]  # left half skin
+    truth[:, 1, :, 4:] = -30.0                                    # right half blue
+    red_face, gray_sky = truth.clone(), truth.clone()
+    red_face[:, :, :, :4] = _lab_patch(60, 40, 25)[1][:, :, :1, :1]
+    gray_sky[:, :, :, 4:] = 0.0
+    plain, weighted = losses.photo_loss("log_srgb"), losses.photo_loss("log_srgb", skin_tone_weight=4.0)
+    assert float(weighted(red_face, truth, lightness)) > float(plain(red_face, truth, lightness)) + 0.3
+    assert float(weighted(gray_sky, truth, lightness)) < float(plain(gray_sky, truth, lightness)) - 0.3
+    assert float(weighted(truth, truth, lightness)) == pytest.approx(float(plain(truth, truth, lightness)))
+    with pytest.raises(SystemExit, match="skin-tone-weight goes with --loss log_srgb"):
+        losses.photo_loss("l2", skin_tone_weight=4.0)
+
+
+def test_the_skin_tone_weight_is_refused_by_the_other_backends_and_the_card_command_says_so(photos, tmp_path):
+    args = _train_args(photos, tmp_path / "cic")
+    args[1] = "cic"
+    with pytest.raises(SystemExit, match="skin-tone-weight is for the regression and gan backends"):
+        training_main([*args, "--skin-tone-weight", "4"])
+    out = tmp_path / "run"
+    assert training_main(_train_args(photos, out, "--loss", "log_srgb", "--skin-tone-weight", "4")) == 0
+    saved = checkpoint.load(out / "last.pt")
+    assert "--loss log_srgb --skin-tone-weight 4.0" in runs.training_command(saved["args"])
+
+
 def test_log_srgb_is_refused_by_a_backend_whose_loss_sees_ab_only(photos, tmp_path, capsys):
     args = _train_args(photos, tmp_path / "run")
     args[1] = "pixcolor"

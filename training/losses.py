@@ -52,12 +52,35 @@ def log_blurred(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.log(per_photo_blurred(pred, target) + (LOG_FLOOR / AB_SCALE) ** 2).mean()
 
 
-def log_srgb(pred: torch.Tensor, target: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
+def log_srgb(pred: torch.Tensor, target: torch.Tensor, lightness: torch.Tensor,
+             pixel_weight: torch.Tensor | None = None) -> torch.Tensor:
     """The mean over photos of log(each photo's mean squared sRGB error + a floor): the evaluation's
     mean PSNR itself, up to the floor and 8-bit rounding. Errors in dark or out-of-gamut places cost
-    what they cost on screen, not what they cost in ab. ``lightness`` ``(N, 1, H, W)`` in 0..100."""
-    per_photo = (lab_to_srgb(lightness, pred) - lab_to_srgb(lightness, target)).pow(2).mean(dim=(1, 2, 3))
+    what they cost on screen, not what they cost in ab. ``lightness`` ``(N, 1, H, W)`` in 0..100;
+    ``pixel_weight`` ``(N, 1, H, W)``, if given, makes each photo's mean a weighted one."""
+    squared = (lab_to_srgb(lightness, pred) - lab_to_srgb(lightness, target)).pow(2)
+    if pixel_weight is None:
+        per_photo = squared.mean(dim=(1, 2, 3))
+    else:
+        per_photo = (squared * pixel_weight).sum(dim=(1, 2, 3)) / (pixel_weight.sum(dim=(1, 2, 3)) * squared.shape[1])
     return torch.log(per_photo + SRGB_FLOOR**2).mean()
+
+
+# True colors in this range count extra with --skin-tone-weight: the warm, moderately saturated
+# tones of skin (and of wood and sand, which the range cannot tell apart), which people judge first.
+SKIN_TONE_LIGHTNESS = (20.0, 90.0)
+SKIN_TONE_HUE_DEGREES = (35.0, 70.0)
+SKIN_TONE_CHROMA = (10.0, 40.0)
+
+
+def skin_tone_mask(lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+    """``(N, 1, H, W)`` 1.0 where the true color (``lightness`` ``(N, 1, H, W)``, ``ab`` ``(N, 2, H, W)``) is a skin tone."""
+    chroma = ab.norm(dim=1, keepdim=True)
+    hue = torch.rad2deg(torch.atan2(ab[:, 1:2], ab[:, 0:1]))
+    inside = ((lightness >= SKIN_TONE_LIGHTNESS[0]) & (lightness <= SKIN_TONE_LIGHTNESS[1])
+              & (hue >= SKIN_TONE_HUE_DEGREES[0]) & (hue <= SKIN_TONE_HUE_DEGREES[1])
+              & (chroma >= SKIN_TONE_CHROMA[0]) & (chroma <= SKIN_TONE_CHROMA[1]))
+    return inside.to(ab.dtype)
 
 
 LOSSES = {"l1": l1, "l2": l2, "smooth_l1": smooth_l1, "blurred": blurred, "log_blurred": log_blurred}
@@ -85,18 +108,29 @@ def ab_loss(name: str, backend: str):
 COLORFULNESS_WEIGHT = 0.1  # per unit of colorfulness the batch falls short by: 10 units cost what e (2.7×) more error does
 
 
-def photo_loss(name: str, colorfulness_floor: float | None = None):
+def photo_loss(name: str, colorfulness_floor: float | None = None, skin_tone_weight: float | None = None):
     """``--loss NAME`` as a function of ``(pred, target, lightness)``, whatever it needs.
 
     ``colorfulness_floor`` (with ``log_srgb`` only) adds a hinge on the batch's mean colorfulness
     below it: the best mean PSNR at that colorfulness. Uniform chroma scaling reaches a colorfulness
     too, but at the same cost on every photo; this lets the model put its color where it costs
     the fewest decibels (the photos and places it is surest of).
+
+    ``skin_tone_weight`` W (with ``log_srgb`` only) counts each pixel whose true color is a skin tone
+    (:func:`skin_tone_mask`) 1 + W times in its photo's mean error, so that the color the floor adds
+    does not go onto faces as a red flush.
     """
     if colorfulness_floor is not None and name not in LIGHTNESS_LOSSES:
         raise SystemExit(f"error: --colorfulness-floor goes with --loss log_srgb (the photos' log error), not {name}")
+    if skin_tone_weight and name not in LIGHTNESS_LOSSES:
+        raise SystemExit(f"error: --skin-tone-weight goes with --loss log_srgb (the photos' log error), not {name}")
     if name in LIGHTNESS_LOSSES:
-        base = LIGHTNESS_LOSSES[name]
+        plain = LIGHTNESS_LOSSES[name]
+        if skin_tone_weight:
+            def base(pred: torch.Tensor, target: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
+                return plain(pred, target, lightness, 1.0 + skin_tone_weight * skin_tone_mask(lightness, target))
+        else:
+            base = plain
         if colorfulness_floor is None:
             return base
 

@@ -134,7 +134,7 @@ class RegressionTask(Task):
 
     def __init__(self, args, main_proc: bool = True):
         args.loss = args.loss or "blurred"
-        self.loss_fn = photo_loss(args.loss, getattr(args, "colorfulness_floor", None))
+        self.loss_fn = photo_loss(args.loss, getattr(args, "colorfulness_floor", None), getattr(args, "skin_tone_weight", None))
 
     def loss(self, pred: torch.Tensor, ab: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
         return self.loss_fn(pred, ab, lightness)
@@ -263,7 +263,7 @@ class GANTask(Task):
                                   diversity=args.diversity_weight, classes=args.class_weight,
                                   critic_sees_noisy=args.critic_sees_noisy)
         self.no_pretrained = args.no_pretrained
-        self.recon = photo_loss(args.loss, getattr(args, "colorfulness_floor", None))
+        self.recon = photo_loss(args.loss, getattr(args, "colorfulness_floor", None), getattr(args, "skin_tone_weight", None))
 
     def model_cls(self, config: GANConfig) -> GANTrainingModel:
         return GANTrainingModel(config, self.weights, self.recon, pretrained_teacher=not self.no_pretrained)

@@ -74,7 +74,7 @@ RUN_KEYS = ("backend", "size", "crop", "batch_size", "epochs", "steps", "lr", "e
             "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight", "critic_sees_noisy",
             "palette", "rebalance", "pixels", "freeze_trunk", "propagate", "hint_input", "hint_placement",
             "learned_affinity", "learned_spread_limit", "learned_spread_hints", "learned_spread_spot", "gate_penalty",
-            "recolor", "colorfulness_floor")
+            "recolor", "colorfulness_floor", "skin_tone_weight")
 LOG_FIELDS = ["step", "epoch", "time_s", "lr", "train_loss", "images_per_s", "val_psnr", "val_ab_l2", "val_auc", "val_cf",
               "loss_parts", "val_extra"]
 
@@ -102,6 +102,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--colorfulness-floor", type=float, default=None, metavar="CF",
                    help="regression and gan, with --loss log_srgb: also pay for the batch's mean colorfulness below CF, "
                         "so that the model puts color where it costs the fewest decibels")
+    p.add_argument("--skin-tone-weight", type=float, default=None, metavar="W",
+                   help="regression and gan, with --loss log_srgb: count pixels whose true color is a skin tone "
+                        "1 + W times, so that faces do not turn red")
     p.add_argument("--prior", help="cic: the .npz of `python -m training prior`; palette: of `prior --palette K` "
                    "(default: computed from --data)")
     p.add_argument("--encoder", choices=["freeze", "finetune"], default="finetune")
@@ -338,6 +341,8 @@ def main(args) -> int:
     torch.manual_seed(args.seed)
     if args.colorfulness_floor is not None and args.backend not in ("regression", "gan"):
         raise SystemExit(f"error: --colorfulness-floor is for the regression and gan backends, not {args.backend}")
+    if args.skin_tone_weight and args.backend not in ("regression", "gan"):
+        raise SystemExit(f"error: --skin-tone-weight is for the regression and gan backends, not {args.backend}")
     task = BACKENDS[args.backend](args, main_proc)
 
     train_set = task.wrap_dataset(PhotoFolder(args.data, args.size, args.crop, train=True), True, out)
