@@ -164,19 +164,24 @@ def test_the_colorfulness_floor_charges_a_dull_batch_and_leaves_a_colorful_one_a
         losses.photo_loss("l2", colorfulness_floor=30.0)
 
 
-def test_the_colorfulness_floor_is_refused_by_the_other_backends(photos, tmp_path):
+LOSS_OPTIONS = [("--colorfulness-floor", "30"), ("--skin-tone-weight", "4")]
+
+
+@pytest.mark.parametrize(("flag", "value"), LOSS_OPTIONS)
+def test_the_photo_loss_options_are_refused_by_the_other_backends(photos, tmp_path, flag, value):
     args = _train_args(photos, tmp_path / "run")
     args[1] = "cic"
-    with pytest.raises(SystemExit, match="colorfulness-floor is for the regression and gan backends"):
-        training_main([*args, "--loss", "log_srgb", "--colorfulness-floor", "30"])
+    with pytest.raises(SystemExit, match=f"{flag[2:]} is for the regression and gan backends"):
+        training_main([*args, "--loss", "log_srgb", flag, value])
 
 
-def test_regression_trains_toward_a_colorfulness_floor_and_the_card_command_says_so(photos, tmp_path):
+@pytest.mark.parametrize(("flag", "value"), LOSS_OPTIONS)
+def test_regression_trains_with_a_photo_loss_option_and_the_card_command_says_so(photos, tmp_path, flag, value):
     out = tmp_path / "run"
-    assert training_main(_train_args(photos, out, "--loss", "log_srgb", "--colorfulness-floor", "30")) == 0
+    assert training_main(_train_args(photos, out, "--loss", "log_srgb", flag, value)) == 0
     saved = checkpoint.load(out / "last.pt")
-    assert saved["args"]["colorfulness_floor"] == 30.0
-    assert "--loss log_srgb --colorfulness-floor 30.0" in runs.training_command(saved["args"])
+    assert saved["args"][flag[2:].replace("-", "_")] == float(value)
+    assert f"--loss log_srgb {flag} {float(value)}" in runs.training_command(saved["args"])
 
 
 def _lab_patch(lightness: float, chroma: float, hue_degrees: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -214,17 +219,6 @@ def test_the_skin_tone_weight_charges_errors_on_skin_more_and_elsewhere_less():
     assert float(weighted(truth, truth, lightness)) == pytest.approx(float(plain(truth, truth, lightness)))
     with pytest.raises(SystemExit, match="skin-tone-weight goes with --loss log_srgb"):
         losses.photo_loss("l2", skin_tone_weight=4.0)
-
-
-def test_the_skin_tone_weight_is_refused_by_the_other_backends_and_the_card_command_says_so(photos, tmp_path):
-    args = _train_args(photos, tmp_path / "cic")
-    args[1] = "cic"
-    with pytest.raises(SystemExit, match="skin-tone-weight is for the regression and gan backends"):
-        training_main([*args, "--skin-tone-weight", "4"])
-    out = tmp_path / "run"
-    assert training_main(_train_args(photos, out, "--loss", "log_srgb", "--skin-tone-weight", "4")) == 0
-    saved = checkpoint.load(out / "last.pt")
-    assert "--loss log_srgb --skin-tone-weight 4.0" in runs.training_command(saved["args"])
 
 
 def test_log_srgb_is_refused_by_a_backend_whose_loss_sees_ab_only(photos, tmp_path, capsys):

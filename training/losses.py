@@ -120,25 +120,23 @@ def photo_loss(name: str, colorfulness_floor: float | None = None, skin_tone_wei
     (:func:`skin_tone_mask`) 1 + W times in its photo's mean error, so that the color the floor adds
     does not go onto faces as a red flush.
     """
-    if colorfulness_floor is not None and name not in LIGHTNESS_LOSSES:
-        raise SystemExit(f"error: --colorfulness-floor goes with --loss log_srgb (the photos' log error), not {name}")
-    if skin_tone_weight and name not in LIGHTNESS_LOSSES:
-        raise SystemExit(f"error: --skin-tone-weight goes with --loss log_srgb (the photos' log error), not {name}")
+    options = {"--colorfulness-floor": colorfulness_floor is not None, "--skin-tone-weight": bool(skin_tone_weight)}
+    for flag, given in options.items():
+        if given and name not in LIGHTNESS_LOSSES:
+            raise SystemExit(f"error: {flag} goes with --loss log_srgb (the photos' log error), not {name}")
     if name in LIGHTNESS_LOSSES:
-        plain = LIGHTNESS_LOSSES[name]
-        if skin_tone_weight:
-            def base(pred: torch.Tensor, target: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
-                return plain(pred, target, lightness, 1.0 + skin_tone_weight * skin_tone_mask(lightness, target))
-        else:
-            base = plain
-        if colorfulness_floor is None:
+        base = LIGHTNESS_LOSSES[name]
+        if not any(options.values()):
             return base
 
-        def with_floor(pred: torch.Tensor, target: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
-            shortfall = torch.relu(colorfulness_floor - colorfulness(lightness, pred).mean())
-            return base(pred, target, lightness) + COLORFULNESS_WEIGHT * shortfall
+        def with_options(pred: torch.Tensor, target: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
+            weight = 1.0 + skin_tone_weight * skin_tone_mask(lightness, target) if skin_tone_weight else None
+            loss = base(pred, target, lightness, weight)
+            if colorfulness_floor is not None:
+                loss = loss + COLORFULNESS_WEIGHT * torch.relu(colorfulness_floor - colorfulness(lightness, pred).mean())
+            return loss
 
-        return with_floor
+        return with_options
     ab_only = LOSSES[name]
     return lambda pred, target, lightness: ab_only(pred, target)
 

@@ -127,6 +127,11 @@ class Task:
         return result["val_psnr"]
 
 
+def _photo_loss(args):
+    """``--loss`` with the options that shape it (regression, guided and gan)."""
+    return photo_loss(args.loss, getattr(args, "colorfulness_floor", None), getattr(args, "skin_tone_weight", None))
+
+
 class RegressionTask(Task):
     """ab regression: the model already outputs full-resolution ab; the loss is ``--loss`` (default blurred)."""
 
@@ -134,7 +139,7 @@ class RegressionTask(Task):
 
     def __init__(self, args, main_proc: bool = True):
         args.loss = args.loss or "blurred"
-        self.loss_fn = photo_loss(args.loss, getattr(args, "colorfulness_floor", None), getattr(args, "skin_tone_weight", None))
+        self.loss_fn = _photo_loss(args)
 
     def loss(self, pred: torch.Tensor, ab: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
         return self.loss_fn(pred, ab, lightness)
@@ -263,7 +268,7 @@ class GANTask(Task):
                                   diversity=args.diversity_weight, classes=args.class_weight,
                                   critic_sees_noisy=args.critic_sees_noisy)
         self.no_pretrained = args.no_pretrained
-        self.recon = photo_loss(args.loss, getattr(args, "colorfulness_floor", None), getattr(args, "skin_tone_weight", None))
+        self.recon = _photo_loss(args)
 
     def model_cls(self, config: GANConfig) -> GANTrainingModel:
         return GANTrainingModel(config, self.weights, self.recon, pretrained_teacher=not self.no_pretrained)

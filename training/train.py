@@ -339,10 +339,9 @@ def main(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    if args.colorfulness_floor is not None and args.backend not in ("regression", "gan"):
-        raise SystemExit(f"error: --colorfulness-floor is for the regression and gan backends, not {args.backend}")
-    if args.skin_tone_weight and args.backend not in ("regression", "gan"):
-        raise SystemExit(f"error: --skin-tone-weight is for the regression and gan backends, not {args.backend}")
+    for flag, value in (("--colorfulness-floor", args.colorfulness_floor), ("--skin-tone-weight", args.skin_tone_weight)):
+        if value is not None and args.backend not in ("regression", "gan"):
+            raise SystemExit(f"error: {flag} is for the regression and gan backends, not {args.backend}")
     task = BACKENDS[args.backend](args, main_proc)
 
     train_set = task.wrap_dataset(PhotoFolder(args.data, args.size, args.crop, train=True), True, out)
