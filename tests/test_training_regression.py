@@ -503,3 +503,50 @@ def test_the_gan_reconstruction_sees_the_lightness_and_the_floor():
         model.generator_loss(lightness, truth)
         recon[floor] = model.parts["recon"]
     assert recon[80.0] > recon[None] + 1.0
+
+
+def test_source_weights_draw_each_source_set_in_proportion():
+    from training.data import EpochSampler, source_weights
+
+    files = [Path(f"{source}__{i}.jpg") for source in ("few", "many") for i in range(50)]
+    weights = source_weights(files, {"few": 3.0})
+    sampler = EpochSampler(len(files), seed=1, weights=weights)
+    drawn = []
+    for epoch in range(20):
+        sampler.set_epoch(epoch)
+        drawn += list(sampler)
+    share = sum(files[i].name.startswith("few") for i, _ in drawn) / len(drawn)
+    assert share == pytest.approx(0.75, abs=0.03)
+    again = EpochSampler(len(files), seed=1, weights=weights)
+    again.set_epoch(19)
+    assert list(again) == drawn[-len(files):]
+    seeds = {}
+    for index, seed in drawn[-len(files):]:
+        seeds.setdefault(index, set()).add(seed)
+    assert any(len(s) > 1 for s in seeds.values())  # a photo drawn twice gets two crops
+    none_of_few = EpochSampler(len(files), seed=1, weights=source_weights(files, {"few": 0.0}))
+    assert all(files[i].name.startswith("many") for i, _ in none_of_few)
+    with pytest.raises(ValueError, match="no photo of source rare"):
+        source_weights(files, {"rare": 2.0})
+    with pytest.raises(ValueError, match="every photo has weight 0"):
+        source_weights(files, {"few": 0.0, "many": 0.0})
+
+
+def test_regression_trains_with_source_weights_and_the_card_command_says_so(tmp_path):
+    rng = np.random.default_rng(1)
+    data = tmp_path / "data"
+    data.mkdir()
+    for source in ("alpha", "beta"):
+        for i in range(4):
+            Image.fromarray(synthetic_color_photo(rng, 64, 64).astype(np.uint8)).save(data / f"{source}__{i}.png")
+    args = ["train", "regression", "--data", str(data), "--out", str(tmp_path / "run"), "--size", "64", "--crop", "48",
+            "--batch-size", "4", "--steps", "2", "--log-every", "1", "--workers", "0", "--no-pretrained",
+            "--no-progress", "--loss", "l2"]
+    assert training_main([*args, "--source-weight", "alpha=0.5", "beta=2"]) == 0
+    saved = checkpoint.load(tmp_path / "run" / "last.pt")
+    assert saved["args"]["source_weight"] == ["alpha=0.5", "beta=2"]
+    assert "--source-weight alpha=0.5 beta=2" in runs.training_command(saved["args"])
+    with pytest.raises(SystemExit, match="no photo of source gamma"):
+        training_main([*args[:5], str(tmp_path / "other"), *args[6:], "--source-weight", "gamma=2"])
+    with pytest.raises(SystemExit):
+        training_main([*args, "--source-weight", "alpha"])

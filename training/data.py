@@ -120,14 +120,34 @@ class PhotoFolder(Dataset):
         return np.ascontiguousarray(rgb)
 
 
+def source_of(path: Path) -> str:
+    """The source set a photo came from: its file name's prefix before ``__`` (``caltech101__…``), or ``""``."""
+    name = Path(path).name
+    return name.split("__", 1)[0] if "__" in name else ""
+
+
+def source_weights(files, weights: dict[str, float]) -> list[float]:
+    """Each photo's sampling weight: its source's entry in ``weights`` (1 for sources not named).
+    A named source with no photo is an error, not a silent no-op."""
+    sources = [source_of(f) for f in files]
+    if unknown := sorted(set(weights) - set(sources)):
+        raise ValueError(f"no photo of source {', '.join(unknown)} (sources: {', '.join(sorted(set(sources)))})")
+    drawn = [weights.get(s, 1.0) for s in sources]
+    if not any(drawn):
+        raise ValueError("every photo has weight 0: nothing to draw")
+    return drawn
+
+
 class EpochSampler(Sampler):
     """A shuffled, rank-sharded epoch (like DistributedSampler) yielding ``(index, aug_seed)``.
 
-    ``start`` skips the first samples of this rank's share, for resuming mid-epoch.
+    ``start`` skips the first samples of this rank's share, for resuming mid-epoch. With ``weights``
+    (one per photo) an epoch is ``n`` draws with replacement, each photo drawn in proportion to its weight.
     """
 
-    def __init__(self, n: int, seed: int, rank: int = 0, world: int = 1, shuffle: bool = True):
+    def __init__(self, n: int, seed: int, rank: int = 0, world: int = 1, shuffle: bool = True, weights=None):
         self.n, self.seed, self.rank, self.world, self.shuffle = n, seed, rank, world, shuffle
+        self.weights = None if weights is None else torch.as_tensor(weights, dtype=torch.float64)
         self.per_rank = math.ceil(n / world)
         self.epoch, self.start = 0, 0
 
@@ -139,8 +159,13 @@ class EpochSampler(Sampler):
 
     def __iter__(self):
         g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-        order = torch.randperm(self.n, generator=g).tolist() if self.shuffle else list(range(self.n))
+        if self.weights is not None:
+            order = torch.multinomial(self.weights, self.n, replacement=True, generator=g).tolist()
+        else:
+            order = torch.randperm(self.n, generator=g).tolist() if self.shuffle else list(range(self.n))
         order += order[: self.per_rank * self.world - self.n]  # pad so every rank gets the same count
         mine = order[self.rank :: self.world]
         for pos in range(self.start, self.per_rank):
-            yield mine[pos], (self.seed * 1_000_003 + self.epoch) * 10_000_019 + mine[pos]
+            # A photo drawn twice in a weighted epoch gets two different crops.
+            draw = pos * self.world + self.rank + 1 if self.weights is not None else 0
+            yield mine[pos], (self.seed * 1_000_003 + self.epoch) * 10_000_019 + mine[pos] + draw * 1_000_000_007

@@ -31,7 +31,7 @@ from plugins.weights import sha256_of
 
 # Flags of `training train` that a card's command line repeats, in this order.
 COMMAND_FLAGS = ("data", "val", "out", "size", "crop", "batch_size", "steps", "epochs", "lr", "encoder_lr_mult",
-                 "weight_decay", "warmup", "loss", "colorfulness_floor", "skin_tone_weight", "encoder", "finetune_from", "no_pretrained", "seed", "prior", "init_from")
+                 "weight_decay", "warmup", "loss", "colorfulness_floor", "skin_tone_weight", "encoder", "finetune_from", "no_pretrained", "source_weight", "seed", "prior", "init_from")
 GAN_FLAGS = ("critic_steps", "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight",
              "critic_sees_noisy")
 GUIDED_FLAGS = ("freeze_trunk", "propagate", "hint_input", "hint_placement", "learned_affinity", "learned_spread_limit",

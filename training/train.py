@@ -63,7 +63,7 @@ from tqdm import tqdm
 
 from plugins.backbones import load_pretrained_weights
 from training import checkpoint, metrics, runs
-from training.data import EpochSampler, PhotoFolder
+from training.data import EpochSampler, PhotoFolder, source_weights
 from training.losses import LIGHTNESS_LOSSES, LOSSES
 from training.tasks import TASKS
 
@@ -74,9 +74,19 @@ RUN_KEYS = ("backend", "size", "crop", "batch_size", "epochs", "steps", "lr", "e
             "critic_lr_mult", "recon_weight", "noisy_recon_weight", "diversity_weight", "class_weight", "critic_sees_noisy",
             "palette", "rebalance", "pixels", "freeze_trunk", "propagate", "hint_input", "hint_placement",
             "learned_affinity", "learned_spread_limit", "learned_spread_hints", "learned_spread_spot", "gate_penalty",
-            "recolor", "colorfulness_floor", "skin_tone_weight")
+            "recolor", "colorfulness_floor", "skin_tone_weight", "source_weight")
 LOG_FIELDS = ["step", "epoch", "time_s", "lr", "train_loss", "images_per_s", "val_psnr", "val_ab_l2", "val_auc", "val_cf",
               "loss_parts", "val_extra"]
+
+
+def _source_weight(text: str) -> str:
+    source, _, weight = text.partition("=")
+    try:
+        if not source or float(weight) < 0:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give SOURCE=W with W >= 0") from None
+    return f"{source}={float(weight):g}"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -84,6 +94,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, nargs="+", help="folders of color photos (searched recursively)")
     p.add_argument("--val", nargs="+", help="folders of validation photos")
     p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--source-weight", nargs="+", action="extend", metavar="SOURCE=W", type=_source_weight,
+                   help="draw the photos of a source set (the file-name prefix before __, e.g. caltech101) "
+                        "W times as often as those of the sets not named")
     p.add_argument("--size", type=int, default=256, help="working size: short side photos are scaled to")
     p.add_argument("--crop", type=int, default=176, help="square training crop (validation: --size)")
     p.add_argument("--batch-size", type=int, default=16, help="per process")
@@ -184,6 +197,20 @@ def setup_distributed(device_arg: str) -> tuple[int, int, torch.device]:
         dist.init_process_group("nccl" if cuda else "gloo")
         return dist.get_rank(), world, device
     return 0, 1, device
+
+
+def _photo_weights(args, photos: PhotoFolder, n: int) -> list[float] | None:
+    """``--source-weight``'s sampling weights for the ``n`` items the loader draws from (None: each
+    once per epoch)."""
+    if not args.source_weight:
+        return None
+    if n != len(photos.files):
+        raise SystemExit(f"error: --source-weight: {args.backend} does not draw one item per photo")
+    weights = dict(item.split("=") for item in args.source_weight)
+    try:
+        return source_weights(photos.files, {k: float(v) for k, v in weights.items()})
+    except ValueError as error:
+        raise SystemExit(f"error: --source-weight: {error}") from error
 
 
 def build_model(args, task, pretrained: bool = True) -> torch.nn.Module:
@@ -344,8 +371,9 @@ def main(args) -> int:
             raise SystemExit(f"error: {flag} is for the regression and gan backends, not {args.backend}")
     task = BACKENDS[args.backend](args, main_proc)
 
-    train_set = task.wrap_dataset(PhotoFolder(args.data, args.size, args.crop, train=True), True, out)
-    sampler = EpochSampler(len(train_set), args.seed, rank, world)
+    photos = PhotoFolder(args.data, args.size, args.crop, train=True)
+    train_set = task.wrap_dataset(photos, True, out)
+    sampler = EpochSampler(len(train_set), args.seed, rank, world, weights=_photo_weights(args, photos, len(train_set)))
     steps_per_epoch = len(sampler) // args.batch_size
     if steps_per_epoch < 1:
         raise SystemExit(f"{len(train_set)} photos make no batch of {args.batch_size} per process")
