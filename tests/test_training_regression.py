@@ -548,5 +548,6 @@ def test_regression_trains_with_source_weights_and_the_card_command_says_so(tmp_
     assert "--source-weight alpha=0.5 beta=2" in runs.training_command(saved["args"])
     with pytest.raises(SystemExit, match="no photo of source gamma"):
         training_main([*args[:5], str(tmp_path / "other"), *args[6:], "--source-weight", "gamma=2"])
-    with pytest.raises(SystemExit):
-        training_main([*args, "--source-weight", "alpha"])
+    for malformed in ("alpha", "alpha=-1", "alpha=nan", "=2"):
+        with pytest.raises(SystemExit):
+            training_main([*args, "--source-weight", malformed])

@@ -82,7 +82,7 @@ LOG_FIELDS = ["step", "epoch", "time_s", "lr", "train_loss", "images_per_s", "va
 def _source_weight(text: str) -> str:
     source, _, weight = text.partition("=")
     try:
-        if not source or float(weight) < 0:
+        if not source or not 0 <= float(weight) < math.inf:
             raise ValueError
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: give SOURCE=W with W >= 0") from None
@@ -206,7 +206,7 @@ def _photo_weights(args, photos: PhotoFolder, n: int) -> list[float] | None:
         return None
     if n != len(photos.files):
         raise SystemExit(f"error: --source-weight: {args.backend} does not draw one item per photo")
-    weights = dict(item.split("=") for item in args.source_weight)
+    weights = dict(item.rsplit("=", 1) for item in args.source_weight)
     try:
         return source_weights(photos.files, {k: float(v) for k, v in weights.items()})
     except ValueError as error:
