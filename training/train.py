@@ -79,14 +79,21 @@ LOG_FIELDS = ["step", "epoch", "time_s", "lr", "train_loss", "images_per_s", "va
               "loss_parts", "val_extra"]
 
 
+def _split_source_weight(text: str) -> tuple[str, float]:
+    """``SOURCE=W`` → ``(SOURCE, W)``; a ValueError unless W is a finite number ≥ 0."""
+    source, _, weight = text.rpartition("=")
+    if not source or not 0 <= float(weight) < math.inf:
+        raise ValueError(text)
+    return source, float(weight)
+
+
 def _source_weight(text: str) -> str:
-    source, _, weight = text.partition("=")
+    """``--source-weight``'s items, checked and kept as text (so the card's command repeats them)."""
     try:
-        if not source or not 0 <= float(weight) < math.inf:
-            raise ValueError
+        source, weight = _split_source_weight(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: give SOURCE=W with W >= 0") from None
-    return f"{source}={float(weight):g}"
+    return f"{source}={weight:g}"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -206,9 +213,8 @@ def _photo_weights(args, photos: PhotoFolder, n: int) -> list[float] | None:
         return None
     if n != len(photos.files):
         raise SystemExit(f"error: --source-weight: {args.backend} does not draw one item per photo")
-    weights = dict(item.rsplit("=", 1) for item in args.source_weight)
     try:
-        return source_weights(photos.files, {k: float(v) for k, v in weights.items()})
+        return source_weights(photos.files, dict(map(_split_source_weight, args.source_weight)))
     except ValueError as error:
         raise SystemExit(f"error: --source-weight: {error}") from error
 
